@@ -1,0 +1,325 @@
+"""One frozen configuration object: priors, claim interpretations, hosts, events, sampler, gate.
+
+Defaults live here and nowhere else. Overrides are merged over them in one visible step
+(``ModelConfig.from_dict`` / ``ModelConfig.replace``), in the spirit of pymc-marketing's
+``default_model_config | model_config``. The whole object is written out with every run, so a
+figure can say exactly how it was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from remitest.ledger import DEFAULT_GROUPS, DEFAULT_HOSTS
+
+__all__ = ["ConfigError", "Event", "Priors", "Interpretation", "Gate", "ModelConfig"]
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used, named with what would be valid."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """A known event near which the latent series may move faster.
+
+    Parameters
+    ----------
+    name : str
+        What happened, as a caption would say it.
+    year : int
+        The first year whose value the event can move: the random-walk step *into* this year has
+        its scale multiplied by ``step_scale``.
+    step_scale : float
+        Multiplier (> 0) on the step size of both latent series for that one step.
+    """
+
+    name: str
+    year: int
+    step_scale: float = 3.0
+
+
+DEFAULT_EVENTS = (
+    # UNSCR 2397 was adopted in late December 2017: its effect shows from 2018 on.
+    Event("UN Security Council resolution 2397 (Dec 2017)", 2018),
+    # The repatriation deadline of 22 December 2019 and the border closure of early 2020 both act on
+    # the step from 2019 to 2020; the closure also kept moving numbers in 2021.
+    Event("UNSCR 2397 repatriation deadline (22 Dec 2019) and border closure (2020)", 2020),
+    Event("Border closure, second year (2021)", 2021),
+    Event("China's repatriation demand (2024)", 2024),
+)
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Weakly informative priors, each with its reason.
+
+    All latent quantities live on the natural-log scale; "median" values are in base units.
+    """
+
+    # The published figures are all of order 1e4-1e5 persons. A log-sd of 1 lets the level range
+    # over x0.14-x7 of the median (95%), so the claims, not this prior, set the level.
+    workers_median: float = 80_000.0
+    workers_log_sd: float = 1.0
+    # US$500M over ~100,000 workers is ~US$5,000 per worker-year; the same width as for workers.
+    per_worker_median_usd: float = 5_000.0
+    per_worker_log_sd: float = 1.0
+    # Half-normal scale of the yearly log step: year-on-year moves of ~10-20% are plausible, a
+    # doubling in one quiet year is not. Events multiply this for one step.
+    workers_step_sd: float = 0.15
+    per_worker_step_sd: float = 0.15
+    # Dirichlet concentration per host. The seed texts say the large majority work in China and
+    # Russia; 10 pseudo-observations in all keep that weak.
+    host_share_concentration: Mapping[str, float] = field(
+        default_factory=lambda: {"china": 5.0, "russia": 3.5, "rest_of_world": 1.5}
+    )
+    # Biases are log multiplicative factors. Type means and within-type deviations have FIXED
+    # scales: one or two estimators per type cannot inform a scale, and learning it makes a funnel.
+    # With no unbiased source, the level rests on these priors being centred on zero.
+    type_bias_sd: float = 0.2
+    estimator_bias_sd: float = 0.2
+    # Reporting noise per estimator type, lognormal so that it stays away from zero (a point claim
+    # with a vanishing noise term would sharpen without limit).
+    noise_median: float = 0.15
+    noise_log_sd: float = 0.5
+    # Published figures are rounded ("about 100,000"): a floor of ~3% on the log scale.
+    rounding_sd: float = 0.03
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """How each kind of claim is read.
+
+    Parameters
+    ----------
+    range_coverage : float
+        Coverage of a central interval that a range ("X to Y") states, unless the claim has its own.
+    upper_bound : {"interval_end", "censored"}
+        "As high as X": the upper end of a central interval whose lower end went unreported
+        (default), or a right-censored statement that the truth is below X.
+    lower_bound : {"censored", "interval_end"}
+        "More than X": censored (default), or the lower end of a central interval.
+    bound_coverage : float
+        Coverage of the implied interval when a bound is read as an interval end.
+    bound_ratio : float
+        For the interval-end reading: the bound is this many times the belief's median (above for
+        an upper bound, below for a lower bound). 1.5 reads "as high as 150,000" as a central
+        belief near 100,000.
+    """
+
+    range_coverage: float = 0.8
+    upper_bound: Literal["interval_end", "censored"] = "interval_end"
+    lower_bound: Literal["censored", "interval_end"] = "censored"
+    bound_coverage: float = 0.8
+    bound_ratio: float = 1.5
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Diagnostics thresholds that every fit is checked against."""
+
+    r_hat_max: float = 1.01
+    ess_bulk_min: float = 400.0
+    ess_tail_min: float = 400.0
+    max_divergences: int = 0
+    ebfmi_min: float = 0.3
+
+
+_NESTED = {"priors": Priors, "interpretation": Interpretation, "gate": Gate}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that shapes a model and its fit, in one frozen, serialisable object.
+
+    Parameters
+    ----------
+    years : tuple of int, optional
+        First and last year (inclusive). None: from two years before the earliest reference year to
+        the latest publication year in the ledger (never today's date).
+    hosts : tuple of str
+        Host countries (or regions) whose shares of the world series are modelled.
+    scope_groups : mapping
+        Named groups of hosts that a claim's scope may name (``"world"`` is always all hosts).
+    events : tuple of Event
+        Years where the series may move faster.
+    pin_year : int, optional
+        Year at which each random walk's level is a parameter; the walk runs outwards from it.
+        None: the median of the claims' reference years.
+    priors, interpretation, gate
+        See :class:`Priors`, :class:`Interpretation` and :class:`Gate`.
+    target_accept : float
+        NUTS target acceptance rate.
+
+    Examples
+    --------
+    >>> cfg = ModelConfig().replace(interpretation={"upper_bound": "censored"})
+    >>> ModelConfig.from_json(cfg.to_json()) == cfg
+    True
+    """
+
+    years: tuple[int, int] | None = None
+    hosts: tuple[str, ...] = DEFAULT_HOSTS
+    scope_groups: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_GROUPS)
+    )
+    events: tuple[Event, ...] = DEFAULT_EVENTS
+    pin_year: int | None = None
+    priors: Priors = field(default_factory=Priors)
+    interpretation: Interpretation = field(default_factory=Interpretation)
+    gate: Gate = field(default_factory=Gate)
+    target_accept: float = 0.9
+
+    def __post_init__(self) -> None:
+        # Normalise containers so equality and hashing do not depend on list vs tuple.
+        object.__setattr__(self, "hosts", tuple(self.hosts))
+        object.__setattr__(
+            self, "scope_groups", {k: tuple(v) for k, v in dict(self.scope_groups).items()}
+        )
+        object.__setattr__(
+            self, "events", tuple(e if isinstance(e, Event) else Event(**e) for e in self.events)
+        )
+        if self.years is not None:
+            object.__setattr__(self, "years", (int(self.years[0]), int(self.years[1])))
+        self._validate()
+
+    # -- validation -------------------------------------------------------------------------
+    def _validate(self) -> None:
+        problems = []
+        if len(set(self.hosts)) != len(self.hosts) or not self.hosts:
+            problems.append(f"hosts = {list(self.hosts)!r}: must be a non-empty list of unique names")
+        for group, members in self.scope_groups.items():
+            unknown = [h for h in members if h not in self.hosts]
+            if unknown:
+                problems.append(
+                    f"scope_groups[{group!r}] = {list(members)!r}: {unknown} are not hosts "
+                    f"(hosts are {list(self.hosts)})"
+                )
+        conc = dict(self.priors.host_share_concentration)
+        missing = [h for h in self.hosts if h not in conc]
+        if missing:
+            problems.append(
+                f"priors.host_share_concentration = {conc!r}: no concentration for hosts {missing}"
+            )
+        if any(v <= 0 for v in conc.values()):
+            problems.append(f"priors.host_share_concentration = {conc!r}: values must be > 0")
+        if self.years is not None and self.years[1] <= self.years[0]:
+            problems.append(f"years = {self.years!r}: the last year must come after the first")
+        interp = self.interpretation
+        for name in ("range_coverage", "bound_coverage"):
+            value = getattr(interp, name)
+            if not 0 < value < 1:
+                problems.append(f"interpretation.{name} = {value!r}: must lie in (0, 1)")
+        if interp.upper_bound not in ("interval_end", "censored"):
+            problems.append(
+                f"interpretation.upper_bound = {interp.upper_bound!r}: "
+                "must be 'interval_end' or 'censored'"
+            )
+        if interp.lower_bound not in ("interval_end", "censored"):
+            problems.append(
+                f"interpretation.lower_bound = {interp.lower_bound!r}: "
+                "must be 'censored' or 'interval_end'"
+            )
+        if interp.bound_ratio <= 1:
+            problems.append(f"interpretation.bound_ratio = {interp.bound_ratio!r}: must be > 1")
+        if not 0.5 <= self.target_accept < 1:
+            problems.append(f"target_accept = {self.target_accept!r}: must lie in [0.5, 1)")
+        for prior in dataclasses.fields(Priors):
+            value = getattr(self.priors, prior.name)
+            if isinstance(value, float | int) and value <= 0:
+                problems.append(f"priors.{prior.name} = {value!r}: must be > 0")
+        for event in self.events:
+            if event.step_scale <= 0:
+                problems.append(f"event {event.name!r}: step_scale = {event.step_scale!r}: must be > 0")
+        if problems:
+            raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    # -- overrides --------------------------------------------------------------------------
+    def replace(self, **changes: Any) -> ModelConfig:
+        """Return a copy with some fields changed; nested sections merge key by key.
+
+        Examples
+        --------
+        >>> ModelConfig().replace(priors={"rounding_sd": 0.05}).priors.rounding_sd
+        0.05
+        """
+        return ModelConfig.from_dict(_deep_merge(self.to_dict(), changes))
+
+    # -- serialisation ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dictionary of every field."""
+        out = dataclasses.asdict(self)
+        out["hosts"] = list(self.hosts)
+        out["scope_groups"] = {k: list(v) for k, v in self.scope_groups.items()}
+        out["years"] = list(self.years) if self.years is not None else None
+        out["priors"]["host_share_concentration"] = dict(self.priors.host_share_concentration)
+        return out
+
+    def to_json(self) -> str:
+        """Canonical JSON text (sorted keys), the form written with every run."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:
+        """Build from a (possibly partial) dictionary merged over the defaults.
+
+        Raises
+        ------
+        ConfigError
+            For an unknown key (naming the valid ones) or an invalid value.
+        """
+        data = dict(data)
+        _check_keys("", data, {f.name for f in dataclasses.fields(cls)})
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in _NESTED:
+                section = _NESTED[key]
+                value = dict(value)
+                _check_keys(f"{key}.", value, {f.name for f in dataclasses.fields(section)})
+                kwargs[key] = section(**value)
+            elif key == "events":
+                kwargs[key] = tuple(Event(**dict(e)) if not isinstance(e, Event) else e for e in value)
+            elif key == "years" and value is not None:
+                kwargs[key] = tuple(value)
+            else:
+                kwargs[key] = value
+        try:
+            return cls(**kwargs)
+        except TypeError as err:  # a wrongly typed value deep in a section
+            raise ConfigError(f"invalid configuration: {err}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelConfig:
+        """Inverse of :meth:`to_json`; also accepts a partial JSON object of overrides."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"configuration is not valid JSON: {err}") from None
+        if not isinstance(data, dict):
+            raise ConfigError("configuration JSON must be an object of field: value")
+        return cls.from_dict(data)
+
+
+def _check_keys(prefix: str, data: Mapping[str, Any], valid: set[str]) -> None:
+    unknown = sorted(set(data) - valid)
+    if unknown:
+        raise ConfigError(
+            f"unknown configuration key(s) {[prefix + k for k in unknown]}; "
+            f"valid keys are {sorted(prefix + v for v in valid)}"
+        )
+
+
+def _deep_merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if key in _NESTED and isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            merged[key] = dataclasses.asdict(value)
+        else:
+            merged[key] = value
+    return merged

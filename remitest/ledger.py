@@ -1,0 +1,444 @@
+"""The claims ledger: published numbers about one quantity, period and scope, one claim per row.
+
+Load the shipped ledger or your own with `load_ledger`, or build one from a data frame with
+`Ledger.from_frame`. Both validate every row and raise one `LedgerError` listing every problem.
+A `Ledger` is immutable: `filter`, `drop`, `originals` and ``+`` return new ledgers.
+The schema and the validation rules live in `remitest._validate`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Callable, Iterable, Sequence
+from importlib import resources
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from remitest._validate import (
+    COLUMNS,
+    DEFAULT_GROUPS,
+    DEFAULT_HOSTS,
+    ESTIMATOR_TYPES,
+    KINDS,
+    QUANTITIES,
+    REQUIRED_COLUMNS,
+    WORLD,
+    LedgerError,
+    Problem,
+    check_columns,
+    format_number,
+    parse_date,
+    validate_table,
+)
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_GROUPS",
+    "DEFAULT_HOSTS",
+    "ESTIMATOR_TYPES",
+    "KINDS",
+    "QUANTITIES",
+    "REQUIRED_COLUMNS",
+    "Ledger",
+    "LedgerError",
+    "Problem",
+    "load_ledger",
+]
+
+_NUMBER_COLUMNS = ("low", "high", "coverage")
+_YEAR_COLUMNS = ("ref_start", "ref_end")
+_DATE_COLUMNS = ("published", "document_date")
+
+
+class Ledger:
+    """A validated set of claims.
+
+    Build one with `load_ledger` or `Ledger.from_frame` (``Ledger(frame)`` is the same as
+    ``Ledger.from_frame(frame)``). Values are held as canonical text, so a ledger has one exact
+    CSV form and one SHA-256, whether it was read from a file or built in code.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One claim per row with at least `REQUIRED_COLUMNS`; see `from_frame`.
+    hosts : sequence of str, optional
+        Host scopes beyond `DEFAULT_HOSTS` that claims may use.
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, hosts: Sequence[str] | None = None):
+        table = pd.DataFrame({str(c): [_cell_text(v) for v in frame[c]] for c in frame.columns})
+        rows = list(range(len(frame)))
+        built = _build(table, rows, unit="row", hosts=_all_hosts(hosts), source="claims frame")
+        self._table, self._hosts, self._sha256 = built._table, built._hosts, None
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, hosts: Sequence[str] | None = None) -> Ledger:
+        """Validate a data frame of claims and return it as a ledger.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One claim per row. Cells may be text, numbers, dates or missing values (NaN, None,
+            NaT, ""): the output of `to_frame` is accepted. Datetimes are written back at the
+            precision of the first day they fall on (2015-01-01 -> "2015", 2015-10-01 ->
+            "2015-10"), so pass text to keep another precision. Problems name ``row N``, the
+            position of the row in `frame` (as in ``frame.iloc[N]``).
+        hosts : sequence of str, optional
+            Extra host scopes, added to `DEFAULT_HOSTS`.
+
+        Returns
+        -------
+        Ledger
+
+        Raises
+        ------
+        LedgerError
+            Listing every row, field and value that breaks a rule.
+        """
+        return cls(frame, hosts=hosts)
+
+    @classmethod
+    def _from_valid(cls, table: pd.DataFrame, hosts: tuple[str, ...]) -> Ledger:
+        ledger = cls.__new__(cls)
+        ledger._table = table.reset_index(drop=True)
+        ledger._hosts, ledger._sha256 = hosts, None
+        return ledger
+
+    # -- scopes -----------------------------------------------------------------------------
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Host scopes: `DEFAULT_HOSTS` then any declared extra hosts, in order."""
+        return self._hosts
+
+    @property
+    def valid_scopes(self) -> tuple[str, ...]:
+        """Scopes a claim may name: ``"world"``, each host, each group of `DEFAULT_GROUPS`."""
+        return _scopes(self._hosts)
+
+    # -- basics -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __repr__(self) -> str:
+        originals = int((self._table["derived_from"] == "").sum())
+        return f"<Ledger: {len(self)} claims, {originals} originals, sha256 {self.sha256[:12]}>"
+
+    def __add__(self, other: Ledger) -> Ledger:
+        """Concatenate two ledgers, re-validated; their hosts are united.
+
+        Raises
+        ------
+        LedgerError
+            When the two share an id, or an estimator has a different type in each.
+        """
+        if not isinstance(other, Ledger):
+            return NotImplemented
+        table = pd.concat([self._table, other._table], ignore_index=True).fillna("")
+        hosts = self._hosts + tuple(h for h in other._hosts if h not in self._hosts)
+        rows = list(range(len(table)))
+        return _build(table, rows, unit="row", hosts=hosts, source="combined ledger")
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the canonical CSV text (see `to_csv`), encoded as UTF-8."""
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.to_csv().encode("utf-8")).hexdigest()
+        return self._sha256
+
+    # -- export -----------------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """Return the claims as a new data frame with typed columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            `COLUMNS` first, then any extra columns. ``low``, ``high`` (persons or US$) and
+            ``coverage`` are float64, NaN when absent; ``ref_start`` and ``ref_end`` are int64;
+            ``published`` and ``document_date`` are datetime64, the first day of the stated period
+            (NaT when absent). Every other column is text, with ``""`` (not NaN) when empty:
+            test ``frame["derived_from"] != ""`` for repeats.
+        """
+        frame = self._table.copy()
+        for name in _NUMBER_COLUMNS:
+            frame[name] = np.array([float(v) if v else np.nan for v in frame[name]], dtype=float)
+        for name in _YEAR_COLUMNS:
+            frame[name] = frame[name].astype(np.int64)
+        for name in _DATE_COLUMNS:
+            days = [parse_date(v) if v else None for v in frame[name]]
+            frame[name] = pd.to_datetime(pd.Series(days, dtype=object)).astype("datetime64[ns]")
+        return frame
+
+    def to_csv(self, path: str | PathLike | None = None) -> str | None:
+        """Write the canonical CSV form, which `load_ledger` reads back to an equal ledger.
+
+        The canonical form has `COLUMNS` then extra columns, rows in ledger order, numbers in
+        their shortest exact form (``50000``, ``0.5``), dates at their stated precision, minimal
+        quoting, newline line endings and UTF-8 encoding.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Where to write. When omitted, the text is returned instead.
+
+        Returns
+        -------
+        str or None
+            The CSV text when `path` is None.
+        """
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self._table.columns)
+        writer.writerows(self._table.itertuples(index=False, name=None))
+        if path is None:
+            return buffer.getvalue()
+        Path(path).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+        return None
+
+    # -- selection --------------------------------------------------------------------------
+    def filter(self, mask: Sequence[bool] | Callable[[pd.DataFrame], Sequence[bool]]) -> Ledger:
+        """Keep the claims where `mask` is True.
+
+        A repeat whose original (or any link of its ``derived_from`` chain) is not kept is
+        dropped too, so that every kept repeat still points to a claim in the ledger.
+
+        Parameters
+        ----------
+        mask : boolean array-like or callable
+            One boolean per claim, in ledger order (a Series must have the index of `to_frame`),
+            or a callable that takes `to_frame` and returns such a mask.
+
+        Returns
+        -------
+        Ledger
+        """
+        if callable(mask):
+            mask = mask(self.to_frame())
+        if isinstance(mask, pd.Series) and not mask.index.equals(pd.RangeIndex(len(self))):
+            raise ValueError("a mask Series must have the index of Ledger.to_frame()")
+        keep = np.asarray(mask)
+        if keep.dtype != bool or keep.shape != (len(self),):
+            raise ValueError(
+                f"mask must hold one boolean per claim ({len(self)}); got dtype {keep.dtype}, "
+                f"shape {keep.shape}"
+            )
+        return self._keep(keep)
+
+    def drop(self, ids: str | Iterable[str]) -> Ledger:
+        """Remove claims by id, and every repeat derived from them (directly or in a chain).
+
+        Parameters
+        ----------
+        ids : str or iterable of str
+
+        Returns
+        -------
+        Ledger
+
+        Raises
+        ------
+        KeyError
+            Naming any id that is not in the ledger.
+        """
+        ids = {ids} if isinstance(ids, str) else set(ids)
+        unknown = sorted(ids - set(self._table["id"]))
+        if unknown:
+            raise KeyError(f"no claim with id {', '.join(map(repr, unknown))} in this ledger")
+        return self._keep(~self._table["id"].isin(ids).to_numpy())
+
+    def originals(self) -> Ledger:
+        """Only the claims that repeat no other (each original claim once)."""
+        return self._keep((self._table["derived_from"] == "").to_numpy())
+
+    def _keep(self, keep: np.ndarray) -> Ledger:
+        """Rows where `keep` holds, less the repeats left without their original."""
+        keep = keep.copy()
+        ids, parents = self._table["id"].to_numpy(), self._table["derived_from"].to_numpy()
+        while True:
+            kept = set(ids[keep])
+            orphaned = keep & np.array([p != "" and p not in kept for p in parents], dtype=bool)
+            if not orphaned.any():
+                return Ledger._from_valid(self._table[keep], self._hosts)
+            keep &= ~orphaned
+
+    # -- repeats ----------------------------------------------------------------------------
+    def original_id(self, claim_id: str) -> str:
+        """Id of the original claim that `claim_id` repeats (itself for an original).
+
+        Raises
+        ------
+        KeyError
+            When `claim_id` is not in the ledger.
+        """
+        parents = dict(zip(self._table["id"], self._table["derived_from"], strict=True))
+        if claim_id not in parents:
+            raise KeyError(f"no claim with id {claim_id!r} in this ledger")
+        while parents[claim_id]:
+            claim_id = parents[claim_id]
+        return claim_id
+
+    def repeats(self) -> dict[str, str]:
+        """Map each repeat's id to the id of the original claim at the root of its chain."""
+        repeat_ids = self._table.loc[self._table["derived_from"] != "", "id"]
+        return {claim_id: self.original_id(claim_id) for claim_id in repeat_ids}
+
+    # -- summaries --------------------------------------------------------------------------
+    @property
+    def published_year(self) -> np.ndarray:
+        """Year of ``published`` for each claim, int64, in ledger order."""
+        return np.array([int(v[:4]) for v in self._table["published"]], dtype=np.int64)
+
+    def estimators(self) -> pd.DataFrame:
+        """One row per estimator, in order of first appearance.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``estimator``, ``estimator_type``, ``n_claims``.
+        """
+        grouped = self._table.groupby("estimator", sort=False)
+        return pd.DataFrame(
+            {"estimator_type": grouped["estimator_type"].first(), "n_claims": grouped.size()}
+        ).reset_index()
+
+    def sources(self) -> pd.DataFrame:
+        """One row per document, for citing in figure captions.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``document``, ``outlet``, ``title`` ("" where the document names none),
+            ``document_date`` (text at its stated precision: the document's date, or else the
+            latest ``published`` of its claims) and ``claim_ids`` (joined with ", ").
+        """
+        records = []
+        for document, claims in self._table.groupby("document", sort=False):
+            dates = [d for d in claims["document_date"] if d]
+            records.append({
+                "document": document,
+                "outlet": _first_filled(claims["outlet"]),
+                "title": _first_filled(claims["title"]),
+                "document_date": dates[0] if dates else max(claims["published"], key=parse_date),
+                "claim_ids": ", ".join(claims["id"]),
+            })  # fmt: skip
+        return pd.DataFrame(records, columns=[
+            "document", "outlet", "title", "document_date", "claim_ids"
+        ]).astype(str)  # fmt: skip
+
+
+def load_ledger(
+    path: str | PathLike | None = None, *, hosts: Sequence[str] | None = None
+) -> Ledger:
+    """Read and validate a claims CSV; the file is read once and never changed.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A CSV file with a header line. Default: the ledger shipped with remitest,
+        ``remitest/data/claims.csv``.
+    hosts : sequence of str, optional
+        Host scopes beyond `DEFAULT_HOSTS` that claims may use (``hosts=["mongolia"]``).
+
+    Returns
+    -------
+    Ledger
+
+    Raises
+    ------
+    LedgerError
+        Listing every problem, each with its CSV line number (header = line 1), id, field,
+        value and what would be valid.
+    """
+    if path is None:
+        data = resources.files("remitest").joinpath("data", "claims.csv").read_bytes()
+        source = "shipped ledger remitest/data/claims.csv"
+    else:
+        data, source = Path(path).read_bytes(), f"claims ledger {str(path)!r}"
+    header, records, rows, problems = _read_csv(data.decode("utf-8-sig"))
+    if problems:
+        raise LedgerError(problems, source)
+    table = pd.DataFrame(records, columns=header, dtype=str)
+    return _build(table, rows, unit="line", hosts=_all_hosts(hosts), source=source)
+
+
+def _read_csv(text: str) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:
+    """Split CSV text into stripped cells, noting the line each record starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader, [])]
+    records, rows, problems, line = [], [], [], reader.line_num
+    for cells in reader:
+        start, line = line + 1, reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            message = f"has {len(cells)} fields but the header has {len(header)}"
+            problems.append(Problem(start, cells[0].strip() or None, None, None, message))
+            continue
+        records.append([_cell_text(cell) for cell in cells])
+        rows.append(start)
+    if not header:
+        problems.append(Problem(None, None, None, None, "the file is empty; it needs a header"))
+    return header, records, rows, problems
+
+
+def _build(
+    table: pd.DataFrame, rows: list[int], *, unit: str, hosts: tuple[str, ...], source: str
+) -> Ledger:
+    """Validate a text table (columns checked, optional ones added) into a Ledger."""
+    problems = check_columns(list(table.columns))
+    if problems:  # every row would repeat a column problem, so report these alone
+        raise LedgerError(problems, source)
+    extras = [c for c in table.columns if c not in COLUMNS]
+    table = table.reindex(columns=[*COLUMNS, *extras], fill_value="")
+    table, problems = validate_table(table, rows, unit=unit, scopes=_scopes(hosts))
+    if problems:
+        raise LedgerError(problems, source)
+    return Ledger._from_valid(table, hosts)
+
+
+def _all_hosts(hosts: Sequence[str] | None) -> tuple[str, ...]:
+    """`DEFAULT_HOSTS` followed by the extra hosts, each once."""
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    extra = []
+    for host in hosts or ():
+        if not isinstance(host, str) or not host or host == WORLD or host in DEFAULT_GROUPS:
+            raise ValueError(
+                f"host {host!r} is not a valid host name: use a non-empty name other than "
+                f"{WORLD!r} and {', '.join(map(repr, DEFAULT_GROUPS))}"
+            )
+        if host not in DEFAULT_HOSTS and host not in extra:
+            extra.append(host)
+    return (*DEFAULT_HOSTS, *extra)
+
+
+def _scopes(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    return (WORLD, *hosts, *DEFAULT_GROUPS)
+
+
+def _first_filled(values: Iterable[str]) -> str:
+    return next((v for v in values if v), "")
+
+
+def _cell_text(value: object) -> str:
+    """Canonical text of one cell: numbers shortest, dates at first-day precision, "" if missing."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if value is None or (not isinstance(value, Sequence) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return format_number(float(value))
+    if isinstance(value, dt.date):  # includes datetime and pandas.Timestamp
+        if value.day != 1:
+            return f"{value:%Y-%m-%d}"
+        return f"{value:%Y}" if value.month == 1 else f"{value:%Y-%m}"
+    return str(value).strip()

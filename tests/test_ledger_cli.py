@@ -1,0 +1,45 @@
+import pytest
+
+from remitest.ledger import load_ledger
+from remitest.ledger_cli import ledger_command
+
+
+def test_shipped_ledger_prints_table_and_spread(capsys):
+    assert ledger_command(None, None) == 0
+    out = capsys.readouterr().out
+    for heading in ("id", "quantity", "kind", "low", "high", "ref years", "estimator", "scope",
+                    "derived_from", "Spread per quantity", "originals", "repeats"):  # fmt: skip
+        assert heading in out
+    for claim_id in load_ledger().to_frame()["id"]:
+        assert claim_id in out
+    assert "2017-2019" in out and "900,000,000" in out
+    assert load_ledger().sha256 in out
+
+
+def test_spread_line_counts_originals_and_repeats(capsys):
+    ledger_command(None, None)
+    lines = capsys.readouterr().out.splitlines()
+    workers = next(line for line in lines if line.startswith("workers "))
+    assert workers.split()[1:4] == ["6", "5", "1"]
+
+
+def test_bad_file_returns_2_with_message_on_stderr(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    load_ledger().to_csv(path)
+    text = path.read_text(encoding="utf-8").replace(",50000,60000,", ",70000,60000,", 1)
+    path.write_text(text, encoding="utf-8")
+    assert ledger_command(str(path), None) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "line 2 (id 'scmp2016-workers'): field 'low' = '70000'" in captured.err
+
+
+def test_missing_file_returns_2(tmp_path, capsys):
+    assert ledger_command(str(tmp_path / "none.csv"), None) == 2
+    assert "none.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("hosts", [None, ["mongolia"]])
+def test_hosts_are_passed_on(capsys, hosts):
+    assert ledger_command(None, hosts) == 0
+    assert ("mongolia" in capsys.readouterr().out) == bool(hosts)
