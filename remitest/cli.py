@@ -1,22 +1,214 @@
-"""Command line for remitest (temporary: only the ``ledger`` subcommand, to be merged)."""
+"""Command line: ``remitest ledger`` (validate and print a ledger) and ``remitest fit``.
+
+Exit status: 0 success; 1 the run folder could not be written; 2 a bad ledger, configuration or
+option; 3 a strict fit that failed its diagnostics gate; 130 interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from remitest.ledger_cli import ledger_command
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from remitest.config import ModelConfig
+
+SAMPLER_CHOICES = ("auto", "nutpie", "pymc", "numpyro")
+_SUMMARY_YEARS = 8  # at most this many years in the printed summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the remitest command line and return its exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "ledger":
+        return ledger_command(args.path, args.hosts)
+    try:
+        return fit_command(args)
+    except KeyboardInterrupt:
+        print("remitest fit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="remitest")
     commands = parser.add_subparsers(dest="command", required=True)
     ledger = commands.add_parser("ledger", help="validate a claims ledger and print its claims")
     ledger.add_argument("path", nargs="?", help="claims CSV (default: the shipped ledger)")
     ledger.add_argument("--host", action="append", dest="hosts", help="an extra host scope")
-    args = parser.parse_args(argv)
-    return ledger_command(args.path, args.hosts)
+
+    fit = commands.add_parser(
+        "fit", help="fit a ledger and write a run folder (CSVs, datapackage.json, figures)",
+        description="Fit the reconciliation model to a claims ledger, print its diagnostics and "
+                    "a short summary, and write the run folder.",
+    )
+    fit.add_argument("--ledger", metavar="PATH", help="claims CSV (default: the shipped ledger)")
+    fit.add_argument("--host", action="append", dest="hosts", metavar="H",
+                     help="an extra host scope the ledger may use (repeatable)")
+    fit.add_argument("--config", metavar="JSON_OR_PATH",
+                     help="configuration overrides: a JSON object, or a path to a JSON file")
+    fit.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
+    fit.add_argument("--draws", type=_positive_int, default=1000, metavar="N",
+                     help="posterior draws per chain (default 1000)")
+    fit.add_argument("--tune", type=_non_negative_int, default=1000, metavar="N",
+                     help="tuning steps per chain (default 1000)")
+    fit.add_argument("--chains", type=_positive_int, default=4, metavar="N",
+                     help="chains (default 4)")
+    fit.add_argument("--seed", type=_non_negative_int, default=None, metavar="S",
+                     help="random seed (default: drawn, recorded and printed)")
+    fit.add_argument("--sampler", choices=SAMPLER_CHOICES, default="auto",
+                     help="sampler (default auto: the fastest available)")
+    fit.add_argument("--strict", action="store_true",
+                     help="exit with status 3 when the fit fails its diagnostics gate")
+    fit.add_argument("--no-figures", dest="figures", action="store_false",
+                     help="write the CSVs and metadata only")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def fit_command(args: argparse.Namespace) -> int:
+    """``remitest fit``: load, fit, print diagnostics and a summary, write the run folder."""
+    from remitest.config import ConfigError
+    from remitest.diagnostics import DiagnosticsError, DiagnosticsWarning
+    from remitest.ledger import LedgerError, load_ledger
+
+    try:
+        ledger = load_ledger(args.ledger, hosts=args.hosts)
+    except (LedgerError, OSError, ValueError) as error:
+        return _fail(error, 2)
+    try:
+        config = read_config(args.config)
+    except ConfigError as error:
+        return _fail(error, 2)
+    print(f"fitting {len(ledger)} claims (ledger sha256 {ledger.sha256[:12]}), "
+          f"{args.chains} chains x {args.draws} draws, sampler {args.sampler}", flush=True)
+    from remitest import fitting
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DiagnosticsWarning)
+        try:
+            fit = fitting.fit(ledger, config, draws=args.draws, tune=args.tune,
+                              chains=args.chains, random_seed=args.seed, sampler=args.sampler,
+                              strict=args.strict, progressbar=True)
+        except DiagnosticsError as error:
+            return _fail(error, 3)
+        except (ConfigError, ImportError, ValueError) as error:
+            return _fail(error, 2)
+    for warning in caught:  # other warnings are shown as Python shows them
+        if not issubclass(warning.category, DiagnosticsWarning):
+            warnings.showwarning(warning.message, warning.category, warning.filename,
+                                 warning.lineno)
+    seed_note = "" if args.seed is not None else " (drawn; pass --seed to repeat this run)"
+    print(f"\nrandom seed {fit.random_seed}{seed_note}")
+    print(str(fit.diagnostics))
+    print("\n" + format_summary(fit.summary()))
+    try:
+        from remitest.export import write_run
+
+        folder = write_run(fit, Path(args.out), figures=args.figures)
+    except OSError as error:
+        return _fail(f"cannot write the run folder {args.out!r}: {error}", 1)
+    print(f"\nrun {fit.run_id} written to {folder}")
+    if not fit.diagnostics.passed:
+        print("warning: the fit failed its diagnostics gate (see above); its results may not "
+              "be trustworthy", file=sys.stderr)
+    return 0
+
+
+def _fail(error: object, status: int) -> int:
+    print(f"remitest fit: {error}", file=sys.stderr)
+    return status
+
+
+def read_config(text: str | None) -> ModelConfig:
+    """Read a configuration from a JSON object's text or a JSON file's path (None: the defaults).
+
+    Raises
+    ------
+    remitest.config.ConfigError
+        For a missing file, invalid JSON, or an invalid configuration.
+    """
+    from remitest.config import ConfigError, ModelConfig
+
+    if text is None:
+        return ModelConfig()
+    if text.lstrip().startswith("{"):
+        return ModelConfig.from_json(text)
+    path = Path(text)
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(
+            f"--config {text!r} is neither a JSON object nor a readable JSON file: {error}"
+        ) from None
+    try:
+        return ModelConfig.from_json(content)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+# -- the printed summary ----------------------------------------------------------------------
+_LABELS = {"workers": "workers abroad", "remittances_usd": "remittances, US$/year",
+           "per_worker_usd": "per worker, US$/year"}
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """World series for a few years: median and 90% interval (5%-95%) in readable units."""
+    world = summary[summary["scope"] == "world"]
+    years = np.sort(world["year"].unique())
+    if len(years) > _SUMMARY_YEARS:
+        years = years[np.unique(np.linspace(0, len(years) - 1, _SUMMARY_YEARS).round().astype(int))]
+    quantities = [q for q in _LABELS if q in set(world["quantity"])]
+    header = ["year", *(_LABELS[q] for q in quantities)]
+    rows = []
+    for year in years:
+        cells = [f"{int(year)}"]
+        for quantity in quantities:
+            row = world[(world["year"] == year) & (world["quantity"] == quantity)].iloc[0]
+            cells.append(f"{_readable(row['median'])} ({_readable(row['q05'])}-"
+                         f"{_readable(row['q95'])})")
+        extrapolated = "n_claims" in row and int(row["n_claims"]) == 0
+        rows.append(cells + (["no claims"] if extrapolated else [""]))
+    widths = [max(len(r[i]) for r in [header + [""], *rows]) for i in range(len(header))]
+    lines = ["World series: posterior median (90% interval)"]
+    lines.append("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    for cells in rows:
+        lines.append("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=False))
+                     + ("  " + cells[-1] if cells[-1] else ""))
+    return "\n".join(lines)
+
+
+def _readable(value: float) -> str:
+    """120,000 -> '120k'; 480,000,000 -> '480M'; 1.2e9 -> '1.2bn'; 5,100 -> '5.1k'."""
+    for scale, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 if __name__ == "__main__":

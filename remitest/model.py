@@ -247,7 +247,11 @@ def build_model(
         log_per_worker = _random_walk("per_worker", priors.per_worker_median_usd,
                                       priors.per_worker_log_sd, priors.per_worker_step_sd,
                                       step_scale, pin_index)
-        share = pm.Dirichlet("host_share", a=concentration, dims="host")
+        # Dirichlet shares written as normalised Gamma weights: the same distribution, with a
+        # log-transformed parameterisation whose density and gradient are simple (the fast kernel
+        # in remitest.kernel reproduces it exactly).
+        host_weight = pm.Gamma("host_weight", alpha=concentration, beta=1.0, dims="host")
+        share = pm.Deterministic("host_share", host_weight / host_weight.sum(), dims="host")
 
         workers = pm.Deterministic("workers", pt.exp(log_workers), dims="year")
         per_worker = pm.Deterministic("per_worker_usd", pt.exp(log_per_worker), dims="year")

@@ -1,0 +1,259 @@
+"""Post-processing speed: the vectorized library against a per-draw loop and against ArviZ.
+
+A fake fit of 4 chains x 25,000 draws over every year and host (remitest.testing.fake_fit) is
+summarised (every year x scope x quantity), a derived series is computed (cumulative world
+remittances over all years) and every claim of the shipped ledger is predicted, three ways:
+
+(a) vectorized: remitest.posterior, numpy over all draws at once;
+(b) loop: a straightforward Python loop over draws, with numpy inside each draw, then numpy per
+    summary cell (np.quantile and a sorted-window HDI);
+(c) ArviZ, for the summary part only: az.summary(kind="stats") (mean, sd, HDI via az.hdi) plus
+    xarray's quantile for the median and the 5/25/75/95% quantiles, on the same draws.
+
+All three must agree before any time is printed. Wall times come from runs without tracing; peak
+memory from a second, traced run of each path (tracemalloc, which numpy reports to).
+
+Run: python benchmarks/bench_postprocess.py
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import special
+
+from remitest import posterior
+from remitest.claims import read_claims
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
+from remitest.testing import fake_fit
+
+CHAINS, DRAWS, HDI_PROB, SEED = 4, 25_000, 0.9, 20240101
+PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+QCOLS = ("q05", "q25", "median", "q75", "q95")
+
+
+# -- (a) vectorized -------------------------------------------------------------------------------
+def vectorized_summary(fit):
+    return posterior.summary(fit, hdi_prob=HDI_PROB)
+
+
+def vectorized_rest(fit):
+    cumulative = posterior.cumulative(fit, "remittances_usd", hdi_prob=HDI_PROB)
+    claims = posterior.predict_claims(fit, fit.ledger, random_seed=SEED)
+    return cumulative, claims
+
+
+# -- (b) per-draw loop ----------------------------------------------------------------------------
+def cell_stats(x):
+    """Statistics of one cell's draws, the plain way."""
+    ordered = np.sort(x)
+    steps = int(np.floor(HDI_PROB * len(x)))
+    start = int(np.argmin(ordered[steps:] - ordered[: len(x) - steps]))
+    q05, q25, median, q75, q95 = np.quantile(x, PROBS)
+    return {"mean": x.mean(), "median": median, "sd": x.std(ddof=1), "q05": q05, "q25": q25,
+            "q75": q75, "q95": q95, "hdi_low": ordered[start],
+            "hdi_high": ordered[start + steps]}  # fmt: skip
+
+
+def loop_summary(fit):
+    post = fit.idata.posterior
+    world = {q: post[q].to_numpy() for q in QUANTITIES}
+    hosts = {q: post[f"{q}_host"].sel(host=list(fit.hosts)).to_numpy()
+             for q in ("workers", "remittances_usd")}  # fmt: skip
+    n_scopes, n_years = 1 + len(fit.hosts), len(fit.years)
+    cells = np.empty((CHAINS * DRAWS, len(QUANTITIES), n_scopes, n_years))
+    for chain in range(CHAINS):
+        for draw in range(DRAWS):
+            sample = cells[chain * DRAWS + draw]
+            for i, quantity in enumerate(("workers", "remittances_usd")):
+                sample[i, 0] = world[quantity][chain, draw]
+                sample[i, 1:] = hosts[quantity][chain, draw]
+            sample[2] = world["per_worker_usd"][chain, draw]  # the same in every host
+    rows = []
+    for i, quantity in enumerate(QUANTITIES):
+        for s, scope in enumerate(("world", *fit.hosts)):
+            for y, year in enumerate(fit.years):
+                rows.append({"year": year, "scope": scope, "quantity": quantity,
+                             **cell_stats(cells[:, i, s, y])})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def loop_rest(fit):
+    post = fit.idata.posterior
+    remittances = post["remittances_usd"].to_numpy()
+    totals = np.empty(CHAINS * DRAWS)
+    for chain in range(CHAINS):
+        for draw in range(DRAWS):
+            totals[chain * DRAWS + draw] = remittances[chain, draw].sum()
+    cumulative = cell_stats(totals)
+
+    frame = fit.ledger.to_frame()
+    gaussian, censored = read_claims(frame, fit.config, fit.years, fit.structure.estimators)
+    blocks = [(gaussian, False), (censored, True)]
+    ids = np.concatenate([b.ids for b, _ in blocks])
+    series = {
+        "workers": post["workers_host"].sel(host=list(fit.hosts)).to_numpy(),
+        "remittances_usd": post["remittances_usd_host"].sel(host=list(fit.hosts)).to_numpy(),
+        "per_worker_usd": post["per_worker_usd"].to_numpy(),
+    }
+    bias = post["estimator_bias"].sel(quantity=list(QUANTITIES)).to_numpy()
+    noise = post["noise_sd"].sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy()
+    rounding = fit.config.priors.rounding_sd
+    n = len(ids)
+    # The same normal variates as the vectorized path, drawn up front in its order.
+    z = np.random.default_rng(SEED).standard_normal((CHAINS * DRAWS, len(frame)))
+    order = pd.Index(ids).get_indexer(frame["id"].to_numpy(str))
+    cdf = np.empty((CHAINS * DRAWS, n))
+    predictive = np.empty((CHAINS * DRAWS, n))
+    for chain in range(CHAINS):
+        for draw in range(DRAWS):
+            k = chain * DRAWS + draw
+            column = 0
+            for block, is_censored in blocks:
+                for c in range(len(block)):
+                    quantity = QUANTITIES[block.quantity[c]]
+                    if quantity == "per_worker_usd":
+                        measured = block.window[c] @ series[quantity][chain, draw] * block.scope[
+                            c].sum()
+                    else:
+                        measured = block.scope[c] @ series[quantity][chain, draw] @ block.window[c]
+                    m = np.log(measured) + bias[chain, draw, block.estimator[c], block.quantity[c]]
+                    s = np.sqrt(noise[chain, draw, block.estimator_type[c]] ** 2 + rounding**2
+                                + block.spread[c] ** 2)  # fmt: skip
+                    offset = 0.0 if is_censored else block.reported[c] - block.value[c]
+                    cdf[k, column] = special.ndtr((block.value[c] - m) / s)
+                    predictive[k, column] = m + offset + s * z[k, order == column][0]
+                    column += 1
+    claims = pd.DataFrame({"id": ids, "pit": cdf.mean(axis=0)})
+    for p, q in zip(PROBS, np.exp(np.quantile(predictive, PROBS, axis=0)), strict=True):
+        claims[f"pred_q{round(p * 100):02d}"] = q
+    return cumulative, claims.set_index("id").loc[frame["id"]].reset_index()
+
+
+# -- (c) ArviZ ------------------------------------------------------------------------------------
+def arviz_dataset(fit):
+    post = fit.idata.posterior
+    scopes = ["world", *fit.hosts]
+
+    def by_scope(quantity):
+        both = xr.concat([post[quantity].expand_dims(scope=["world"]),
+                          post[f"{quantity}_host"].sel(host=list(fit.hosts)).rename(host="scope")],
+                         dim="scope")  # fmt: skip
+        return both.assign_coords(scope=scopes).transpose("chain", "draw", "scope", "year")
+
+    return xr.Dataset({"workers": by_scope("workers"),
+                       "remittances_usd": by_scope("remittances_usd"),
+                       "per_worker_usd": post["per_worker_usd"]})  # fmt: skip
+
+
+def arviz_summary(dataset):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        stats = az.summary(dataset, kind="stats", hdi_prob=HDI_PROB, round_to="none")
+    quantiles = dataset.quantile(list(PROBS), dim=("chain", "draw"))
+    return stats, quantiles
+
+
+# -- agreement ------------------------------------------------------------------------------------
+def check_agreement(fit, vec_summary, vec_rest, loop_out, arviz_out):
+    loop_summary_, (loop_cum, loop_claims) = loop_out
+    vec_cum, vec_claims = vec_rest
+    stat_columns = list(posterior.STAT_COLUMNS)
+    # Same sorted draws, same interpolation, same HDI rule: agreement to rounding.
+    np.testing.assert_allclose(vec_summary[stat_columns], loop_summary_[stat_columns], rtol=1e-9)
+    np.testing.assert_allclose(vec_cum[stat_columns].to_numpy()[0],
+                               [loop_cum[c] for c in stat_columns], rtol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(vec_claims["pit"], loop_claims["pit"], rtol=1e-9, atol=1e-12)
+    pred = [f"pred_q{round(p * 100):02d}" for p in PROBS]
+    np.testing.assert_allclose(vec_claims[pred], loop_claims[pred], rtol=1e-9)
+
+    stats, quantiles = arviz_out
+    world = vec_summary[vec_summary["scope"] == "world"]
+    for quantity in QUANTITIES:
+        mine = world[world["quantity"] == quantity]
+        label = [f"{quantity}[{y}]" if quantity == "per_worker_usd" else f"{quantity}[world, {y}]"
+                 for y in fit.years]  # fmt: skip
+        theirs = stats.loc[label]
+        np.testing.assert_allclose(mine["mean"], theirs["mean"], rtol=1e-9)
+        np.testing.assert_allclose(mine["sd"], theirs["sd"], rtol=1e-9)
+        # az.hdi and the sorted-window HDI apply one rule; a tie could pick a neighbouring
+        # window, so allow a few draws' spacing (1e-6 of the value).
+        np.testing.assert_allclose(mine["hdi_low"], theirs["hdi_5%"], rtol=1e-6)
+        np.testing.assert_allclose(mine["hdi_high"], theirs["hdi_95%"], rtol=1e-6)
+        q = quantiles[quantity]
+        q = q.sel(scope="world") if "scope" in q.dims else q
+        np.testing.assert_allclose(mine[list(QCOLS)].to_numpy(), q.transpose("year", "quantile"),
+                                   rtol=1e-9)  # fmt: skip
+    for host in fit.hosts:
+        mine = vec_summary[(vec_summary["scope"] == host)
+                           & (vec_summary["quantity"] == "workers")]  # fmt: skip
+        label = [f"workers[{host}, {y}]" for y in fit.years]
+        np.testing.assert_allclose(mine["hdi_low"], stats.loc[label, "hdi_5%"], rtol=1e-6)
+        np.testing.assert_allclose(mine["median"],
+                                   quantiles["workers"].sel(scope=host, quantile=0.5), rtol=1e-9)
+
+
+# -- timing ---------------------------------------------------------------------------------------
+def timed(func, *args, repeat=1):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = func(*args)
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def peak_mib(func, *args):
+    tracemalloc.start()
+    try:
+        func(*args)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def main():
+    fit = fake_fit(chains=CHAINS, draws=DRAWS, random_seed=1)
+    print(f"fake fit: {CHAINS} chains x {DRAWS} draws, {len(fit.years)} years "
+          f"({fit.years[0]}-{fit.years[-1]}), scopes world + {len(fit.hosts)} hosts, "
+          f"{len(fit.ledger)} claims")  # fmt: skip
+    dataset = arviz_dataset(fit)
+    vectorized_summary(fit), vectorized_rest(fit), arviz_summary(dataset)  # warm-up
+
+    t_vec_summary, vec_summary = timed(vectorized_summary, fit, repeat=3)
+    t_vec_rest, vec_rest = timed(vectorized_rest, fit, repeat=3)
+    t_loop_summary, loop_summary_ = timed(loop_summary, fit)
+    t_loop_rest, loop_rest_ = timed(loop_rest, fit)
+    t_arviz, arviz_out = timed(arviz_summary, dataset, repeat=3)
+    check_agreement(fit, vec_summary, vec_rest, (loop_summary_, loop_rest_), arviz_out)
+    print("all three paths agree (summary, cumulative remittances, claim predictions)")
+
+    mem = {
+        "vectorized summary": peak_mib(vectorized_summary, fit),
+        "vectorized derived + claims": peak_mib(vectorized_rest, fit),
+        "arviz summary": peak_mib(arviz_summary, dataset),
+        "loop summary": peak_mib(loop_summary, fit),
+        "loop derived + claims": peak_mib(loop_rest, fit),
+    }
+    t_vec, t_loop = t_vec_summary + t_vec_rest, t_loop_summary + t_loop_rest
+    print(f"{'path':<30}{'wall s':>10}{'peak MiB':>12}")
+    for name, seconds in [("vectorized summary", t_vec_summary),
+                          ("vectorized derived + claims", t_vec_rest),
+                          ("loop summary", t_loop_summary),
+                          ("loop derived + claims", t_loop_rest),
+                          ("arviz summary", t_arviz)]:  # fmt: skip
+        print(f"{name:<30}{seconds:>10.3f}{mem[name]:>12.1f}")
+    print(f"{'vectorized total':<30}{t_vec:>10.3f}")
+    print(f"{'loop total':<30}{t_loop:>10.3f}")
+    print(f"vectorized/loop ratio: {t_vec / t_loop:.3f}  "
+          f"vectorized/arviz ratio: {t_vec_summary / t_arviz:.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,548 @@
+"""The run folder: write a fit's posterior products to disk, and load a run folder back as a fit.
+
+A run folder holds CSVs with a Frictionless ``datapackage.json`` (a table schema for each CSV, and
+the run's metadata), the ArviZ ``idata.nc``, the exact ledger and configuration used, and the
+figures with their captions. Every file is written to a temporary file in the same folder and moved
+into place with ``os.replace``, so a crash never leaves a half-written file. The CSVs are written at
+a fixed precision with deterministic row and column order: the same fit writes byte-identical CSVs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import secrets
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from remitest import __version__
+from remitest.config import ModelConfig
+from remitest.diagnostics import Diagnostics, check_fit
+from remitest.ledger import load_ledger
+from remitest.model import model_structure
+
+if TYPE_CHECKING:  # pragma: no cover
+    import arviz as az
+    from matplotlib.figure import Figure
+
+    from remitest.fit_result import Fit
+
+__all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES"]
+
+#: printf format of every float in the CSVs: 12 significant digits keep
+#: remittances = workers x per-worker remittance to about 1e-11 relative in every row.
+FLOAT_FORMAT = "%.12g"
+#: File names of the CSV tables, in the order they are written and listed in the datapackage.
+TABLES = ("draws", "summary", "estimators", "host_shares", "claims")
+#: DPI of the PNG figures.
+PNG_DPI = 300
+_SVG_HASH_SALT = "remitest"  # fixed, so SVG element ids are the same on every write
+
+QUANTITY_UNITS = {
+    "workers": "persons",
+    "remittances_usd": "USD per year",
+    "per_worker_usd": "USD per worker per year",
+}
+_BY_QUANTITY = "by quantity"  # the unit of a column in a tidy table depends on the row's quantity
+
+_TABLE_DESCRIPTIONS = {
+    "draws": "Joint posterior draws: one (chain, draw) pair is one coherent posterior sample "
+             "across all years, scopes and quantities. Base units.",
+    "summary": "Posterior summary per year, scope and quantity, in base units.",
+    "estimators": "Each estimator's bias per quantity and each estimator type's noise, prior and "
+                  "posterior side by side (natural-log scale).",
+    "host_shares": "Each host's share of the world series, prior and posterior side by side.",
+    "claims": "Each claim of the ledger, whether the fit used it, and its posterior predictive "
+              "distribution and percentile (PIT) at the reported value.",
+}
+
+
+# -- writing ----------------------------------------------------------------------------------
+def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True) -> Path:
+    """Write the run folder of ``fit``: CSVs, ``datapackage.json``, ``idata.nc``, ledger, figures.
+
+    Parameters
+    ----------
+    fit : Fit
+    out_dir : path-like
+        The folder; created if missing. Files of an earlier run there are replaced one by one.
+    figures : bool
+        Also write every figure of ``remitest.plots.FIGURES`` as ``<name>.png`` (300 dpi),
+        ``<name>.svg`` and ``<name>.caption.txt``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Notes
+    -----
+    ``datapackage.json`` is written last, with the SHA-256 of every other file; a folder where a
+    write was interrupted therefore fails ``frictionless validate`` and :func:`load_run`.
+    """
+    from remitest import posterior
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    claims_seed = claims_random_seed(fit.random_seed)
+    frames = {
+        "draws": posterior.joint_draws(fit),
+        "summary": posterior.summary(fit),
+        "estimators": posterior.estimators_table(fit),
+        "host_shares": posterior.host_share_table(fit),
+        "claims": posterior.claims_table(fit, random_seed=claims_seed),
+    }
+    files: dict[str, str] = {}
+    for name in TABLES:
+        files[f"{name}.csv"] = _write_csv(frames[name], out / f"{name}.csv")
+    metadata = _run_metadata(fit, claims_seed)
+    files["ledger.csv"] = _write_text(fit.ledger.to_csv(), out / "ledger.csv")
+    files["config.json"] = _write_text(fit.config.to_json() + "\n", out / "config.json")
+    files["idata.nc"] = _write_idata(fit.idata, metadata, out / "idata.nc")
+    if figures:
+        files.update(_write_figures(fit, out))
+    previous = _listed_files(out)
+    package = datapackage(fit, frames, files, metadata)
+    _write_text(_dump_json(package), out / "datapackage.json")
+    for stale in sorted(previous - set(files)):  # e.g. figures of an earlier run
+        (out / stale).unlink(missing_ok=True)
+    return out
+
+
+def claims_random_seed(random_seed: int) -> int:
+    """Seed of the claims' predictive draws, derived from the fit's seed (its own stream)."""
+    state = np.random.SeedSequence(int(random_seed), spawn_key=(1,)).generate_state(1)
+    return int(state[0])
+
+
+def _temporary_beside(path: Path) -> Path:
+    """Create a new, empty, hidden file in ``path``'s folder, with the usual permissions."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            tmp.open("x").close()
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"cannot create a temporary file beside {str(path)!r}")
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[IO[str]]:
+    """Open a temporary text file beside ``path``; on success move it onto ``path``, else delete it.
+
+    The temporary file is in the same folder, so ``os.replace`` is atomic: a reader sees the old
+    file or the new one, never a half-written one.
+    """
+    tmp = _temporary_beside(path)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _atomic_with(path: Path, write: Callable[[str], Any]) -> str:
+    """Let ``write(tmp_path)`` write a temporary file, then move it onto ``path``; its SHA-256."""
+    tmp = _temporary_beside(path)
+    try:
+        write(str(tmp))
+        digest = _sha256(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def _write_text(text: str, path: Path) -> str:
+    with _atomic(path) as handle:
+        handle.write(text)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ``YYYY-MM-DD`` text, everything else as is."""
+    frame = frame.reset_index(drop=True)
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d").astype(object)
+    return frame
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> str:
+    ready = _csv_ready(frame)
+    return _atomic_with(path, lambda tmp: ready.to_csv(
+        tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8"))
+
+
+def _write_idata(idata: az.InferenceData, metadata: dict[str, Any], path: Path) -> str:
+    """Write ``idata`` with the run metadata (JSON) in the posterior's attributes."""
+    import arviz as az
+
+    groups = {name: idata[name] for name in idata.groups()}
+    groups["posterior"] = groups["posterior"].assign_attrs(
+        remitest_metadata=_dump_json(metadata))
+    tagged = az.InferenceData(**groups)
+    return _atomic_with(path, lambda tmp: tagged.to_netcdf(tmp))
+
+
+def _write_figures(fit: Fit, out: Path) -> dict[str, str]:
+    """Write each figure as PNG (300 dpi) and SVG, with its caption; the files' SHA-256."""
+    import matplotlib.pyplot as plt
+
+    from remitest.captions import caption as caption_of
+    from remitest.plots import FIGURES
+
+    files = {}
+    for name, plot in FIGURES.items():
+        caption = caption_of(fit, name)
+        files[f"{name}.caption.txt"] = _write_text(caption.rstrip("\n") + "\n",
+                                                   out / f"{name}.caption.txt")
+        figure = plot(fit)
+        try:
+            files.update(_save_figure(fit, name, figure, caption, out))
+        finally:
+            plt.close(figure)
+    return files
+
+
+def _save_figure(fit: Fit, name: str, figure: Figure, caption: str, out: Path) -> dict[str, str]:
+    """Save one figure as PNG and SVG with the run id and caption in their metadata."""
+    import matplotlib as mpl
+
+    title = f"{name} ({fit.run_id})"
+    source = f"remitest run {fit.run_id}; ledger sha256 {fit.ledger.sha256}"
+    png = {"Title": title, "Description": caption, "Source": source,
+           "Software": f"remitest {__version__}"}
+    svg = {"Title": title, "Description": caption, "Identifier": fit.run_id, "Source": source,
+           "Creator": f"remitest {__version__}", "Date": None}
+    files = {f"{name}.png": _atomic_with(out / f"{name}.png", lambda tmp: _savefig(
+        figure, tmp, format="png", dpi=PNG_DPI, metadata=png))}
+    with mpl.rc_context({"svg.hashsalt": _SVG_HASH_SALT}):
+        files[f"{name}.svg"] = _atomic_with(out / f"{name}.svg", lambda tmp: _savefig(
+            figure, tmp, format="svg", metadata=svg))
+    return files
+
+
+def _savefig(figure: Figure, path: str, **kwargs: Any) -> None:
+    figure.savefig(path, **kwargs)
+
+
+def _run_metadata(fit: Fit, claims_seed: int) -> dict[str, Any]:
+    """``fit.metadata()`` plus what :func:`load_run` needs; no creation time (deterministic)."""
+    metadata = fit.metadata()
+    metadata["ledger_hosts"] = list(fit.ledger.hosts)
+    metadata["claims_random_seed"] = claims_seed
+    return metadata
+
+
+def datapackage(fit: Fit, frames: dict[str, pd.DataFrame], files: dict[str, str],
+                metadata: dict[str, Any]) -> dict[str, Any]:
+    """Build the Frictionless data package descriptor of a run folder (as a dictionary)."""
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    resources = [
+        {
+            "name": name,
+            "path": f"{name}.csv",
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "description": _TABLE_DESCRIPTIONS[name],
+            "hash": f"sha256:{files[f'{name}.csv']}",
+            "schema": table_schema(name, frames[name]),
+        }
+        for name in TABLES
+    ]
+    return {
+        "profile": "data-package",
+        "name": fit.run_id,
+        "title": f"remitest run {fit.run_id}",
+        "description": "Posterior products of one remitest fit: yearly series of workers abroad "
+                       "and their remittances, reconciled from published claims. See the "
+                       "'remitest' object for the run's metadata.",
+        "version": __version__,
+        "created": created,
+        "resources": resources,
+        "remitest": {**metadata, "created": created, "files": dict(sorted(files.items()))},
+    }
+
+
+# -- table schemas ----------------------------------------------------------------------------
+_QUANTITY_VALUE = "in the unit of the row's quantity"
+_COLUMNS: dict[str, tuple[str, str | None]] = {
+    # name: (description, unit); the unit None means "no unit"
+    "chain": ("MCMC chain index; with draw, identifies one joint posterior sample", None),
+    "draw": ("draw index within the chain", None),
+    "year": ("calendar year", None),
+    "scope": ("'world' or a host country or region", None),
+    "quantity": ("workers (persons abroad at a time in the year), remittances_usd (US$ per year "
+                 "reaching the state) or per_worker_usd (US$ per worker per year)", None),
+    "workers": ("North Korean workers abroad at a time in the year", "persons"),
+    "remittances_usd": ("remittances reaching the state, nominal US$ per year "
+                        "(= workers x per_worker_usd in every draw)", "USD per year"),
+    "per_worker_usd": ("remittance per worker, nominal US$ per worker per year",
+                       "USD per worker per year"),
+    "mean": (f"posterior mean, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "median": (f"posterior median, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "sd": (f"posterior standard deviation, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "q05": (f"posterior 5% quantile, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "q25": (f"posterior 25% quantile, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "q75": (f"posterior 75% quantile, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "q95": (f"posterior 95% quantile, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "hdi_low": (f"lower end of the 90% highest-density interval, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "hdi_high": (f"upper end of the 90% highest-density interval, {_QUANTITY_VALUE}",
+                 _BY_QUANTITY),
+    "n_claims": ("number of original claims whose reference period covers the year and whose "
+                 "scope includes this scope; 0 means the year is extrapolation", None),
+    "id": ("claim identifier, as in ledger.csv", None),
+    "kind": ("point, range, lower_bound or upper_bound", None),
+    "estimator": ("who made the estimate", None),
+    "estimator_type": ("government, intergovernmental, research_institute, media or anonymous",
+                       None),
+    "ref_start": ("first year the claim describes", None),
+    "ref_end": ("last year the claim describes (inclusive)", None),
+    "reported_value": ("the number the claim reports: the figure of a point, the geometric "
+                       f"midpoint of a range, or the bound of a bound, {_QUANTITY_VALUE}",
+                       _BY_QUANTITY),
+    "used": ("True when the fit used the claim as evidence; False for repeats (derived_from) "
+             "and claims not in the fit", None),
+    "pit": ("posterior predictive percentile: the predictive CDF at the reported value, in "
+            "[0, 1]", None),
+    "pred_q05": (f"5% quantile of the predicted reported value, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "pred_q25": (f"25% quantile of the predicted reported value, {_QUANTITY_VALUE}",
+                 _BY_QUANTITY),
+    "pred_q50": (f"median of the predicted reported value, {_QUANTITY_VALUE}", _BY_QUANTITY),
+    "pred_q75": (f"75% quantile of the predicted reported value, {_QUANTITY_VALUE}",
+                 _BY_QUANTITY),
+    "pred_q95": (f"95% quantile of the predicted reported value, {_QUANTITY_VALUE}",
+                 _BY_QUANTITY),
+    "host": ("host country or region", None),
+    "note": ("why a claim was not used, e.g. 'repeat of <id>: adds no independent evidence'; "
+             "empty for an original", None),
+}
+_PRIOR_POST = {
+    "prior_mean": "prior mean", "prior_sd": "prior standard deviation",
+    "prior_q05": "prior 5% quantile", "prior_q95": "prior 95% quantile",
+    "post_mean": "posterior mean", "post_sd": "posterior standard deviation",
+    "post_q05": "posterior 5% quantile", "post_q95": "posterior 95% quantile",
+}
+# Columns whose meaning depends on the table.
+_TABLE_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
+    "estimators": {
+        "parameter": ("estimator_bias (an estimator's multiplicative bias on one quantity, as a "
+                      "natural log: it reports exp(bias) times the truth) or noise_sd (an "
+                      "estimator type's reporting noise, a log-scale standard deviation)", None),
+        "estimator": ("who made the estimate; empty for noise_sd rows", None),
+        "quantity": ("the quantity the bias applies to; empty for noise_sd rows", None),
+        **{c: (f"{d} of the parameter (natural-log scale)", "log-ratio")
+           for c, d in _PRIOR_POST.items()},
+        "sd_ratio": ("post_sd / prior_sd: near 1, the claims taught the parameter nothing beyond "
+                     "its prior", None),
+        "n_claims": ("original claims that inform the parameter", None),
+    },
+    "host_shares": {
+        **{c: (f"{d} of the host's share of the world series", "fraction")
+           for c, d in _PRIOR_POST.items()},
+        "sd_ratio": ("post_sd / prior_sd: near 1, the claims taught the share nothing beyond its "
+                     "prior", None),
+        "moved_from_prior": ("True when the share moved from its prior (sd_ratio < 0.9 or the "
+                             "mean moved by more than half a prior sd); host outputs of a share "
+                             "that did not move are the prior's split, not the data's", None),
+        "n_claims": ("original claims below world level whose scope includes the host", None),
+    },
+}
+
+
+def _field_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(series):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    return "string"
+
+
+def describe_column(table: str, column: str) -> tuple[str, str | None]:
+    """Return the description and unit of a column of one of the run's tables (None: no unit)."""
+    known = _TABLE_COLUMNS.get(table, {}).get(column) or _COLUMNS.get(column)
+    return known if known is not None else (column.replace("_", " "), None)
+
+
+def table_schema(table: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """Frictionless table schema of one CSV: fields with type, description and unit."""
+    fields = []
+    for column in frame.columns:
+        kind = _field_type(frame[column])
+        description, unit = describe_column(table, column)
+        field: dict[str, Any] = {"name": column, "type": kind, "description": description}
+        if unit == _BY_QUANTITY:
+            field["unit"] = "; ".join(f"{q}: {u}" for q, u in QUANTITY_UNITS.items())
+            field["unitByQuantity"] = dict(QUANTITY_UNITS)
+        elif unit is not None and kind in ("number", "integer"):
+            field["unit"] = unit
+        fields.append(field)
+    schema: dict[str, Any] = {"fields": fields}
+    keys = [c for c in _KEY_COLUMNS[table] if c in frame.columns]
+    if keys and not frame.duplicated(keys).any():
+        schema["primaryKey"] = keys
+    return schema
+
+
+_KEY_COLUMNS = {
+    "draws": ("chain", "draw", "year", "scope"),
+    "summary": ("year", "scope", "quantity"),
+    "estimators": (),  # noise rows leave estimator and quantity empty: no key
+    "host_shares": ("host",),
+    "claims": ("id",),
+}
+
+
+# -- JSON -------------------------------------------------------------------------------------
+def _json_ready(value: Any) -> Any:
+    """Replace NaN and infinities (not JSON) by None, and numpy scalars by Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dump_json(value: Any) -> str:
+    return json.dumps(_json_ready(value), sort_keys=True, indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _listed_files(out: Path) -> set[str]:
+    """Files that an existing ``datapackage.json`` in ``out`` lists (names only, no paths)."""
+    try:
+        package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+        listed = package["remitest"]["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {name for name in listed if isinstance(name, str) and Path(name).name == name}
+
+
+# -- loading ----------------------------------------------------------------------------------
+class RunFolderError(ValueError):
+    """A run folder is incomplete, or its files do not match its ``datapackage.json``."""
+
+
+def load_run(out_dir: str | os.PathLike[str]) -> Fit:
+    """Load a run folder written by :func:`write_run` back as a :class:`~remitest.Fit`.
+
+    Reads ``idata.nc``, ``ledger.csv``, ``config.json`` and the run metadata in
+    ``datapackage.json``, after checking each file against the SHA-256 recorded there. The model
+    structure is rebuilt from the ledger and configuration; the diagnostics keep the recorded
+    verdict (divergences, failures) with the R-hat/ESS table recomputed from the draws. The PyMC
+    model is not stored: ``fit.model`` is None.
+
+    Parameters
+    ----------
+    out_dir : path-like
+
+    Returns
+    -------
+    Fit
+
+    Raises
+    ------
+    RunFolderError
+        When a file is missing or differs from the one the run wrote.
+    """
+    import arviz as az
+
+    from remitest.fit_result import Fit
+
+    folder = Path(out_dir)
+    metadata = _read_metadata(folder)
+    for name in ("idata.nc", "ledger.csv", "config.json"):
+        _check_file(folder, name, metadata)
+    ledger = load_ledger(folder / "ledger.csv", hosts=metadata.get("ledger_hosts"))
+    config = ModelConfig.from_json((folder / "config.json").read_text(encoding="utf-8"))
+    with az.rc_context({"data.load": "eager"}):
+        idata = az.from_netcdf(folder / "idata.nc")
+    fit = Fit(
+        idata=idata, ledger=ledger, config=config, structure=model_structure(ledger, config),
+        diagnostics=_diagnostics(idata, config, metadata["diagnostics"]),
+        random_seed=int(metadata["random_seed"]), sampler=str(metadata["sampler"]),
+        n_draws=int(metadata["draws"]), n_tune=int(metadata["tune"]),
+        n_chains=int(metadata["chains"]), model=None,
+    )
+    if fit.run_id != metadata["run_id"]:
+        warnings.warn(
+            f"run folder {str(folder)!r} was written as {metadata['run_id']} by remitest "
+            f"{metadata.get('remitest_version')}; loaded with remitest {__version__} it has the id "
+            f"{fit.run_id} (the run id includes the package version)",
+            UserWarning, stacklevel=2,
+        )
+    return fit
+
+
+def _read_metadata(folder: Path) -> dict[str, Any]:
+    path = folder / "datapackage.json"
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+        metadata = package["remitest"]
+    except FileNotFoundError:
+        raise RunFolderError(f"{str(folder)!r} is not a run folder: it has no datapackage.json"
+                             ) from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise RunFolderError(f"{str(path)!r} has no readable 'remitest' run metadata: {err}"
+                             ) from None
+    return metadata
+
+
+def _check_file(folder: Path, name: str, metadata: dict[str, Any]) -> None:
+    path = folder / name
+    if not path.is_file():
+        raise RunFolderError(f"run folder {str(folder)!r} lacks {name}")
+    expected = metadata.get("files", {}).get(name)
+    if expected is not None and _sha256(path) != expected:
+        raise RunFolderError(
+            f"{str(path)!r} differs from the file the run {metadata.get('run_id')} wrote (its "
+            "SHA-256 does not match datapackage.json): the folder was changed or a write was "
+            "interrupted; write the run again"
+        )
+
+
+def _diagnostics(idata: az.InferenceData, config: ModelConfig, recorded: dict[str, Any]
+                 ) -> Diagnostics:
+    """Rebuild the recorded verdict, with the per-parameter table recomputed from the draws."""
+    table = pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"], dtype=float)
+    min_ebfmi = recorded.get("min_ebfmi")
+    ebfmi = np.array([] if min_ebfmi is None else [min_ebfmi], dtype=float)
+    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # few-draw warnings from ArviZ say nothing new here
+            recomputed = check_fit(idata, config.gate)
+        table, ebfmi = recomputed.table, (recomputed.ebfmi if len(recomputed.ebfmi) else ebfmi)
+    return Diagnostics(table=table, divergences=int(recorded.get("divergences", 0)),
+                       ebfmi=ebfmi, failures=tuple(recorded.get("failures", ())))

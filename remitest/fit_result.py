@@ -1,0 +1,162 @@
+"""``Fit``: one fitted run -- its draws, the ledger and configuration that made it, and its checks.
+
+Everything a user does after sampling starts here; the work itself lives in the stage modules
+(``posterior``, ``plots``, ``export``), which take a ``Fit`` and never reach back into sampling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from remitest import __version__
+from remitest.config import ModelConfig
+from remitest.diagnostics import Diagnostics
+from remitest.ledger import Ledger
+from remitest.model import ModelStructure
+
+if TYPE_CHECKING:  # pragma: no cover
+    import arviz as az
+    import pandas as pd
+    import pymc as pm
+
+__all__ = ["Fit"]
+
+
+@dataclass
+class Fit:
+    """A fitted reconciliation.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        ``posterior`` holds the world series ``workers`` (persons), ``remittances_usd`` and
+        ``per_worker_usd`` (US$ per year) on ``(chain, draw, year)``; ``workers_host`` and
+        ``remittances_usd_host`` on ``(chain, draw, host, year)``; ``host_share``;
+        ``estimator_bias`` (log factor, ``(estimator, quantity)``), ``type_bias``, ``noise_sd``
+        and the random-walk parameters. ``sample_stats`` and ``observed_data`` as PyMC writes them.
+        ``attrs`` hold the run metadata (see :meth:`metadata`).
+    ledger : Ledger
+        The ledger as given, repeats included.
+    config : ModelConfig
+    structure : ModelStructure
+    diagnostics : Diagnostics
+    random_seed : int
+    sampler : str
+    n_draws, n_tune, n_chains : int
+    model : pymc.Model or None
+        None for a fit loaded back from a run folder.
+    """
+
+    idata: az.InferenceData
+    ledger: Ledger
+    config: ModelConfig
+    structure: ModelStructure
+    diagnostics: Diagnostics
+    random_seed: int
+    sampler: str
+    n_draws: int
+    n_tune: int
+    n_chains: int
+    model: pm.Model | None = field(default=None, repr=False)
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def years(self) -> np.ndarray:
+        """Modelled years (ints)."""
+        return np.asarray(self.structure.years)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Modelled hosts, in order."""
+        return self.structure.hosts
+
+    @property
+    def run_id(self) -> str:
+        """Short, deterministic id of this run: same inputs and seed, same id."""
+        key = json.dumps(
+            [__version__, self.ledger.sha256, self.config.to_json(), self.random_seed,
+             self.sampler, self.n_draws, self.n_tune, self.n_chains],
+        )
+        return "run-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    def metadata(self) -> dict[str, Any]:
+        """Run metadata as written into ``datapackage.json`` and the idata attributes."""
+        return {
+            "run_id": self.run_id,
+            "remitest_version": __version__,
+            "ledger_sha256": self.ledger.sha256,
+            "n_claims": len(self.ledger),
+            "config": json.loads(self.config.to_json()),
+            "random_seed": int(self.random_seed),
+            "sampler": self.sampler,
+            "draws": int(self.n_draws),
+            "tune": int(self.n_tune),
+            "chains": int(self.n_chains),
+            "diagnostics": self.diagnostics.to_dict(),
+        }
+
+    # -- posterior products (see remitest.posterior) --------------------------------------------
+    def summary(self, *, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Tidy yearly summary per scope and quantity, in base units (see DESIGN.md)."""
+        from remitest.posterior import summary
+
+        return summary(self, hdi_prob=hdi_prob)
+
+    def draws(self) -> pd.DataFrame:
+        """Joint posterior draws: ``chain, draw, year, scope`` and one column per quantity."""
+        from remitest.posterior import joint_draws
+
+        return joint_draws(self)
+
+    def series(self, quantity: str, scope: str = "world") -> pd.DataFrame:
+        """One quantity's yearly summary for one scope."""
+        from remitest.posterior import series
+
+        return series(self, quantity, scope=scope)
+
+    def predict_claims(self, ledger: Ledger | None = None, *, random_seed: Any = None
+                       ) -> pd.DataFrame:
+        """Posterior predictive percentile and intervals of each claim (default: this ledger)."""
+        from remitest.posterior import predict_claims
+
+        return predict_claims(self, ledger if ledger is not None else self.ledger,
+                              random_seed=random_seed)
+
+    def derive(self, func: Any, *, name: str, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Summary of a quantity derived from every joint draw (see ``posterior.derive``)."""
+        from remitest.posterior import derive
+
+        return derive(self, func, name=name, hdi_prob=hdi_prob)
+
+    def cumulative(self, quantity: str = "remittances_usd", start: int | None = None,
+                   end: int | None = None, scope: str = "world") -> pd.DataFrame:
+        """Total of a quantity over ``start``-``end``, summarised (see ``posterior.cumulative``)."""
+        from remitest.posterior import cumulative
+
+        return cumulative(self, quantity, start, end, scope)
+
+    def year_on_year(self, quantity: str, scope: str = "world") -> pd.DataFrame:
+        """Relative change from the previous year, summarised (see ``posterior.year_on_year``)."""
+        from remitest.posterior import year_on_year
+
+        return year_on_year(self, quantity, scope)
+
+    def write(self, out_dir: Any, *, figures: bool = True) -> Any:
+        """Write the run folder (CSVs, datapackage.json, idata.nc, figures); returns its path."""
+        from remitest.export import write_run
+
+        return write_run(self, out_dir, figures=figures)
+
+    def __repr__(self) -> str:
+        status = "passed" if self.diagnostics.passed else "FAILED"
+        return (
+            f"<Fit {self.run_id}: {len(self.ledger)} claims, years {self.years[0]}-"
+            f"{self.years[-1]}, {self.n_chains}x{self.n_draws} draws ({self.sampler}), "
+            f"diagnostics {status}>"
+        )

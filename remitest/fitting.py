@@ -1,0 +1,337 @@
+"""Fitting: compile once, refit many, and refuse to hide a bad fit.
+
+``fit(ledger)`` is all most users need. It uses a module-level :class:`Reconciler`, which keeps
+one compiled sampler per model structure (years, hosts, estimators with their types, and the
+configuration). A ledger with the same structure -- claims changed, added or removed -- only swaps
+the data. A new estimator, host or year range is a new structure and is compiled anew (for the
+default sampler that costs well under a second once numba's on-disk cache is warm).
+
+Samplers (``sampler=``):
+
+``"auto"`` / ``"nutpie"``
+    nutpie's Rust NUTS driving the numba kernel of :mod:`remitest.kernel` (fastest, measured in
+    ``benchmarks/bench_fit.py``).
+``"pymc"``
+    stock ``pm.sample`` on the PyMC model (the reference; recompiles on every call).
+``"numpyro"``
+    ``pm.sample(nuts_sampler="numpyro")``, the JAX path for a GPU; needs ``jax`` and ``numpyro``
+    installed, imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from remitest import kernel
+from remitest.config import ModelConfig
+from remitest.diagnostics import check_fit, enforce
+from remitest.fit_result import Fit
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
+from remitest.model import ModelStructure, _step_scale, build_model, model_data, model_structure
+
+__all__ = ["fit", "Reconciler", "SAMPLERS"]
+
+SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
+
+
+@dataclass
+class _Compiled:
+    """One compiled sampler for one structure."""
+
+    structure: ModelStructure
+    layout: kernel.Layout
+    nutpie_model: Any
+
+
+def _draw_seed(random_seed: Any) -> int:
+    if random_seed is None:
+        return int(np.random.SeedSequence().entropy % (2**31))
+    if isinstance(random_seed, np.random.Generator):
+        return int(random_seed.integers(2**31))
+    return int(random_seed)
+
+
+def _initial_point(layout: kernel.Layout, config: ModelConfig, seed: int) -> np.ndarray:
+    """PyMC's "jitter+adapt" start: each prior's centre, plus Uniform(-1, 1) jitter."""
+    p = config.priors
+    centre = np.zeros(layout.n_dim)
+    sl = layout.slices()
+    centre[sl["log_workers_pinned"]] = np.log(p.workers_median)
+    centre[sl["log_per_worker_pinned"]] = np.log(p.per_worker_median_usd)
+    centre[sl["workers_step_sd_log__"]] = np.log(p.workers_step_sd * 0.67)
+    centre[sl["per_worker_step_sd_log__"]] = np.log(p.per_worker_step_sd * 0.67)
+    centre[sl["noise_sd_log__"]] = np.log(p.noise_median)
+    rng = np.random.default_rng(seed)
+    return centre + rng.uniform(-1.0, 1.0, layout.n_dim)
+
+
+def _compile_kernel_sampler(structure: ModelStructure, config: ModelConfig) -> _Compiled:
+    """A nutpie model over the numba kernel's C callbacks; data travel in ``user_data``."""
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    layout = kernel.layout_for(structure)
+    logp_c, expand_c = kernel.cfuncs()
+    n = layout.n_dim
+    # Built with no claims; every fit passes its own packed data (``_with_data``).
+    placeholder = kernel.pack(kernel.kernel_data(_empty_data(structure), structure, config,
+                                                 _step_scale(structure, config)))
+    nutpie_model = CompiledPyMCModel(
+        dims={"unconstrained": ("unconstrained_param",)},
+        compiled_logp_func=logp_c,
+        compiled_expand_func=expand_c,
+        initial_point_func=lambda seed: _initial_point(layout, config, seed),
+        shared_data={},
+        user_data=placeholder,
+        n_expanded=n,
+        shape_info=(["unconstrained"], [slice(0, n)], [(n,)]),
+        logp_func=None,
+        expand_func=None,
+        _n_dim=n,
+        _shapes={"unconstrained": (n,)},
+        _coords={"unconstrained_param": [str(i) for i in range(n)]},
+    )
+    return _Compiled(structure=structure, layout=layout, nutpie_model=nutpie_model)
+
+
+def _empty_data(structure: ModelStructure) -> dict[str, np.ndarray]:
+    """Model data arrays with no claims, of the right widths for ``structure``."""
+    n_years, n_hosts, n_est = len(structure.years), len(structure.hosts), len(structure.estimators)
+    out = {}
+    for block in ("gaussian", "censored"):
+        for name in ("value", "spread", "lower", "upper"):
+            out[f"{block}_{name}"] = np.zeros(0)
+        out[f"{block}_quantity"] = np.zeros((0, len(QUANTITIES)))
+        out[f"{block}_estimator"] = np.zeros((0, n_est))
+        out[f"{block}_estimator_type"] = np.zeros((0, len(ESTIMATOR_TYPES)))
+        out[f"{block}_window"] = np.zeros((0, n_years))
+        out[f"{block}_scope"] = np.zeros((0, n_hosts))
+    return out
+
+
+@dataclass
+class Reconciler:
+    """Holds compiled samplers so that refits of the same structure only swap data.
+
+    Examples
+    --------
+    >>> rec = Reconciler()                                         # doctest: +SKIP
+    >>> first = rec.fit(ledger, random_seed=1)                     # compiles
+    >>> again = rec.fit(ledger.drop("kinu-workers"), random_seed=1)  # swaps data only
+    """
+
+    config: ModelConfig = field(default_factory=ModelConfig)
+    _compiled: list[_Compiled] = field(default_factory=list, repr=False)
+    compiles: int = 0
+
+    def compiled_for(self, structure: ModelStructure) -> tuple[_Compiled, bool]:
+        """A cached compiled sampler whose structure covers ``structure`` (or a new one)."""
+        for entry in self._compiled:
+            if entry.structure.covers(structure):
+                return entry, False
+        config = ModelConfig.from_json(structure.config_json)
+        entry = _compile_kernel_sampler(structure, config)
+        self._compiled.append(entry)
+        self.compiles += 1
+        return entry, True
+
+    def fit(
+        self,
+        ledger: Ledger,
+        config: ModelConfig | None = None,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        random_seed: Any = None,
+        sampler: str = "auto",
+        strict: bool = False,
+        progressbar: bool = True,
+        cores: int | None = None,
+    ) -> Fit:
+        """Fit ``ledger``; see :func:`remitest.fit` for the parameters."""
+        config = config or self.config
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler = {sampler!r}: must be one of {SAMPLERS}")
+        seed = _draw_seed(random_seed)
+        if random_seed is None and progressbar:
+            print(f"remitest: random_seed=None, drew seed {seed}", file=sys.stderr)
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        wanted = model_structure(ledger, config)
+        model = None
+        if sampler in ("auto", "nutpie"):
+            entry, _ = self.compiled_for(wanted)
+            structure = entry.structure
+            timings["compile"] = time.perf_counter() - start
+            idata = _sample_kernel(entry, ledger, config, draws=draws, tune=tune, chains=chains,
+                                   seed=seed, progressbar=progressbar, cores=cores,
+                                   timings=timings)
+            used = "nutpie"
+        else:
+            structure = wanted
+            model = build_model(ledger, config, structure=structure)
+            timings["compile"] = time.perf_counter() - start
+            idata = _sample_pymc(model, sampler, draws=draws, tune=tune, chains=chains,
+                                 seed=seed, progressbar=progressbar, cores=cores,
+                                 target_accept=config.target_accept, timings=timings)
+            used = sampler
+        t = time.perf_counter()
+        diagnostics = check_fit(idata, config.gate)
+        timings["diagnostics"] = time.perf_counter() - t
+        result = Fit(idata=idata, ledger=ledger, config=config, structure=structure,
+                     diagnostics=diagnostics, random_seed=seed, sampler=used, n_draws=draws,
+                     n_tune=tune, n_chains=chains, model=model, timings=timings)
+        idata.posterior.attrs.update(_flat_attrs(result.metadata()))
+        timings["total"] = time.perf_counter() - start
+        enforce(diagnostics, strict=strict)
+        return result
+
+
+def _flat_attrs(metadata: dict[str, Any]) -> dict[str, Any]:
+    """netCDF attributes must be scalars or strings: nest as JSON text."""
+    import json
+
+    return {k: (json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v)
+            for k, v in metadata.items()}
+
+
+def _coords(structure: ModelStructure) -> dict[str, Any]:
+    years = np.asarray(structure.years)
+    return {"year": years, "step": years[1:], "host": list(structure.hosts),
+            "estimator": list(structure.estimators), "estimator_type": list(ESTIMATOR_TYPES),
+            "quantity": list(QUANTITIES)}
+
+
+_DIMS = {
+    "workers_step_z": ("step",), "per_worker_step_z": ("step",), "host_weight": ("host",),
+    "type_bias_z": ("estimator_type", "quantity"), "estimator_bias_z": ("estimator", "quantity"),
+    "noise_sd": ("estimator_type",), "workers": ("year",), "per_worker_usd": ("year",),
+    "remittances_usd": ("year",), "host_share": ("host",), "workers_host": ("host", "year"),
+    "remittances_usd_host": ("host", "year"), "type_bias": ("estimator_type", "quantity"),
+    "estimator_bias": ("estimator", "quantity"),
+}
+
+
+def _sample_kernel(entry: _Compiled, ledger: Ledger, config: ModelConfig, *, draws: int,
+                   tune: int, chains: int, seed: int, progressbar: bool, cores: int | None,
+                   timings: dict[str, float]) -> az.InferenceData:
+    import nutpie
+
+    t = time.perf_counter()
+    data = model_data(ledger, entry.structure, config)
+    kdata = kernel.kernel_data(data, entry.structure, config, _step_scale(entry.structure, config))
+    # The buffer must outlive sampling: the replaced model holds the only reference to it.
+    sampler = dataclasses.replace(entry.nutpie_model, user_data=kernel.pack(kdata))
+    raw = nutpie.sample(sampler, draws=draws, tune=tune, chains=chains, seed=seed,
+                        cores=cores or min(chains, os.cpu_count() or 1), progress_bar=progressbar,
+                        target_accept=config.target_accept, save_warmup=False)
+    timings["sampling"] = time.perf_counter() - t
+    t = time.perf_counter()
+    x = raw.posterior["unconstrained"].to_numpy()
+    expanded = kernel.expand_draws(x, entry.layout, kdata)
+    coords = {"chain": np.arange(x.shape[0]), "draw": np.arange(x.shape[1]),
+              **_coords(entry.structure)}
+    posterior = xr.Dataset(
+        {name: (("chain", "draw", *_DIMS.get(name, ())), value)
+         for name, value in expanded.items()},
+        coords=coords,
+    )
+    stats = raw.sample_stats
+    keep = [v for v in ("diverging", "energy", "step_size", "tree_depth", "n_steps", "logp",
+                        "mean_tree_accept", "energy_error") if v in stats]
+    stats = stats[keep].rename({k: v for k, v in {"mean_tree_accept": "acceptance_rate"}.items()
+                                if k in keep})
+    stats = stats.assign_coords(chain=coords["chain"], draw=coords["draw"])
+    idata = az.InferenceData(posterior=posterior, sample_stats=stats,
+                             observed_data=_observed(data, ledger))
+    timings["postprocess"] = time.perf_counter() - t
+    return idata
+
+
+def _observed(data: dict[str, np.ndarray], ledger: Ledger) -> xr.Dataset:
+    """The claims as the likelihood saw them (log scale), labelled by claim id."""
+    originals = ledger.originals().to_frame()
+    return xr.Dataset({
+        "gaussian_claims": ("gaussian_claim", data["gaussian_value"]),
+        "censored_claims": ("censored_claim", data["censored_value"]),
+    }).assign_coords(claims_in_fit=("claim", originals["id"].to_numpy(str)))
+
+
+def _sample_pymc(model: Any, sampler: str, *, draws: int, tune: int, chains: int, seed: int,
+                 progressbar: bool, cores: int | None, target_accept: float,
+                 timings: dict[str, float]) -> az.InferenceData:
+    import pymc as pm
+
+    t = time.perf_counter()
+    kwargs: dict[str, Any] = {}
+    if sampler == "numpyro":
+        try:
+            import jax  # noqa: F401
+            import numpyro  # noqa: F401
+        except ImportError as err:  # pragma: no cover - depends on the machine
+            raise ImportError(
+                "sampler='numpyro' needs jax and numpyro: pip install jax numpyro "
+                "(or jax[cuda12] on a GPU machine)"
+            ) from err
+        kwargs["nuts_sampler"] = "numpyro"
+    with model:
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2),
+                          random_seed=seed, progressbar=progressbar, target_accept=target_accept,
+                          compute_convergence_checks=False, **kwargs)
+    timings["sampling"] = time.perf_counter() - t
+    return idata
+
+
+_DEFAULT = Reconciler()
+
+
+def fit(
+    ledger: Ledger,
+    config: ModelConfig | None = None,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: Any = None,
+    sampler: str = "auto",
+    strict: bool = False,
+    progressbar: bool = True,
+) -> Fit:
+    """Fit the reconciliation model to a ledger.
+
+    Parameters
+    ----------
+    ledger : Ledger
+    config : ModelConfig, optional
+        Defaults to ``ModelConfig()``.
+    draws, tune, chains : int
+        Posterior draws and tuning steps per chain, and the number of chains.
+    random_seed : int, numpy.random.Generator or None
+        None draws a seed, records it in the fit's metadata, and prints it.
+    sampler : {"auto", "nutpie", "pymc", "numpyro"}
+    strict : bool
+        Raise :class:`remitest.DiagnosticsError` instead of warning
+        :class:`remitest.DiagnosticsWarning` when the fit fails its diagnostics gate.
+    progressbar : bool
+
+    Returns
+    -------
+    Fit
+
+    Notes
+    -----
+    Uses a module-level :class:`Reconciler`: the second fit of a ledger with the same structure
+    reuses the compiled sampler and only swaps the data.
+    """
+    return _DEFAULT.fit(ledger, config, draws=draws, tune=tune, chains=chains,
+                        random_seed=random_seed, sampler=sampler, strict=strict,
+                        progressbar=progressbar)

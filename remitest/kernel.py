@@ -1,0 +1,502 @@
+"""The model's log density and gradient as one cached numba function, for fast NUTS.
+
+Why this exists: every PyTensor route measured here either recompiles in each new process
+(nutpie's numba wrapper: 12-60 s) or costs ~130 us per gradient through PyTensor's C VM, which
+puts a fit at 10-20 s. This kernel is compiled by numba once per machine (``cache=True``), loads in
+well under a second afterwards, and evaluates the density and gradient in a few microseconds.
+
+The PyMC model in ``remitest.model`` stays the specification: the same unconstrained
+parameterisation (PyMC's value variables, in the same order), the same constants, the same
+likelihood. ``tests/test_kernel.py`` checks that the two agree in value and gradient at random
+points, so any change to the model must be mirrored here or the tests fail.
+
+Layout of the unconstrained vector ``x`` (PyMC value variables, in order)::
+
+    log_workers_pinned, workers_step_sd_log__, workers_step_z[T-1],
+    log_per_worker_pinned, per_worker_step_sd_log__, per_worker_step_z[T-1],
+    host_weight_log__[H], type_bias_z[K, 3], estimator_bias_z[E, 3], noise_sd_log__[K]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from remitest.config import ModelConfig
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
+
+__all__ = ["Layout", "KernelData", "layout_for", "kernel_data", "logp_dlogp", "expand_draws",
+           "VALUE_VARS", "pack", "cfuncs"]
+
+VALUE_VARS = (
+    "log_workers_pinned", "workers_step_sd_log__", "workers_step_z",
+    "log_per_worker_pinned", "per_worker_step_sd_log__", "per_worker_step_z",
+    "host_weight_log__", "type_bias_z", "estimator_bias_z", "noise_sd_log__",
+)
+_LOG_2PI = math.log(2.0 * math.pi)
+_N_TYPES = len(ESTIMATOR_TYPES)  # a compile-time constant for numba
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Sizes of the model's pieces; offsets into ``x`` follow from them."""
+
+    n_years: int
+    n_hosts: int
+    n_estimators: int
+    n_types: int = len(ESTIMATOR_TYPES)
+    n_quantities: int = len(QUANTITIES)
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Shape of each value variable, in layout order."""
+        steps = (self.n_years - 1,)
+        return {
+            "log_workers_pinned": (), "workers_step_sd_log__": (), "workers_step_z": steps,
+            "log_per_worker_pinned": (), "per_worker_step_sd_log__": (),
+            "per_worker_step_z": steps, "host_weight_log__": (self.n_hosts,),
+            "type_bias_z": (self.n_types, self.n_quantities),
+            "estimator_bias_z": (self.n_estimators, self.n_quantities),
+            "noise_sd_log__": (self.n_types,),
+        }
+
+    def slices(self) -> dict[str, slice]:
+        """Slice of each value variable in the flat vector."""
+        out, start = {}, 0
+        for name, shape in self.shapes().items():
+            size = math.prod(shape)
+            out[name] = slice(start, start + size)
+            start += size
+        return out
+
+    @property
+    def n_dim(self) -> int:
+        """Length of the unconstrained vector."""
+        return sum(math.prod(s) for s in self.shapes().values())
+
+
+def layout_for(structure) -> Layout:
+    """The layout of a :class:`remitest.model.ModelStructure`."""
+    return Layout(len(structure.years), len(structure.hosts), len(structure.estimators))
+
+
+@dataclass(frozen=True)
+class KernelData:
+    """Everything the kernel reads besides ``x``: priors, structure and both claim blocks.
+
+    ``params`` packs the scalar priors; ``*_int`` columns are (quantity, estimator, type)
+    indices stored as floats (everything travels in one float64 buffer, see :func:`pack`);
+    ``*_real`` columns are (value, spread, direction).
+    """
+
+    params: np.ndarray
+    step_scale: np.ndarray
+    concentration: np.ndarray
+    estimator_type: np.ndarray
+    gauss_int: np.ndarray
+    gauss_real: np.ndarray
+    gauss_window: np.ndarray
+    gauss_scope: np.ndarray
+    cens_int: np.ndarray
+    cens_real: np.ndarray
+    cens_window: np.ndarray
+    cens_scope: np.ndarray
+
+    def args(self) -> tuple[np.ndarray, ...]:
+        """Positional arguments of :func:`logp_dlogp` after ``x`` and ``grad``."""
+        return (self.params, self.step_scale, self.concentration, self.estimator_type,
+                self.gauss_int, self.gauss_real, self.gauss_window, self.gauss_scope,
+                self.cens_int, self.cens_real, self.cens_window, self.cens_scope)
+
+
+def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
+    p = config.priors
+    return np.array([
+        math.log(p.workers_median), p.workers_log_sd, p.workers_step_sd,
+        math.log(p.per_worker_median_usd), p.per_worker_log_sd, p.per_worker_step_sd,
+        p.type_bias_sd, p.estimator_bias_sd, math.log(p.noise_median), p.noise_log_sd,
+        p.rounding_sd, float(pin_index),
+    ])
+
+
+def kernel_data(data: dict[str, np.ndarray], structure, config: ModelConfig,
+                step_scale: np.ndarray) -> KernelData:
+    """Convert the model's ``pm.Data`` arrays (see ``remitest.model.model_data``) for the kernel."""
+    def block(prefix: str) -> tuple[np.ndarray, ...]:
+        ints = np.stack([
+            np.argmax(data[f"{prefix}_quantity"], axis=1),
+            np.argmax(data[f"{prefix}_estimator"], axis=1),
+            np.argmax(data[f"{prefix}_estimator_type"], axis=1),
+        ], axis=1).astype(float).reshape(-1, 3)
+        direction = np.where(np.isfinite(data[f"{prefix}_upper"]), 1.0,
+                             np.where(np.isfinite(data[f"{prefix}_lower"]), -1.0, 0.0))
+        real = np.stack([data[f"{prefix}_value"], data[f"{prefix}_spread"], direction],
+                        axis=1).reshape(-1, 3)
+        return (ints, np.ascontiguousarray(real),
+                np.ascontiguousarray(data[f"{prefix}_window"], dtype=float),
+                np.ascontiguousarray(data[f"{prefix}_scope"], dtype=float))
+
+    g_int, g_real, g_window, g_scope = block("gaussian")
+    c_int, c_real, c_window, c_scope = block("censored")
+    return KernelData(
+        params=_prior_params(config, structure.pin_year - structure.years[0]),
+        step_scale=np.asarray(step_scale, dtype=float),
+        concentration=np.array([config.priors.host_share_concentration[h]
+                                for h in structure.hosts], dtype=float),
+        estimator_type=np.array([ESTIMATOR_TYPES.index(t) for t in structure.estimator_types],
+                                dtype=float),
+        gauss_int=g_int, gauss_real=g_real, gauss_window=g_window, gauss_scope=g_scope,
+        cens_int=c_int, cens_real=c_real, cens_window=c_window, cens_scope=c_scope,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# numba kernels
+# --------------------------------------------------------------------------------------------
+_JIT = {"nopython": True, "cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+
+
+@numba.njit(**_JIT)
+def _log_ndtr(u: float) -> tuple[float, float]:
+    """log Phi(u) and d/du log Phi(u), stable in the lower tail (as PyMC's normal_lcdf)."""
+    if u > -30.0:
+        phi_cdf = 0.5 * math.erfc(-u / math.sqrt(2.0))
+        log_cdf = math.log(phi_cdf)
+    else:  # asymptotic expansion of the Mills ratio
+        log_cdf = -0.5 * u * u - math.log(-u) - 0.5 * _LOG_2PI + math.log1p(-1.0 / (u * u))
+    log_pdf = -0.5 * u * u - 0.5 * _LOG_2PI
+    return log_cdf, math.exp(log_pdf - log_cdf)
+
+
+@numba.njit(**_JIT)
+def _walk(level: float, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pin: int,
+          out: np.ndarray) -> None:
+    """Log series pinned at ``pin``: level + C[t] - C[pin], C = cumulative steps."""
+    step_sd = math.exp(log_sd_step)
+    out[0] = 0.0
+    for s in range(z.shape[0]):
+        out[s + 1] = out[s] + step_sd * scale[s] * z[s]
+    pinned = out[pin]
+    for t in range(out.shape[0]):
+        out[t] = level + out[t] - pinned
+
+
+@numba.njit(**_JIT)
+def _walk_grad(g: np.ndarray, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pin: int,
+               grad: np.ndarray, i_level: int, i_sd: int, i_z: int) -> None:
+    """Back-propagate d logp / d log-series ``g`` into the walk's level, step sd and steps."""
+    step_sd = math.exp(log_sd_step)
+    total = 0.0
+    for t in range(g.shape[0]):
+        total += g[t]
+    grad[i_level] += total
+    # d/d step_s = sum_{t >= s} g_t - [s <= pin] * total   (steps s = 1..T-1)
+    tail = 0.0
+    d_log_sd = 0.0
+    for s in range(z.shape[0], 0, -1):
+        tail += g[s]
+        d_step = tail - (total if s <= pin else 0.0)
+        grad[i_z + s - 1] += d_step * step_sd * scale[s - 1]
+        d_log_sd += d_step * step_sd * scale[s - 1] * z[s - 1]
+    grad[i_sd] += d_log_sd
+
+
+@numba.njit(**_JIT)
+def _claims(censored: bool, ints: np.ndarray, real: np.ndarray, window: np.ndarray,
+            scope: np.ndarray, workers: np.ndarray, per_worker: np.ndarray, share: np.ndarray,
+            bias: np.ndarray, noise: np.ndarray, rounding: float,
+            d_workers: np.ndarray, d_per_worker: np.ndarray, d_share: np.ndarray,
+            d_bias: np.ndarray, d_noise: np.ndarray) -> float:
+    """Log-likelihood of one claim block; accumulates gradients w.r.t. the series and biases."""
+    logp = 0.0
+    n_hosts, n_years = scope.shape[1], window.shape[1]
+    for i in range(ints.shape[0]):
+        q, e, k = int(ints[i, 0]), int(ints[i, 1]), int(ints[i, 2])
+        measured = 0.0
+        for h in range(n_hosts):
+            for t in range(n_years):
+                c = scope[i, h] * window[i, t]
+                if c != 0.0:
+                    if q == 0:
+                        measured += c * share[h] * workers[t]
+                    elif q == 1:
+                        measured += c * share[h] * workers[t] * per_worker[t]
+                    else:
+                        measured += c * per_worker[t]
+        m = math.log(measured) + bias[e, q]
+        var = noise[k] * noise[k] + rounding * rounding + real[i, 1] * real[i, 1]
+        s = math.sqrt(var)
+        if censored:
+            u = real[i, 2] * (m - real[i, 0]) / s
+            ll, mills = _log_ndtr(u)
+            dm = mills * real[i, 2] / s
+            ds = -mills * u / s
+        else:
+            r = real[i, 0] - m
+            ll = -0.5 * r * r / var - math.log(s) - 0.5 * _LOG_2PI
+            dm = r / var
+            ds = r * r / (var * s) - 1.0 / s
+        logp += ll
+        d_bias[e, q] += dm
+        d_noise[k] += ds * noise[k] * noise[k] / s  # through noise = exp(v)
+        d_measured = dm / measured
+        for h in range(n_hosts):
+            for t in range(n_years):
+                c = scope[i, h] * window[i, t] * d_measured
+                if c != 0.0:
+                    if q == 0:
+                        d_share[h] += c * workers[t]
+                        d_workers[t] += c * share[h]
+                    elif q == 1:
+                        d_share[h] += c * workers[t] * per_worker[t]
+                        d_workers[t] += c * share[h] * per_worker[t]
+                        d_per_worker[t] += c * share[h] * workers[t]
+                    else:
+                        d_per_worker[t] += c
+    return logp
+
+
+@numba.njit(**_JIT)
+def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
+               gauss_int, gauss_real, gauss_window, gauss_scope,
+               cens_int, cens_real, cens_window, cens_scope) -> float:
+    """Log density of the model at unconstrained ``x``; writes its gradient into ``grad``."""
+    n_years = step_scale.shape[0] + 1
+    n_hosts = concentration.shape[0]
+    n_types = _N_TYPES
+    n_est = estimator_type.shape[0]
+    nq = 3
+    mu_w, sd_w, step_w = params[0], params[1], params[2]
+    mu_p, sd_p, step_p = params[3], params[4], params[5]
+    type_sd, est_sd, mu_noise, sd_noise, rounding = (params[6], params[7], params[8],
+                                                    params[9], params[10])
+    pin = int(params[11])
+    # offsets
+    i_w0, i_wsd, i_wz = 0, 1, 2
+    i_p0 = i_wz + n_years - 1
+    i_psd, i_pz = i_p0 + 1, i_p0 + 2
+    i_hw = i_pz + n_years - 1
+    i_tz = i_hw + n_hosts
+    i_ez = i_tz + n_types * nq
+    i_nv = i_ez + n_est * nq
+
+    for j in range(grad.shape[0]):
+        grad[j] = 0.0
+    logp = 0.0
+
+    # priors -----------------------------------------------------------------------------
+    for i_level, mu, sd in ((i_w0, mu_w, sd_w), (i_p0, mu_p, sd_p)):
+        r = x[i_level] - mu
+        logp += -0.5 * r * r / (sd * sd) - math.log(sd) - 0.5 * _LOG_2PI
+        grad[i_level] -= r / (sd * sd)
+    for i_sd, scale in ((i_wsd, step_w), (i_psd, step_p)):  # HalfNormal, log-transformed
+        a = x[i_sd]
+        v = math.exp(2.0 * a)
+        logp += 0.5 * math.log(2.0 / math.pi) - math.log(scale) - 0.5 * v / (scale * scale) + a
+        grad[i_sd] += 1.0 - v / (scale * scale)
+    for start, count in ((i_wz, n_years - 1), (i_pz, n_years - 1), (i_tz, n_types * nq),
+                         (i_ez, n_est * nq)):
+        for j in range(start, start + count):
+            logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
+            grad[j] -= x[j]
+    weight_total = 0.0
+    for h in range(n_hosts):  # Gamma(alpha, 1), log-transformed
+        gamma_v = x[i_hw + h]
+        weight = math.exp(gamma_v)
+        weight_total += weight
+        logp += concentration[h] * gamma_v - weight - math.lgamma(concentration[h])
+        grad[i_hw + h] += concentration[h] - weight
+    noise = np.empty(n_types)
+    for k in range(n_types):  # LogNormal, log-transformed: a normal on the log
+        r = x[i_nv + k] - mu_noise
+        logp += -0.5 * r * r / (sd_noise * sd_noise) - math.log(sd_noise) - 0.5 * _LOG_2PI
+        grad[i_nv + k] -= r / (sd_noise * sd_noise)
+        noise[k] = math.exp(x[i_nv + k])
+
+    # deterministic pieces -----------------------------------------------------------------
+    log_w = np.empty(n_years)
+    log_p = np.empty(n_years)
+    _walk(x[i_w0], x[i_wsd], x[i_wz:i_wz + n_years - 1], step_scale, pin, log_w)
+    _walk(x[i_p0], x[i_psd], x[i_pz:i_pz + n_years - 1], step_scale, pin, log_p)
+    workers = np.exp(log_w)
+    per_worker = np.exp(log_p)
+    share = np.empty(n_hosts)
+    for h in range(n_hosts):
+        share[h] = math.exp(x[i_hw + h]) / weight_total
+    bias = np.empty((n_est, nq))
+    for e in range(n_est):
+        for q in range(nq):
+            bias[e, q] = (type_sd * x[i_tz + int(estimator_type[e]) * nq + q]
+                          + est_sd * x[i_ez + e * nq + q])
+
+    # likelihood ---------------------------------------------------------------------------
+    d_workers = np.zeros(n_years)
+    d_per_worker = np.zeros(n_years)
+    d_share = np.zeros(n_hosts)
+    d_bias = np.zeros((n_est, nq))
+    d_noise = np.zeros(n_types)
+    logp += _claims(False, gauss_int, gauss_real, gauss_window, gauss_scope, workers,
+                    per_worker, share, bias, noise, rounding, d_workers, d_per_worker, d_share,
+                    d_bias, d_noise)
+    logp += _claims(True, cens_int, cens_real, cens_window, cens_scope, workers, per_worker,
+                    share, bias, noise, rounding, d_workers, d_per_worker, d_share, d_bias,
+                    d_noise)
+
+    # back-propagation ---------------------------------------------------------------------
+    for k in range(n_types):
+        grad[i_nv + k] += d_noise[k]
+    for e in range(n_est):
+        for q in range(nq):
+            grad[i_tz + int(estimator_type[e]) * nq + q] += d_bias[e, q] * type_sd
+            grad[i_ez + e * nq + q] += d_bias[e, q] * est_sd
+    share_dot = 0.0
+    for h in range(n_hosts):
+        share_dot += d_share[h] * share[h]
+    for h in range(n_hosts):
+        grad[i_hw + h] += share[h] * (d_share[h] - share_dot)
+    g_w = d_workers * workers
+    g_p = d_per_worker * per_worker
+    _walk_grad(g_w, x[i_wsd], x[i_wz:i_wz + n_years - 1], step_scale, pin, grad, i_w0, i_wsd,
+               i_wz)
+    _walk_grad(g_p, x[i_psd], x[i_pz:i_pz + n_years - 1], step_scale, pin, grad, i_p0, i_psd,
+               i_pz)
+    return logp
+
+
+# --------------------------------------------------------------------------------------------
+# expansion of draws (numpy, vectorised over all draws at once)
+# --------------------------------------------------------------------------------------------
+def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, np.ndarray]:
+    """Map unconstrained draws ``x[..., n_dim]`` to every posterior variable (leading axes kept).
+
+    Returns arrays named as the PyMC model's free variables and deterministics.
+    """
+    sl = layout.slices()
+    lead = x.shape[:-1]
+    p = kdata.params
+    pin = int(p[11])
+
+    def part(name: str) -> np.ndarray:
+        return x[..., sl[name]].reshape(*lead, *layout.shapes()[name])
+
+    def walk(level: np.ndarray, log_sd: np.ndarray, z: np.ndarray) -> np.ndarray:
+        steps = np.exp(log_sd)[..., None] * kdata.step_scale * z
+        offsets = np.concatenate([np.zeros((*lead, 1)), np.cumsum(steps, axis=-1)], axis=-1)
+        return level[..., None] + offsets - offsets[..., pin:pin + 1]
+
+    workers = np.exp(walk(part("log_workers_pinned"), part("workers_step_sd_log__"),
+                          part("workers_step_z")))
+    per_worker = np.exp(walk(part("log_per_worker_pinned"), part("per_worker_step_sd_log__"),
+                             part("per_worker_step_z")))
+    weight = np.exp(part("host_weight_log__"))
+    share = weight / weight.sum(axis=-1, keepdims=True)
+    remittances = workers * per_worker
+    type_bias = p[6] * part("type_bias_z")
+    estimator_bias = type_bias[..., kdata.estimator_type.astype(int), :] + p[7] * part("estimator_bias_z")
+    return {
+        "log_workers_pinned": part("log_workers_pinned"),
+        "workers_step_sd": np.exp(part("workers_step_sd_log__")),
+        "workers_step_z": part("workers_step_z"),
+        "log_per_worker_pinned": part("log_per_worker_pinned"),
+        "per_worker_step_sd": np.exp(part("per_worker_step_sd_log__")),
+        "per_worker_step_z": part("per_worker_step_z"),
+        "host_weight": weight,
+        "type_bias_z": part("type_bias_z"),
+        "estimator_bias_z": part("estimator_bias_z"),
+        "noise_sd": np.exp(part("noise_sd_log__")),
+        "workers": workers,
+        "per_worker_usd": per_worker,
+        "remittances_usd": remittances,
+        "host_share": share,
+        "workers_host": share[..., :, None] * workers[..., None, :],
+        "remittances_usd_host": share[..., :, None] * remittances[..., None, :],
+        "type_bias": type_bias,
+        "estimator_bias": estimator_bias,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# C entry points for nutpie's Rust sampler (no GIL, chains in parallel threads)
+# --------------------------------------------------------------------------------------------
+_HEADER = 6  # total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored
+
+
+def pack(kdata: KernelData) -> np.ndarray:
+    """All kernel data in one contiguous float64 buffer, read back by :func:`_unpack`."""
+    n_years = kdata.step_scale.shape[0] + 1
+    parts = [kdata.params, kdata.step_scale, kdata.concentration, kdata.estimator_type,
+             kdata.gauss_int, kdata.gauss_real, kdata.gauss_window, kdata.gauss_scope,
+             kdata.cens_int, kdata.cens_real, kdata.cens_window, kdata.cens_scope]
+    body = np.concatenate([np.ravel(p).astype(float) for p in parts])
+    header = np.array([_HEADER + body.size, n_years, kdata.concentration.size,
+                       kdata.estimator_type.size, kdata.gauss_int.shape[0],
+                       kdata.cens_int.shape[0]], dtype=float)
+    return np.ascontiguousarray(np.concatenate([header, body]))
+
+
+@numba.njit(**_JIT)
+def _unpack(buf: np.ndarray):
+    n_years, n_hosts, n_est = int(buf[1]), int(buf[2]), int(buf[3])
+    n_g, n_c = int(buf[4]), int(buf[5])
+    sizes = (12, n_years - 1, n_hosts, n_est, n_g * 3, n_g * 3, n_g * n_years, n_g * n_hosts,
+             n_c * 3, n_c * 3, n_c * n_years, n_c * n_hosts)
+    starts = np.empty(len(sizes) + 1, dtype=np.int64)
+    starts[0] = _HEADER
+    for j in range(len(sizes)):
+        starts[j + 1] = starts[j] + sizes[j]
+    return (
+        buf[starts[0]:starts[1]], buf[starts[1]:starts[2]], buf[starts[2]:starts[3]],
+        buf[starts[3]:starts[4]],
+        buf[starts[4]:starts[5]].reshape((n_g, 3)), buf[starts[5]:starts[6]].reshape((n_g, 3)),
+        buf[starts[6]:starts[7]].reshape((n_g, n_years)),
+        buf[starts[7]:starts[8]].reshape((n_g, n_hosts)),
+        buf[starts[8]:starts[9]].reshape((n_c, 3)), buf[starts[9]:starts[10]].reshape((n_c, 3)),
+        buf[starts[10]:starts[11]].reshape((n_c, n_years)),
+        buf[starts[11]:starts[12]].reshape((n_c, n_hosts)),
+    )
+
+
+_LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
+_EXPAND_SIG = numba.types.int64(numba.types.uint64, numba.types.uint64,
+                                numba.types.CPointer(numba.types.double),
+                                numba.types.CPointer(numba.types.double), numba.types.voidptr)
+
+
+def _logp_c(dim, x_, out_, logp_, user_data_):
+    # nutpie's contract: 0 ok, 3 non-finite gradient, 4 non-finite logp (a rejected point).
+    head = numba.carray(user_data_, (1,), np.float64)
+    buf = numba.carray(user_data_, (int(head[0]),), np.float64)
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    logp = numba.carray(logp_, (1,))
+    value = logp_dlogp(x, out, *_unpack(buf))
+    logp[0] = value
+    for j in range(dim):
+        if not np.isfinite(out[j]):
+            return 3
+    if not np.isfinite(value):
+        return 4
+    return 0
+
+
+def _expand_c(dim, expanded, x_, out_, user_data_):
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (expanded,))
+    for j in range(dim):
+        out[j] = x[j]
+    return 0
+
+
+_CFUNCS: list = []
+
+
+def cfuncs():
+    """The cached C callbacks ``(logp, expand)`` for nutpie, compiled (or loaded) on first use."""
+    if not _CFUNCS:
+        _CFUNCS.extend([numba.cfunc(_LOGP_SIG, cache=True, nopython=True)(_logp_c),
+                        numba.cfunc(_EXPAND_SIG, cache=True, nopython=True)(_expand_c)])
+    return tuple(_CFUNCS)

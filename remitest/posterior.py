@@ -1,0 +1,809 @@
+"""Posterior products: summaries, joint draws, derived series and claim predictions.
+
+Everything here is array arithmetic over the draws, with the sample axes ``(chain, draw)`` first and
+any new axes last (the layout of arviz-stats' array functions); there is no Python loop over draws.
+The statistics come from one sort of every cell's draws at once: quantiles interpolate the sorted
+draws exactly as ``numpy.quantile`` does (method "linear"), and the HDI is the narrowest window of
+sorted draws, the rule ``arviz.hdi`` applies one cell at a time (``benchmarks/bench_postprocess.py``
+measures both).
+
+Scopes are ``world`` followed by the configured hosts. A host's per-worker remittance is the
+world's, as in the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import special, stats
+
+from remitest.claims import ClaimArrays, read_claims
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, WORLD, Ledger
+
+if TYPE_CHECKING:  # pragma: no cover
+    from remitest.fit_result import Fit
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "PREDICTION_COLUMNS",
+    "summarize_draws",
+    "hdi",
+    "summary",
+    "series",
+    "joint_draws",
+    "derive",
+    "cumulative",
+    "year_on_year",
+    "predict_claims",
+    "claims_table",
+    "estimators_table",
+    "host_share_table",
+]
+
+STAT_COLUMNS = ("mean", "median", "sd", "q05", "q25", "q75", "q95", "hdi_low", "hdi_high")
+SUMMARY_COLUMNS = ("year", "scope", "quantity", *STAT_COLUMNS, "n_claims")
+PREDICTION_COLUMNS = (
+    "id", "quantity", "kind", "estimator", "estimator_type", "scope", "ref_start", "ref_end",
+    "reported_value", "used", "pit", "pred_q05", "pred_q25", "pred_q50", "pred_q75", "pred_q95",
+)  # fmt: skip
+_QUANTILES = {"q05": 0.05, "median": 0.5, "q25": 0.25, "q75": 0.75, "q95": 0.95}
+_PRED_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+_Z95 = float(special.ndtri(0.95))
+
+
+# -- pure numpy core ------------------------------------------------------------------------------
+def _lerp_quantiles(sorted_draws: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Quantiles (last axis new) of draws sorted along the last axis, as ``numpy.quantile``."""
+    n = sorted_draws.shape[-1]
+    position = np.asarray(probs, dtype=float) * (n - 1)
+    below = np.floor(position).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    frac = position - below
+    low, high = sorted_draws[..., below], sorted_draws[..., above]
+    step = high - low
+    # numpy's lerp: interpolate from the nearer end so that the result is monotone and exact.
+    return np.where(frac >= 0.5, high - step * (1 - frac), low + step * frac)
+
+
+def _sorted_hdi(sorted_draws: np.ndarray, hdi_prob: float) -> np.ndarray:
+    """Narrowest interval holding ``floor(hdi_prob * n)`` steps of sorted draws, shape (..., 2)."""
+    n = sorted_draws.shape[-1]
+    steps = int(np.floor(hdi_prob * n))
+    if steps >= n or steps < 1:
+        raise ValueError(f"too few draws ({n}) for an HDI at hdi_prob={hdi_prob}")
+    widths = sorted_draws[..., steps:] - sorted_draws[..., : n - steps]
+    start = widths.argmin(axis=-1)[..., None]
+    return np.concatenate(
+        [
+            np.take_along_axis(sorted_draws, start, -1),
+            np.take_along_axis(sorted_draws, start + steps, -1),
+        ],
+        axis=-1,
+    )
+
+
+def _sorted_cells(draws: np.ndarray, sample_ndim: int) -> np.ndarray:
+    """Draws as (cell, sample), each row sorted; one contiguous copy, sorted in place."""
+    draws = np.asarray(draws, dtype=float)
+    n_samples = int(np.prod(draws.shape[:sample_ndim]))
+    cells = np.ascontiguousarray(draws.reshape(n_samples, -1).T)
+    cells.sort(axis=-1)
+    return cells
+
+
+def hdi(draws: np.ndarray, hdi_prob: float = 0.9, *, sample_ndim: int = 2) -> np.ndarray:
+    """Highest-density interval of every cell at once.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (chain, draw, ...)
+        Draws with the sample axes first (``sample_ndim`` of them).
+    hdi_prob : float
+        Probability mass inside the interval.
+    sample_ndim : int
+        Number of leading sample axes (2 for ``(chain, draw)``).
+
+    Returns
+    -------
+    ndarray, shape (..., 2)
+        Lower and upper end, in the draws' units. Same rule as ``arviz.hdi`` (unimodal).
+    """
+    draws = np.asarray(draws, dtype=float)
+    cells = _sorted_cells(draws, sample_ndim)
+    return _sorted_hdi(cells, hdi_prob).reshape(*draws.shape[sample_ndim:], 2)
+
+
+def summarize_draws(
+    draws: np.ndarray, *, hdi_prob: float = 0.9, sample_ndim: int = 2
+) -> dict[str, np.ndarray]:
+    """Mean, median, sd, 5/25/75/95% quantiles and HDI of every cell, from one sort.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (chain, draw, ...)
+        Draws with the sample axes first.
+    hdi_prob : float
+        Probability mass of the HDI.
+    sample_ndim : int
+        Number of leading sample axes.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Keys ``STAT_COLUMNS``; each value has the cell shape ``draws.shape[sample_ndim:]`` and the
+        draws' units. ``sd`` uses ``ddof=1`` like ``arviz.summary``.
+    """
+    draws = np.asarray(draws, dtype=float)
+    cell_shape = draws.shape[sample_ndim:]
+    cells = _sorted_cells(draws, sample_ndim)
+    quantiles = _lerp_quantiles(cells, np.array(list(_QUANTILES.values())))
+    interval = _sorted_hdi(cells, hdi_prob)
+    out = {
+        "mean": cells.mean(axis=-1),
+        "sd": cells.std(axis=-1, ddof=1),
+        **{name: quantiles[:, i] for i, name in enumerate(_QUANTILES)},
+        "hdi_low": interval[:, 0],
+        "hdi_high": interval[:, 1],
+    }
+    return {name: out[name].reshape(cell_shape) for name in STAT_COLUMNS}
+
+
+# -- the posterior's series -----------------------------------------------------------------------
+def _scopes(fit: Fit) -> tuple[str, ...]:
+    return (WORLD, *fit.hosts)
+
+
+def _check_choice(what: str, value: Any, valid: tuple[Any, ...]) -> None:
+    if value not in valid:
+        plural = "quantities" if what == "quantity" else f"{what}s"
+        raise ValueError(f"unknown {what} {value!r}; valid {plural} are {list(valid)}")
+
+
+def _sample_shape(fit: Fit) -> tuple[int, int]:
+    post = fit.idata.posterior
+    return post.sizes["chain"], post.sizes["draw"]
+
+
+def _scope_series(fit: Fit, quantity: str) -> np.ndarray:
+    """One quantity's draws, shape (chain, draw, scope, year); per-worker is a broadcast view."""
+    post = fit.idata.posterior
+    world = post[quantity].transpose("chain", "draw", "year").to_numpy()
+    if quantity == "per_worker_usd":
+        chains, draws = _sample_shape(fit)
+        return np.broadcast_to(
+            world[:, :, None, :], (chains, draws, len(_scopes(fit)), world.shape[-1])
+        )
+    hosts = post[f"{quantity}_host"].transpose("chain", "draw", "host", "year")
+    hosts = hosts.sel(host=list(fit.hosts)).to_numpy()
+    return np.concatenate([world[:, :, None, :], hosts], axis=2)
+
+
+def _claims_per_scope_year(fit: Fit) -> np.ndarray:
+    """Original claims informing each (scope, year), shape (scope, year), int64.
+
+    A claim on scope S informs scope T's year when its reference period covers the year and S's
+    hosts overlap T's hosts: every claim informs the world; a host is informed by claims on
+    itself, on a group that contains it, and on the world.
+    """
+    frame = fit.ledger.originals().to_frame()
+    hosts = fit.hosts
+    members = {WORLD: hosts, **{h: (h,) for h in hosts}, **fit.config.scope_groups}
+    claim_hosts = np.array(
+        [[h in members[s] for h in hosts] for s in frame["scope"]], dtype=bool
+    ).reshape(len(frame), len(hosts))
+    scope_hosts = np.vstack([np.ones(len(hosts), dtype=bool), np.eye(len(hosts), dtype=bool)])
+    overlaps = (claim_hosts.astype(np.int64) @ scope_hosts.T.astype(np.int64)) > 0
+    years = fit.years
+    covers = (years[None, :] >= frame["ref_start"].to_numpy(int)[:, None]) & (
+        years[None, :] <= frame["ref_end"].to_numpy(int)[:, None]
+    )
+    return overlaps.T.astype(np.int64) @ covers.astype(np.int64)
+
+
+def _stats_frame(
+    stats_by_cell: dict[str, np.ndarray], labels: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    frame = pd.DataFrame(labels)
+    for name in STAT_COLUMNS:
+        frame[name] = stats_by_cell[name].ravel()
+    return frame
+
+
+# -- summaries ------------------------------------------------------------------------------------
+def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
+    """Yearly summary of every quantity in every scope, in base units.
+
+    Parameters
+    ----------
+    fit : Fit
+    hdi_prob : float
+        Probability mass of the HDI columns.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``SUMMARY_COLUMNS``: ``year`` (int), ``scope`` (``world`` then the hosts),
+        ``quantity``, the statistics (persons for ``workers``; US$ per year for
+        ``remittances_usd``; US$ per worker-year for ``per_worker_usd``) and ``n_claims``, the
+        number of original claims of any quantity whose reference period covers the year and whose
+        scope overlaps this scope (every claim for the world; 0 means the year is extrapolation).
+        Rows sorted by quantity (in ``QUANTITIES`` order), scope, year.
+    """
+    scopes, years = _scopes(fit), fit.years
+    # Host per-worker amounts equal the world's: summarise them once and repeat.
+    by_scope = summarize_draws(
+        np.stack([_scope_series(fit, "workers"), _scope_series(fit, "remittances_usd")], axis=2),
+        hdi_prob=hdi_prob,
+    )
+    per_worker = summarize_draws(
+        fit.idata.posterior["per_worker_usd"].transpose("chain", "draw", "year").to_numpy(),
+        hdi_prob=hdi_prob,
+    )
+    cells = {
+        name: np.concatenate(
+            [by_scope[name], np.broadcast_to(per_worker[name], (1, len(scopes), len(years)))]
+        )
+        for name in STAT_COLUMNS
+    }
+    shape = (len(QUANTITIES), len(scopes), len(years))
+    labels = {
+        "year": np.broadcast_to(years, shape).ravel().astype(np.int64),
+        "scope": np.broadcast_to(np.array(scopes)[:, None], shape).ravel(),
+        "quantity": np.broadcast_to(np.array(QUANTITIES)[:, None, None], shape).ravel(),
+    }
+    frame = _stats_frame(cells, labels)
+    frame["n_claims"] = np.broadcast_to(_claims_per_scope_year(fit), shape).ravel()
+    return frame
+
+
+def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9) -> pd.DataFrame:
+    """One quantity's yearly summary in one scope, indexed by year.
+
+    Parameters
+    ----------
+    fit : Fit
+    quantity : {"workers", "remittances_usd", "per_worker_usd"}
+    scope : str
+        ``world`` or a host.
+    hdi_prob : float
+
+    Returns
+    -------
+    DataFrame
+        The rows of :func:`summary` for this quantity and scope, indexed by ``year``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown quantity or scope, naming the valid ones.
+    """
+    _check_choice("quantity", quantity, QUANTITIES)
+    _check_choice("scope", scope, _scopes(fit))
+    s = _scopes(fit).index(scope)
+    draws = _scope_series(fit, quantity)[:, :, s, :]
+    frame = _stats_frame(
+        summarize_draws(draws, hdi_prob=hdi_prob),
+        {"year": fit.years.astype(np.int64), "scope": scope, "quantity": quantity},
+    )
+    frame["n_claims"] = _claims_per_scope_year(fit)[s]
+    return frame.set_index("year")
+
+
+# -- joint draws ----------------------------------------------------------------------------------
+def joint_draws(fit: Fit) -> pd.DataFrame:
+    """Joint posterior draws, one row per chain x draw x year x scope.
+
+    One ``(chain, draw)`` pair is one coherent sample across all years, scopes and quantities, and
+    ``remittances_usd == workers * per_worker_usd`` in every row (to floating-point rounding), as
+    in the posterior arrays the rows come from.
+
+    Parameters
+    ----------
+    fit : Fit
+
+    Returns
+    -------
+    DataFrame
+        Columns ``chain, draw, year, scope, workers, remittances_usd, per_worker_usd``
+        (int64, int64, int64, categorical ordered ``world`` then hosts, persons, US$ per year,
+        US$ per worker-year). Rows in ``chain, draw, year, scope`` order.
+    """
+    scopes, years = _scopes(fit), fit.years
+    chains, draws = _sample_shape(fit)
+    post = fit.idata.posterior
+    shape = (chains, draws, len(years), len(scopes))
+    columns: dict[str, Any] = {
+        "chain": np.broadcast_to(post["chain"].to_numpy()[:, None, None, None], shape).ravel(),
+        "draw": np.broadcast_to(post["draw"].to_numpy()[None, :, None, None], shape).ravel(),
+        "year": np.broadcast_to(years[:, None], shape).ravel(),
+        "scope": pd.Categorical.from_codes(
+            np.broadcast_to(np.arange(len(scopes)), shape).ravel(),
+            categories=list(scopes),
+        ),
+    }
+    for quantity in QUANTITIES:
+        # (chain, draw, scope, year) -> (chain, draw, year, scope), flattened in C order.
+        columns[quantity] = np.ascontiguousarray(
+            _scope_series(fit, quantity).transpose(0, 1, 3, 2)
+        ).ravel()
+    frame = pd.DataFrame(columns)
+    for name in ("chain", "draw", "year"):
+        frame[name] = frame[name].astype(np.int64)
+    return frame
+
+
+# -- derived quantities ---------------------------------------------------------------------------
+def draws_dataset(fit: Fit) -> xr.Dataset:
+    """Return the three quantities as a Dataset on ``(chain, draw, scope, year)``, base units."""
+    coords = {
+        "chain": fit.idata.posterior["chain"].to_numpy(),
+        "draw": fit.idata.posterior["draw"].to_numpy(),
+        "scope": list(_scopes(fit)),
+        "year": fit.years,
+    }
+    dims = ("chain", "draw", "scope", "year")
+    return xr.Dataset({q: (dims, _scope_series(fit, q)) for q in QUANTITIES}, coords=coords)
+
+
+def _as_labelled(result: Any, template: xr.DataArray) -> xr.DataArray:
+    if isinstance(result, xr.DataArray):
+        if "chain" not in result.dims or "draw" not in result.dims:
+            raise ValueError(
+                f"a derived quantity must keep the dims 'chain' and 'draw' (one value per draw); "
+                f"got dims {result.dims}"
+            )
+        return result
+    array = np.asarray(result, dtype=float)
+    for dims in (("chain", "draw"), template.dims):
+        if array.shape == tuple(template.sizes[d] for d in dims):
+            return xr.DataArray(array, dims=dims, coords={d: template[d] for d in dims})
+    raise ValueError(
+        f"a derived quantity must be an xarray.DataArray with dims 'chain' and 'draw', or an "
+        f"array of shape (chain, draw) = {template.shape[:2]} or (chain, draw, scope, year) = "
+        f"{template.shape}; got shape {array.shape}"
+    )
+
+
+def derive(
+    fit: Fit,
+    func: Callable[[xr.Dataset], xr.DataArray | np.ndarray],
+    *,
+    name: str,
+    hdi_prob: float = 0.9,
+) -> pd.DataFrame:
+    """Summarise a quantity derived from every joint draw at once.
+
+    Parameters
+    ----------
+    fit : Fit
+    func : callable
+        Takes an ``xarray.Dataset`` with ``workers`` (persons), ``remittances_usd`` (US$ per year)
+        and ``per_worker_usd`` (US$ per worker-year) on dims ``(chain, draw, scope, year)`` and
+        returns the derived draws: a ``DataArray`` that keeps ``chain`` and ``draw`` (its other
+        dims label the rows), or an array of shape ``(chain, draw)`` or
+        ``(chain, draw, scope, year)``. It sees all draws together; write it with array
+        operations, e.g. ``lambda p: p.remittances_usd.sel(scope="world").sum("year")``.
+    name : str
+        Written into the ``quantity`` column.
+    hdi_prob : float
+
+    Returns
+    -------
+    DataFrame
+        One row per cell of the derived quantity: its dims' coordinates (``year`` first, then
+        ``scope``, then any others), ``quantity``, then the ``STAT_COLUMNS`` in the derived
+        quantity's units. Rows in scope, then year order.
+    """
+    dataset = draws_dataset(fit)
+    derived = _as_labelled(func(dataset), dataset["workers"])
+    others = [d for d in derived.dims if d not in ("chain", "draw", "scope", "year")]
+    cell_dims = [*others, *(d for d in ("scope", "year") if d in derived.dims)]
+    derived = derived.transpose("chain", "draw", *cell_dims)
+    cell_shape = derived.shape[2:]
+    grids = np.meshgrid(
+        *(
+            np.asarray(derived[d]) if d in derived.coords else np.arange(derived.sizes[d])
+            for d in cell_dims
+        ),
+        indexing="ij",
+    )
+    labels = {d: g.ravel() for d, g in zip(cell_dims, grids, strict=True)}
+    order = [d for d in ("year", "scope") if d in labels] + others
+    labels = {d: labels[d] for d in order}
+    labels["quantity"] = np.full(int(np.prod(cell_shape)), name)
+    frame = _stats_frame(summarize_draws(derived.to_numpy(), hdi_prob=hdi_prob), labels)
+    if "year" in frame:
+        frame["year"] = frame["year"].astype(np.int64)
+    return frame
+
+
+def cumulative(
+    fit: Fit,
+    quantity: str = "remittances_usd",
+    start: int | None = None,
+    end: int | None = None,
+    scope: str = WORLD,
+    *,
+    hdi_prob: float = 0.9,
+) -> pd.DataFrame:
+    """Total of a yearly quantity over ``start``-``end`` (inclusive), per draw, summarised.
+
+    Parameters
+    ----------
+    fit : Fit
+    quantity : str
+        Default ``remittances_usd``: the total is in US$ over the period (persons x years for
+        ``workers``).
+    start, end : int, optional
+        First and last year; default the fit's first and last year.
+    scope : str
+    hdi_prob : float
+
+    Returns
+    -------
+    DataFrame
+        One row: ``scope, start, end, quantity`` (``"<quantity>_cumulative"``) and the statistics.
+    """
+    _check_choice("quantity", quantity, QUANTITIES)
+    _check_choice("scope", scope, _scopes(fit))
+    years = fit.years
+    start = int(years[0]) if start is None else int(start)
+    end = int(years[-1]) if end is None else int(end)
+    if not years[0] <= start <= end <= years[-1]:
+        raise ValueError(
+            f"start={start}, end={end}: need {years[0]} <= start <= end <= {years[-1]} "
+            "(the fit's years)"
+        )
+    frame = derive(
+        fit,
+        lambda p: p[quantity].sel(scope=scope, year=slice(start, end)).sum("year"),
+        name=f"{quantity}_cumulative",
+        hdi_prob=hdi_prob,
+    )
+    frame.insert(0, "scope", scope)
+    frame.insert(1, "start", start)
+    frame.insert(2, "end", end)
+    return frame
+
+
+def year_on_year(
+    fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
+) -> pd.DataFrame:
+    """Relative change from the previous year, per draw, summarised.
+
+    Parameters
+    ----------
+    fit : Fit
+    quantity : str
+    scope : str
+    hdi_prob : float
+
+    Returns
+    -------
+    DataFrame
+        One row per year from the fit's second year: ``year, scope, quantity``
+        (``"<quantity>_year_on_year"``) and the statistics of ``x[year] / x[year - 1] - 1``
+        (a fraction: 0.1 is +10%).
+    """
+    _check_choice("quantity", quantity, QUANTITIES)
+    _check_choice("scope", scope, _scopes(fit))
+
+    def change(p: xr.Dataset) -> xr.DataArray:
+        x = p[quantity].sel(scope=scope)
+        return x.isel(year=slice(1, None)) / x.isel(year=slice(None, -1)).to_numpy() - 1.0
+
+    frame = derive(fit, change, name=f"{quantity}_year_on_year", hdi_prob=hdi_prob)
+    frame.insert(1, "scope", scope)
+    return frame
+
+
+# -- claim predictions ----------------------------------------------------------------------------
+def _check_claims(frame: pd.DataFrame, fit: Fit) -> None:
+    years = fit.years
+    problems = [
+        f"claim {r.id!r}: ref_start-ref_end {r.ref_start}-{r.ref_end}"
+        for r in frame.itertuples()
+        if r.ref_start < years[0] or r.ref_end > years[-1]
+    ]
+    if problems:
+        raise ValueError(
+            "claims outside the fit's years "
+            f"{years[0]}-{years[-1]}:\n  "
+            + "\n  ".join(problems)
+            + "\nrefit with ModelConfig(years=...) covering them"
+        )
+    known = (WORLD, *fit.hosts, *fit.config.scope_groups)
+    bad = [f"claim {r.id!r}: scope {r.scope!r}" for r in frame.itertuples() if r.scope not in known]
+    if bad:
+        raise ValueError(
+            "claims on scopes this fit does not model:\n  "
+            + "\n  ".join(bad)
+            + f"\nvalid scopes are {list(known)}"
+        )
+
+
+def _merge_blocks(gaussian: ClaimArrays, censored: ClaimArrays, ids: np.ndarray) -> dict:
+    """Both blocks' arrays in ledger order (``ids``)."""
+    merged = {
+        field: np.concatenate([getattr(gaussian, field), getattr(censored, field)])
+        for field in (
+            "ids",
+            "quantity",
+            "estimator",
+            "estimator_type",
+            "window",
+            "scope",
+            "value",
+            "spread",
+            "reported",
+        )
+    }
+    order = pd.Index(merged["ids"]).get_indexer(ids)
+    merged = {k: v[order] for k, v in merged.items()}
+    merged["censored"] = np.r_[np.zeros(len(gaussian), bool), np.ones(len(censored), bool)][order]
+    return merged
+
+
+def _claim_bias(
+    fit: Fit, claims: dict, estimator_types: list[str], rng: np.random.Generator
+) -> np.ndarray:
+    """Bias of each claim per draw, shape (sample, claim): fitted, or drawn for new estimators."""
+    post = fit.idata.posterior
+    chains, draws = _sample_shape(fit)
+    bias = post["estimator_bias"].transpose("chain", "draw", "estimator", "quantity")
+    bias = (
+        bias.sel(quantity=list(QUANTITIES)).to_numpy().reshape(chains * draws, -1, len(QUANTITIES))
+    )
+    n_new = len(estimator_types) - bias.shape[1]
+    if n_new:
+        # An estimator the fit never saw: a fresh draw from the hierarchy around its type's bias.
+        type_bias = post["type_bias"].transpose("chain", "draw", "estimator_type", "quantity")
+        type_bias = type_bias.sel(
+            estimator_type=list(ESTIMATOR_TYPES), quantity=list(QUANTITIES)
+        ).to_numpy()
+        type_bias = type_bias.reshape(chains * draws, len(ESTIMATOR_TYPES), len(QUANTITIES))
+        new_types = [ESTIMATOR_TYPES.index(t) for t in estimator_types[bias.shape[1] :]]
+        fresh = type_bias[:, new_types, :] + fit.config.priors.estimator_bias_sd * (
+            rng.standard_normal((chains * draws, n_new, len(QUANTITIES)))
+        )
+        bias = np.concatenate([bias, fresh], axis=1)
+    return bias[:, claims["estimator"], claims["quantity"]]
+
+
+def _measured(fit: Fit, claims: dict) -> np.ndarray:
+    """Return what each claim measures per draw, shape (sample, claim).
+
+    That is the window mean of the scope-summed series, as ``model._predicted_log`` takes it.
+    """
+    post = fit.idata.posterior
+    chains, draws = _sample_shape(fit)
+    samples, hosts = chains * draws, list(fit.hosts)
+    window, scope = claims["window"], claims["scope"]
+    by_quantity = []
+    for quantity in QUANTITIES:  # three matrix products, over all draws at once
+        if quantity == "per_worker_usd":
+            draws_ = post[quantity].transpose("chain", "draw", "year").to_numpy()
+            design = window * scope.sum(axis=1, keepdims=True)
+        else:
+            draws_ = post[f"{quantity}_host"].transpose("chain", "draw", "host", "year")
+            draws_ = draws_.sel(host=hosts).to_numpy()
+            design = (scope[:, :, None] * window[:, None, :]).reshape(len(window), -1)
+        by_quantity.append(draws_.reshape(samples, -1) @ design.T)
+    return np.stack(by_quantity, axis=1)[:, claims["quantity"], np.arange(len(window))]
+
+
+def predict_claims(
+    fit: Fit, ledger: Ledger, *, random_seed: int | np.random.Generator | None = None
+) -> pd.DataFrame:
+    """Posterior predictive percentile and quantiles of each claim's reported value.
+
+    Each claim is read exactly as the model's likelihood reads it (``remitest.claims``): per draw,
+    its predictive log location is ``m = log(scope-summed, window-averaged series) + bias`` and
+    its scale ``s = sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)`` (spread 0 for censored
+    claims). The percentile is the predictive CDF at the observation, averaged over draws:
+    ``Phi((value - m) / s)``, where ``value`` is the belief median for gaussian claims (the
+    reported value less its fixed offset) and the log bound for censored ones. The predictive
+    quantiles come from one predictive sample per posterior draw.
+
+    An estimator absent from the fit has no fitted bias: per draw it gets
+    ``type_bias[its type] + estimator_bias_sd * N(0, 1)``, a fresh estimator from the hierarchy.
+
+    Parameters
+    ----------
+    fit : Fit
+    ledger : Ledger
+        Claims to predict (the fit's own, or others such as held-out claims).
+    random_seed : int, numpy.random.Generator or None
+        Seeds the predictive samples and the new estimators' biases.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``PREDICTION_COLUMNS``, one row per claim in ledger order: ``reported_value``
+        (the figure, a range's geometric midpoint, or the bound) and ``pred_q05`` ...
+        ``pred_q95`` in base units (persons, US$ per year, US$ per worker-year); ``pit`` in
+        [0, 1]; ``used`` is True only for the originals of ``fit.ledger``.
+
+    Raises
+    ------
+    ValueError
+        For claims whose reference years lie outside ``fit.years`` or whose scope the fit does
+        not model, naming them.
+    """
+    frame = ledger.to_frame()
+    _check_claims(frame, fit)
+    rng = np.random.default_rng(random_seed)
+    fitted = list(fit.structure.estimators)
+    new = [e for e in dict.fromkeys(frame["estimator"]) if e not in fitted]
+    new_types = [frame.loc[frame["estimator"] == e, "estimator_type"].iloc[0] for e in new]
+    out = frame[list(PREDICTION_COLUMNS[:8])].copy()
+    out["ref_start"] = out["ref_start"].astype(np.int64)
+    out["ref_end"] = out["ref_end"].astype(np.int64)
+    if not len(frame):
+        return out.reindex(columns=list(PREDICTION_COLUMNS))
+    gaussian, censored = read_claims(frame, fit.config, fit.years, (*fitted, *new))
+    claims = _merge_blocks(gaussian, censored, frame["id"].to_numpy(str))
+    types = [*fit.structure.estimator_types, *new_types]
+    bias = _claim_bias(fit, claims, types, rng)
+    location = np.log(_measured(fit, claims)) + bias
+    noise = fit.idata.posterior["noise_sd"].transpose("chain", "draw", "estimator_type")
+    noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
+    scale = np.sqrt(
+        noise[:, claims["estimator_type"]] ** 2
+        + fit.config.priors.rounding_sd**2
+        + claims["spread"] ** 2
+    )
+    offset = np.where(claims["censored"], 0.0, claims["reported"] - claims["value"])
+    predictive = location + offset + scale * rng.standard_normal(location.shape)
+    quantiles = np.exp(np.quantile(predictive, _PRED_PROBS, axis=0))
+    out["reported_value"] = np.exp(claims["reported"])
+    out["used"] = out["id"].isin(fit.ledger.originals().to_frame()["id"]).to_numpy(bool)
+    out["pit"] = special.ndtr((claims["value"] - location) / scale).mean(axis=0)
+    for i, p in enumerate(_PRED_PROBS):
+        out[f"pred_q{round(p * 100):02d}"] = quantiles[i]
+    return out.reset_index(drop=True)
+
+
+def claims_table(fit: Fit, *, random_seed: int | np.random.Generator | None = 0) -> pd.DataFrame:
+    """Every claim of ``fit.ledger``, repeats included, with its predictions (``claims.csv``).
+
+    Parameters
+    ----------
+    fit : Fit
+    random_seed : int, numpy.random.Generator or None
+        Seeds the predictive samples (default 0, so the table is reproducible).
+
+    Returns
+    -------
+    DataFrame
+        ``PREDICTION_COLUMNS`` and ``note``: ``"repeat of <id>: adds no independent evidence"``
+        for a repeat (``used`` False), empty for an original.
+    """
+    table = predict_claims(fit, fit.ledger, random_seed=random_seed)
+    repeats = fit.ledger.repeats()
+    table["note"] = [
+        f"repeat of {repeats[i]}: adds no independent evidence" if i in repeats else ""
+        for i in table["id"]
+    ]
+    return table
+
+
+# -- prior versus posterior -----------------------------------------------------------------------
+def _posterior_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean, sd (ddof 1), 5% and 95% quantiles over the leading (chain, draw) axes."""
+    stats_by_cell = summarize_draws(draws)
+    return {
+        "post_mean": stats_by_cell["mean"],
+        "post_sd": stats_by_cell["sd"],
+        "post_q05": stats_by_cell["q05"],
+        "post_q95": stats_by_cell["q95"],
+    }
+
+
+def estimators_table(fit: Fit) -> pd.DataFrame:
+    """Each estimator's bias per quantity and each type's noise, prior beside posterior.
+
+    Priors are analytic from ``fit.config.priors``: an estimator's bias (natural-log factor) is
+    ``Normal(0, sqrt(type_bias_sd^2 + estimator_bias_sd^2))`` marginally; a type's noise (log-sd)
+    is ``LogNormal(log(noise_median), noise_log_sd)``. With no unbiased reference source the
+    biases are identified only relative to that prior: ``sd_ratio`` near 1 means the claims
+    taught the parameter nothing beyond it.
+
+    Parameters
+    ----------
+    fit : Fit
+
+    Returns
+    -------
+    DataFrame
+        ``parameter`` (``estimator_bias`` or ``noise_sd``), ``estimator`` (empty for noise),
+        ``estimator_type``, ``quantity`` (empty for noise), ``prior_mean, prior_sd, prior_q05,
+        prior_q95, post_mean, post_sd, post_q05, post_q95`` (log scale), ``sd_ratio``
+        (post_sd / prior_sd) and ``n_claims`` (original claims that inform it).
+    """
+    priors, post = fit.config.priors, fit.idata.posterior
+    originals = fit.ledger.originals().to_frame()
+    estimators, types = list(fit.structure.estimators), list(fit.structure.estimator_types)
+    bias_sd = float(np.hypot(priors.type_bias_sd, priors.estimator_bias_sd))
+    counts = originals.groupby(["estimator", "quantity"]).size()
+    bias = pd.DataFrame({
+        "parameter": "estimator_bias",
+        "estimator": np.repeat(estimators, len(QUANTITIES)),
+        "estimator_type": np.repeat(types, len(QUANTITIES)),
+        "quantity": np.tile(QUANTITIES, len(estimators)),
+        "prior_mean": 0.0, "prior_sd": bias_sd,
+        "prior_q05": -_Z95 * bias_sd, "prior_q95": _Z95 * bias_sd,
+        **{k: v.ravel() for k, v in _posterior_columns(
+            post["estimator_bias"].transpose("chain", "draw", "estimator", "quantity")
+            .sel(estimator=estimators, quantity=list(QUANTITIES)).to_numpy()).items()},
+    })  # fmt: skip
+    bias["n_claims"] = counts.reindex(
+        pd.MultiIndex.from_arrays([bias["estimator"], bias["quantity"]]), fill_value=0
+    ).to_numpy()
+    mu, sigma = np.log(priors.noise_median), priors.noise_log_sd
+    noise = pd.DataFrame({
+        "parameter": "noise_sd",
+        "estimator": "",
+        "estimator_type": list(ESTIMATOR_TYPES),
+        "quantity": "",
+        "prior_mean": np.exp(mu + sigma**2 / 2),
+        "prior_sd": np.sqrt(np.expm1(sigma**2) * np.exp(2 * mu + sigma**2)),
+        "prior_q05": np.exp(mu - _Z95 * sigma), "prior_q95": np.exp(mu + _Z95 * sigma),
+        **_posterior_columns(post["noise_sd"].transpose("chain", "draw", "estimator_type")
+                             .sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy()),
+        "n_claims": originals.groupby("estimator_type").size()
+        .reindex(list(ESTIMATOR_TYPES), fill_value=0).to_numpy(),
+    })  # fmt: skip
+    table = pd.concat([bias, noise], ignore_index=True)
+    table["sd_ratio"] = table["post_sd"] / table["prior_sd"]
+    table["n_claims"] = table["n_claims"].astype(np.int64)
+    return table[[c for c in table.columns if c != "n_claims"] + ["n_claims"]]
+
+
+def host_share_table(fit: Fit) -> pd.DataFrame:
+    """Each host's share of the world series, prior beside posterior, and whether it moved.
+
+    The prior of one share is the Beta marginal of the Dirichlet,
+    ``Beta(a_h, sum(a) - a_h)`` with ``a = priors.host_share_concentration``.
+    ``moved_from_prior`` is ``sd_ratio < 0.9`` or ``|post_mean - prior_mean| > 0.5 prior_sd``:
+    both margins lie well above Monte Carlo error at the gate's ESS >= 400 (about 4% of an sd for
+    the sd, 5% of an sd for the mean), and a 10% narrower sd means the claims added about a quarter
+    of the prior's precision. Host outputs whose share did not move are the prior's split, not
+    the data's.
+
+    Parameters
+    ----------
+    fit : Fit
+
+    Returns
+    -------
+    DataFrame
+        ``host, prior_mean, prior_sd, prior_q05, prior_q95, post_mean, post_sd, post_q05,
+        post_q95`` (fractions of the world total), ``sd_ratio``, ``moved_from_prior`` (bool) and
+        ``n_claims``: original claims below world level whose scope includes the host.
+    """
+    hosts = list(fit.hosts)
+    conc = np.array([fit.config.priors.host_share_concentration[h] for h in hosts], dtype=float)
+    prior = stats.beta(conc, conc.sum() - conc)
+    post = fit.idata.posterior["host_share"].transpose("chain", "draw", "host").sel(host=hosts)
+    members = {h: (h,) for h in hosts} | dict(fit.config.scope_groups)
+    scopes = fit.ledger.originals().to_frame()["scope"]
+    table = pd.DataFrame({
+        "host": hosts,
+        "prior_mean": prior.mean(), "prior_sd": prior.std(),
+        "prior_q05": prior.ppf(0.05), "prior_q95": prior.ppf(0.95),
+        **_posterior_columns(post.to_numpy()),
+        "n_claims": [int(sum(h in members.get(s, ()) for s in scopes)) for h in hosts],
+    })  # fmt: skip
+    table.insert(9, "sd_ratio", table["post_sd"] / table["prior_sd"])
+    table.insert(
+        10,
+        "moved_from_prior",
+        (table["sd_ratio"] < 0.9)
+        | ((table["post_mean"] - table["prior_mean"]).abs() > 0.5 * table["prior_sd"]),
+    )
+    return table

@@ -1,0 +1,104 @@
+"""Fake fits with known answers, for tests and examples that need no sampler.
+
+``fake_fit`` draws every posterior variable from simple known distributions with the same names,
+dims and identities as a real fit (remittances = workers x per-worker remittance in every draw;
+host series = world series x shares), so downstream code can be tested in milliseconds.
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from remitest.config import ModelConfig
+from remitest.diagnostics import Diagnostics
+from remitest.fit_result import Fit
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger, load_ledger
+from remitest.model import model_structure
+
+__all__ = ["fake_fit"]
+
+
+def fake_fit(
+    ledger: Ledger | None = None,
+    config: ModelConfig | None = None,
+    *,
+    chains: int = 2,
+    draws: int = 100,
+    random_seed: int = 0,
+    workers_median: float = 100_000.0,
+    per_worker_median_usd: float = 5_000.0,
+    log_sd: float = 0.1,
+) -> Fit:
+    """A ``Fit`` whose posterior is known: log series ~ Normal(log median, log_sd), flat in time.
+
+    Parameters
+    ----------
+    ledger : Ledger, optional
+        Default: the shipped ledger.
+    config : ModelConfig, optional
+    chains, draws : int
+    random_seed : int
+    workers_median, per_worker_median_usd : float
+        Medians of the world series in every year (persons; US$ per worker-year).
+    log_sd : float
+        Posterior log-sd of each series.
+    """
+    ledger = ledger if ledger is not None else load_ledger()
+    config = config or ModelConfig()
+    structure = model_structure(ledger, config)
+    rng = np.random.default_rng(random_seed)
+    years, hosts = np.array(structure.years), list(structure.hosts)
+    shape = (chains, draws)
+
+    def lognormal(median: float, size: tuple[int, ...]) -> np.ndarray:
+        return np.exp(np.log(median) + log_sd * rng.standard_normal(size))
+
+    workers = lognormal(workers_median, (*shape, len(years)))
+    per_worker = lognormal(per_worker_median_usd, (*shape, len(years)))
+    weights = rng.gamma([config.priors.host_share_concentration[h] for h in hosts],
+                        size=(*shape, len(hosts)))
+    share = weights / weights.sum(-1, keepdims=True)
+    remittances = workers * per_worker
+    type_bias = 0.2 * rng.standard_normal((*shape, len(ESTIMATOR_TYPES), len(QUANTITIES)))
+    est_types = [ESTIMATOR_TYPES.index(t) for t in structure.estimator_types]
+    est_bias = type_bias[:, :, est_types, :] + 0.2 * rng.standard_normal(
+        (*shape, len(structure.estimators), len(QUANTITIES)))
+    cd = ("chain", "draw")
+    posterior = xr.Dataset(
+        {
+            "workers": (cd + ("year",), workers),
+            "per_worker_usd": (cd + ("year",), per_worker),
+            "remittances_usd": (cd + ("year",), remittances),
+            "host_share": (cd + ("host",), share),
+            "workers_host": (cd + ("host", "year"), share[..., None] * workers[:, :, None, :]),
+            "remittances_usd_host": (cd + ("host", "year"),
+                                     share[..., None] * remittances[:, :, None, :]),
+            "type_bias": (cd + ("estimator_type", "quantity"), type_bias),
+            "estimator_bias": (cd + ("estimator", "quantity"), est_bias),
+            "noise_sd": (cd + ("estimator_type",), np.exp(np.log(0.15) + 0.3 * rng.standard_normal(
+                (*shape, len(ESTIMATOR_TYPES))))),
+            "workers_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
+            "per_worker_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
+        },
+        coords={
+            "chain": np.arange(chains), "draw": np.arange(draws), "year": years, "host": hosts,
+            "estimator": list(structure.estimators), "estimator_type": list(ESTIMATOR_TYPES),
+            "quantity": list(QUANTITIES),
+        },
+    )
+    stats = xr.Dataset(
+        {"diverging": (cd, np.zeros(shape, dtype=bool)),
+         "energy": (cd, rng.standard_normal(shape))},
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+    )
+    idata = az.InferenceData(posterior=posterior, sample_stats=stats)
+    diagnostics = Diagnostics(
+        table=pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"], dtype=float),
+        divergences=0, ebfmi=np.ones(chains),
+    )
+    return Fit(idata=idata, ledger=ledger, config=config, structure=structure,
+               diagnostics=diagnostics, random_seed=random_seed, sampler="fake",
+               n_draws=draws, n_tune=0, n_chains=chains)

@@ -1,0 +1,280 @@
+import json
+import sys
+import types
+
+import frictionless
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+import remitest
+from remitest import posterior
+from remitest.export import (
+    FLOAT_FORMAT,
+    TABLES,
+    RunFolderError,
+    claims_random_seed,
+    load_run,
+    write_run,
+)
+from remitest.testing import fake_fit
+
+CSVS = [f"{name}.csv" for name in TABLES]
+
+
+@pytest.fixture(scope="module")
+def fit():
+    return fake_fit(draws=40)
+
+
+def _figure(fit):
+    figure = Figure(figsize=(2, 1.5))
+    ax = figure.subplots()
+    ax.plot(fit.years, fit.idata.posterior["workers"].median(("chain", "draw")))
+    return figure
+
+
+def _caption(fit, name):
+    return f"Figure {name} – workers abroad (run {fit.run_id})."
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Stand-in figure registry and captions: two small figures, fast to save."""
+    import remitest.plots
+
+    monkeypatch.setattr(remitest.plots, "FIGURES", {"series": _figure, "biases": _figure})
+    try:
+        import remitest.captions
+    except ImportError:  # not written yet: a stand-in module
+        monkeypatch.setitem(sys.modules, "remitest.captions",
+                            types.SimpleNamespace(caption=_caption))
+    else:
+        monkeypatch.setattr(remitest.captions, "caption", _caption)
+    return ("series", "biases")
+
+
+@pytest.fixture
+def run(tmp_path, fit, figures):
+    return write_run(fit, tmp_path / "run")
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or "tmp" in p.name)
+
+
+def test_run_folder_holds_every_file(run, figures):
+    names = {p.name for p in run.iterdir()}
+    expected = {*CSVS, "datapackage.json", "idata.nc", "ledger.csv", "config.json"}
+    for name in figures:
+        expected |= {f"{name}.png", f"{name}.svg", f"{name}.caption.txt"}
+    assert names == expected
+
+
+def test_two_writes_are_byte_identical(tmp_path, fit, figures):
+    first, second = write_run(fit, tmp_path / "one"), write_run(fit, tmp_path / "two")
+    for path in first.iterdir():
+        if path.name != "datapackage.json":
+            assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+    packages = [json.loads((folder / "datapackage.json").read_text()) for folder in (first, second)]
+    for package in packages:
+        package.pop("created")
+        package["remitest"].pop("created")
+    assert packages[0] == packages[1]
+
+
+def test_csvs_use_newlines_and_fixed_precision(run):
+    for name in CSVS:
+        data = (run / name).read_bytes()
+        assert b"\r" not in data and data.endswith(b"\n")
+    assert FLOAT_FORMAT == "%.12g"
+
+
+def test_draws_are_joint_and_keep_the_identity_exact(run, fit):
+    draws = pd.read_csv(run / "draws.csv")
+    assert list(draws.columns) == ["chain", "draw", "year", "scope", "workers",
+                                   "remittances_usd", "per_worker_usd"]
+    assert len(draws) == fit.n_chains * fit.n_draws * len(fit.years) * (1 + len(fit.hosts))
+    product = draws["workers"] * draws["per_worker_usd"]
+    np.testing.assert_allclose(draws["remittances_usd"], product, rtol=1e-9)
+    world = draws[draws["scope"] == "world"].set_index(["chain", "draw", "year"])["workers"]
+    expected = fit.idata.posterior["workers"].to_series()
+    np.testing.assert_allclose(world.sort_index(), expected.sort_index(), rtol=1e-11)
+
+
+def test_tables_match_the_posterior_products(run, fit):
+    summary = pd.read_csv(run / "summary.csv")
+    pd.testing.assert_frame_equal(summary, posterior.summary(fit), check_dtype=False,
+                                  rtol=1e-11)
+    claims = pd.read_csv(run / "claims.csv", keep_default_na=False, na_values=[""])
+    expected = posterior.claims_table(fit, random_seed=claims_random_seed(fit.random_seed))
+    np.testing.assert_allclose(claims["pit"], expected["pit"], rtol=1e-11)
+    assert list(claims["id"]) == list(expected["id"])
+    shares = pd.read_csv(run / "host_shares.csv")
+    assert list(shares["host"]) == list(fit.hosts)
+    estimators = pd.read_csv(run / "estimators.csv")
+    assert set(estimators["parameter"]) == {"estimator_bias", "noise_sd"}
+
+
+def test_claims_seed_is_derived_from_the_fit_seed():
+    assert claims_random_seed(0) == claims_random_seed(0)
+    assert claims_random_seed(0) != claims_random_seed(1)
+    assert claims_random_seed(0) != 0
+
+
+def test_datapackage_is_a_valid_frictionless_package(run, fit):
+    report = frictionless.validate(str(run / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    text = (run / "datapackage.json").read_text()
+    package = json.loads(text)
+    assert text == json.dumps(package, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert package["profile"] == "data-package"
+    assert [r["path"] for r in package["resources"]] == CSVS
+    for resource in package["resources"]:
+        assert resource["format"] == "csv" and resource["mediatype"] == "text/csv"
+        assert resource["encoding"] == "utf-8" and resource["hash"].startswith("sha256:")
+        for field in resource["schema"]["fields"]:
+            assert field["type"] in {"integer", "number", "string", "boolean", "date"}
+            assert field["description"] and field["description"] != field["name"].replace("_",
+                                                                                           " ")
+    fields = {r["name"]: {f["name"]: f for f in r["schema"]["fields"]}
+              for r in package["resources"]}
+    assert fields["draws"]["workers"]["unit"] == "persons"
+    assert fields["draws"]["remittances_usd"]["unit"] == "USD per year"
+    assert fields["draws"]["per_worker_usd"]["unit"] == "USD per worker per year"
+    assert fields["draws"]["year"]["type"] == "integer"
+    assert fields["summary"]["median"]["unitByQuantity"]["workers"] == "persons"
+    assert fields["estimators"]["post_mean"]["unit"] == "log-ratio"
+    assert fields["claims"]["used"]["type"] == "boolean"
+    meta = package["remitest"]
+    expected = json.loads(json.dumps(fit.metadata(), allow_nan=True).replace("NaN", "null"))
+    assert {k: meta[k] for k in expected} == expected
+    assert meta["created"] == package["created"] and meta["created"].endswith("Z")
+    assert set(meta["files"]) == {p.name for p in run.iterdir()} - {"datapackage.json"}
+
+
+def test_changed_csv_fails_validation(run):
+    path = run / "summary.csv"
+    path.write_text(path.read_text().replace("world", "World", 1))
+    assert not frictionless.validate(str(run / "datapackage.json")).valid
+
+
+def test_png_and_svg_carry_the_run_id_and_caption(run, fit):
+    with Image.open(run / "series.png") as image:
+        assert image.text["Title"] == f"series ({fit.run_id})"
+        assert image.text["Description"] == _caption(fit, "series")
+        assert fit.ledger.sha256 in image.text["Source"]
+        assert image.text["Software"].startswith("remitest")
+        assert round(image.info["dpi"][0]) == 300
+    svg = (run / "series.svg").read_text()
+    assert f"<dc:identifier>{fit.run_id}</dc:identifier>" in svg
+    assert "<dc:date>" not in svg
+    assert (run / "series.caption.txt").read_text() == _caption(fit, "series") + "\n"
+
+
+def test_figures_are_closed_after_saving(tmp_path, fit, figures, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    created = []
+
+    def pyplot_figure(fit):
+        created.append(plt.figure())
+        return created[-1]
+
+    monkeypatch.setattr(remitest.plots, "FIGURES", {"series": pyplot_figure})
+    write_run(fit, tmp_path / "run")
+    assert not plt.fignum_exists(created[0].number)
+
+
+def test_interrupted_write_leaves_earlier_files_intact(tmp_path, fit, figures, monkeypatch):
+    folder = write_run(fit, tmp_path / "run", figures=False)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    real_to_csv = pd.DataFrame.to_csv
+    calls = []
+
+    def crash_on_second_table(self, path, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:  # summary.csv: write half of it, then fail
+            with open(path, "w") as handle:
+                handle.write(real_to_csv(self, **kwargs)[:100])
+            raise OSError("disk full")
+        return real_to_csv(self, path, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", crash_on_second_table)
+    with pytest.raises(OSError, match="disk full"):
+        write_run(fit, folder, figures=False)
+    assert _leftovers(folder) == []
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_interrupted_first_write_leaves_no_partial_file(tmp_path, fit, figures, monkeypatch):
+    def crash(self, path, **kwargs):
+        with open(path, "wb") as handle:
+            handle.write(b"\x89PNG partial")
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(Figure, "savefig", crash)
+    folder = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        write_run(fit, folder)
+    names = sorted(p.name for p in folder.iterdir())
+    assert _leftovers(folder) == []
+    assert "series.png" not in names and "datapackage.json" not in names
+    assert set(CSVS) <= set(names)  # written completely before the crash
+    pd.read_csv(folder / "draws.csv")
+
+
+def test_rewrite_without_figures_removes_the_old_figures(tmp_path, fit, figures):
+    folder = write_run(fit, tmp_path / "run")
+    assert (folder / "series.png").exists()
+    write_run(fit, folder, figures=False)
+    assert not (folder / "series.png").exists() and not (folder / "series.caption.txt").exists()
+    assert frictionless.validate(str(folder / "datapackage.json")).valid
+
+
+def test_load_run_round_trip(run, fit):
+    loaded = load_run(run)
+    assert loaded.run_id == fit.run_id
+    assert loaded.model is None
+    pd.testing.assert_frame_equal(loaded.summary(), fit.summary())
+    assert loaded.ledger.sha256 == fit.ledger.sha256
+    assert loaded.config == fit.config and loaded.structure == fit.structure
+    assert loaded.idata.posterior["year"].dtype.kind == "i"
+    assert list(loaded.idata.posterior["year"].values) == list(fit.years)
+    assert (loaded.random_seed, loaded.sampler, loaded.n_draws, loaded.n_chains) == (
+        fit.random_seed, fit.sampler, fit.n_draws, fit.n_chains)
+    assert loaded.diagnostics.passed == fit.diagnostics.passed
+    assert loaded.diagnostics.divergences == fit.diagnostics.divergences
+    assert {"r_hat", "ess_bulk", "ess_tail"} <= set(loaded.diagnostics.table.columns)
+    attrs = json.loads(loaded.idata.posterior.attrs["remitest_metadata"])
+    assert attrs["run_id"] == fit.run_id
+    pd.testing.assert_frame_equal(loaded.draws(), fit.draws())
+
+
+def test_load_run_with_extra_host_and_config(tmp_path):
+    frame = remitest.ledger.load_ledger().to_frame()
+    frame.loc[0, "scope"] = "mongolia"
+    ledger = remitest.ledger.Ledger.from_frame(frame, hosts=["mongolia"])
+    config = remitest.config.ModelConfig(
+        hosts=("china", "russia", "mongolia", "rest_of_world"),
+        priors=remitest.config.Priors(host_share_concentration={
+            "china": 5.0, "russia": 3.5, "mongolia": 0.5, "rest_of_world": 1.0}),
+    )
+    fit = fake_fit(ledger, config, draws=20, random_seed=7)
+    loaded = load_run(write_run(fit, tmp_path / "run", figures=False))
+    assert loaded.run_id == fit.run_id and loaded.hosts == fit.hosts
+    pd.testing.assert_frame_equal(loaded.summary(), fit.summary())
+
+
+def test_load_run_rejects_a_changed_file(run):
+    path = run / "ledger.csv"
+    path.write_text(path.read_text().replace("50000", "50001", 1))
+    with pytest.raises(RunFolderError, match="ledger.csv"):
+        load_run(run)
+
+
+def test_load_run_rejects_a_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(RunFolderError, match="no datapackage.json"):
+        load_run(tmp_path)
