@@ -108,7 +108,8 @@ def loop_rest(fit):
     n = len(ids)
     # The same normal variates as the vectorized path, drawn up front in its order.
     z = np.random.default_rng(SEED).standard_normal((CHAINS * DRAWS, len(frame)))
-    order = pd.Index(ids).get_indexer(frame["id"].to_numpy(str))
+    # z's columns follow the ledger; the blocks list gaussian claims first.
+    z_column = np.argsort(pd.Index(ids).get_indexer(frame["id"].to_numpy(str)))
     cdf = np.empty((CHAINS * DRAWS, n))
     predictive = np.empty((CHAINS * DRAWS, n))
     for chain in range(CHAINS):
@@ -128,7 +129,7 @@ def loop_rest(fit):
                                 + block.spread[c] ** 2)  # fmt: skip
                     offset = 0.0 if is_censored else block.reported[c] - block.value[c]
                     cdf[k, column] = special.ndtr((block.value[c] - m) / s)
-                    predictive[k, column] = m + offset + s * z[k, order == column][0]
+                    predictive[k, column] = m + offset + s * z[k, z_column[column]]
                     column += 1
     claims = pd.DataFrame({"id": ids, "pit": cdf.mean(axis=0)})
     for p, q in zip(PROBS, np.exp(np.quantile(predictive, PROBS, axis=0)), strict=True):

@@ -85,18 +85,18 @@ def _cite(source: pd.Series, estimators: list[str]) -> str:
     """One source: outlet, date and title, or the estimators it reports where it names neither."""
     date = _readable_date(source["document_date"])
     title = f"\u201c{source['title']}\u201d" if source["title"] else ""
-    reporting = "estimates by " + ", ".join(estimators)
+    citing = "citing " + ", ".join(estimators)
     if source["outlet"]:
-        parts = [source["outlet"], date, title or reporting]
+        parts = [source["outlet"], date, title or citing]
     elif title:
-        parts = [title, date, reporting]
+        parts = [title, date, citing]
     else:
-        parts = [reporting[0].upper() + reporting[1:], date]
+        parts = ["Estimates by " + ", ".join(estimators), date]
     return ", ".join(parts) + f" [claims {source['claim_ids']}]"
 
 
 def cite_sources(fit: Fit) -> str:
-    """The documents behind the fit's claims, one citation each, in ledger order."""
+    """Cite the documents behind the fit's claims, one citation each, in ledger order."""
     claims = fit.ledger.to_frame()
     citations = []
     for _, source in fit.ledger.sources().iterrows():
@@ -107,7 +107,7 @@ def cite_sources(fit: Fit) -> str:
 
 
 def describe_run(fit: Fit) -> str:
-    """The run that made a figure: id, package version, ledger hash, seed, sampler, draws."""
+    """Name the run that made a figure: id, version, ledger hash, seed, sampler, draws."""
     gate = "passed" if fit.diagnostics.passed else "FAILED (see the run's diagnostics)"
     return (
         f"Run {fit.run_id}: remitest {__version__}, ledger SHA-256 {fit.ledger.sha256[:12]} "
@@ -117,7 +117,7 @@ def describe_run(fit: Fit) -> str:
 
 
 def caption(fit: Fit, figure_name: str) -> str:
-    """A caption for one of the figures of ``fit``, ready to paste under it.
+    """Write the caption of one of the figures of ``fit``, ready to paste under it.
 
     Parameters
     ----------

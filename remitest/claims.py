@@ -82,9 +82,7 @@ def window_weights(ref_start: np.ndarray, ref_end: np.ndarray, years: np.ndarray
     return np.divide(inside, counts, out=np.zeros(inside.shape), where=counts > 0)
 
 
-def scope_weights(
-    scopes: np.ndarray, quantities: np.ndarray, config: ModelConfig
-) -> np.ndarray:
+def scope_weights(scopes: np.ndarray, quantities: np.ndarray, config: ModelConfig) -> np.ndarray:
     """Weights, shape (n, n_hosts): a claim measures the sum over the hosts of its scope.
 
     Per-worker amounts are the same in every host, so for them the weights average instead.

@@ -168,9 +168,9 @@ def _same_claim(row_a: pd.Series, row_b: pd.Series) -> bool:
 
 # -- figure -----------------------------------------------------------------------------------
 _COLOURS = ("#1b6ca8", "#d1495b")
-_UNITS = {"workers": ("workers abroad (thousands)", 1e3),
-          "remittances_usd": ("remittances (US$ million per year)", 1e6),
-          "per_worker_usd": ("per worker (US$ per year)", 1.0)}
+_UNITS = {"workers": ("workers abroad\n(thousands)", 1e3),
+          "remittances_usd": ("remittances\n(US$ million per year)", 1e6),
+          "per_worker_usd": ("per worker\n(US$ per year)", 1.0)}
 _MARKERS = {"point": "o", "range": "o", "lower_bound": "^", "upper_bound": "v"}
 
 
@@ -179,8 +179,9 @@ def _plot(comparison: Comparison, axes: Any) -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    if axes is None:
-        figure = Figure(figsize=(7.0, 7.2), layout="constrained")
+    created = axes is None
+    if created:
+        figure = Figure(figsize=(7.0, 7.6), layout="constrained")
         axes = figure.subplots(len(_QUANTITIES), 1, sharex=True)
     axes = list(np.ravel(axes))
     if len(axes) != len(_QUANTITIES):
@@ -208,7 +209,10 @@ def _plot(comparison: Comparison, axes: Any) -> Figure:
     if len(comparison.claims):
         handles.append(Line2D([], [], color="k", marker="o", ls="", mfc="none",
                               label="claim in one ledger only (colour: which) or changed (black)"))
-    axes[0].legend(handles=handles, fontsize="small", ncols=2, loc="best")
+    if created:
+        figure.legend(handles=handles, fontsize="small", ncols=2, loc="outside lower center")
+    else:
+        axes[0].legend(handles=handles, fontsize="small", ncols=2, loc="best")
     a, b = comparison.labels
     axes[0].set_title(f"{a} ({comparison.fit_a.run_id}) vs {b} ({comparison.fit_b.run_id}), "
                       "world", fontsize="medium")

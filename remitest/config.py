@@ -197,7 +197,9 @@ class ModelConfig:
     def _validate(self) -> None:
         problems = []
         if len(set(self.hosts)) != len(self.hosts) or not self.hosts:
-            problems.append(f"hosts = {list(self.hosts)!r}: must be a non-empty list of unique names")
+            problems.append(
+                f"hosts = {list(self.hosts)!r}: must be a non-empty list of unique names"
+            )
         for group, members in self.scope_groups.items():
             unknown = [h for h in members if h not in self.hosts]
             if unknown:
@@ -240,7 +242,9 @@ class ModelConfig:
                 problems.append(f"priors.{prior.name} = {value!r}: must be > 0")
         for event in self.events:
             if event.step_scale <= 0:
-                problems.append(f"event {event.name!r}: step_scale = {event.step_scale!r}: must be > 0")
+                problems.append(
+                    f"event {event.name!r}: step_scale = {event.step_scale!r}: must be > 0"
+                )
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -288,7 +292,9 @@ class ModelConfig:
                 _check_keys(f"{key}.", value, {f.name for f in dataclasses.fields(section)})
                 kwargs[key] = section(**value)
             elif key == "events":
-                kwargs[key] = tuple(Event(**dict(e)) if not isinstance(e, Event) else e for e in value)
+                kwargs[key] = tuple(
+                    Event(**dict(e)) if not isinstance(e, Event) else e for e in value
+                )
             elif key == "years" and value is not None:
                 kwargs[key] = tuple(value)
             else:

@@ -12,11 +12,11 @@ import pandas as pd
 
 from remitest.config import Gate
 
-__all__ = ["Diagnostics", "DiagnosticsWarning", "DiagnosticsError", "check_fit", "GATED_VARS"]
+__all__ = ["Diagnostics", "DiagnosticsWarning", "DiagnosticsError", "check_fit", "gated_names"]
 
-# Free parameters and the world series: what the gate looks at. Deterministic host series and
-# biases are functions of these.
-WORLD_SERIES = ("workers", "remittances_usd", "per_worker_usd")
+
+
+_LABELS = {"ess_bulk": "bulk ESS", "ess_tail": "tail ESS"}
 
 
 class DiagnosticsWarning(UserWarning):
@@ -85,12 +85,12 @@ def _finite_min(values: pd.Series) -> float:
 
 
 def gated_names(posterior: Any) -> list[str]:
-    """Variables the gate checks: free parameters (on their own scale) and the world series."""
+    """Variables the gate checks: free parameters (on their own scale) and the world series.
+
+    Host series, shares and biases are deterministic functions of these and are left out.
+    """
     skip = {"workers_host", "remittances_usd_host", "host_share", "type_bias", "estimator_bias"}
     return [n for n in posterior.data_vars if n not in skip]
-
-
-GATED_VARS = gated_names
 
 
 def check_fit(idata: az.InferenceData, gate: Gate) -> Diagnostics:
@@ -111,7 +111,7 @@ def check_fit(idata: az.InferenceData, gate: Gate) -> Diagnostics:
         low = table[column].idxmin() if len(table) else None
         if low is not None and table.loc[low, column] < threshold:
             failures.append(
-                f"{column.replace('_', ' ')} {table.loc[low, column]:.0f} < {threshold:.0f} "
+                f"{_LABELS[column]} {table.loc[low, column]:.0f} < {threshold:.0f} "
                 f"for {low}: run more draws (or more chains)"
             )
     if divergences > gate.max_divergences:
@@ -124,8 +124,7 @@ def check_fit(idata: az.InferenceData, gate: Gate) -> Diagnostics:
             f"E-BFMI {np.min(ebfmi):.2f} < {gate.ebfmi_min}: the sampler explores the energy "
             "poorly; reparameterise or use more tuning"
         )
-    return Diagnostics(table=table, divergences=divergences, ebfmi=ebfmi,
-                       failures=tuple(failures))
+    return Diagnostics(table=table, divergences=divergences, ebfmi=ebfmi, failures=tuple(failures))
 
 
 def enforce(diagnostics: Diagnostics, *, strict: bool) -> None:

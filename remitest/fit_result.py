@@ -80,8 +80,16 @@ class Fit:
     def run_id(self) -> str:
         """Short, deterministic id of this run: same inputs and seed, same id."""
         key = json.dumps(
-            [__version__, self.ledger.sha256, self.config.to_json(), self.random_seed,
-             self.sampler, self.n_draws, self.n_tune, self.n_chains],
+            [
+                __version__,
+                self.ledger.sha256,
+                self.config.to_json(),
+                self.random_seed,
+                self.sampler,
+                self.n_draws,
+                self.n_tune,
+                self.n_chains,
+            ],
         )
         return "run-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
@@ -120,13 +128,15 @@ class Fit:
 
         return series(self, quantity, scope=scope)
 
-    def predict_claims(self, ledger: Ledger | None = None, *, random_seed: Any = None
-                       ) -> pd.DataFrame:
+    def predict_claims(
+        self, ledger: Ledger | None = None, *, random_seed: Any = None
+    ) -> pd.DataFrame:
         """Posterior predictive percentile and intervals of each claim (default: this ledger)."""
         from remitest.posterior import predict_claims
 
-        return predict_claims(self, ledger if ledger is not None else self.ledger,
-                              random_seed=random_seed)
+        return predict_claims(
+            self, ledger if ledger is not None else self.ledger, random_seed=random_seed
+        )
 
     def derive(self, func: Any, *, name: str, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Summary of a quantity derived from every joint draw (see ``posterior.derive``)."""
@@ -134,8 +144,13 @@ class Fit:
 
         return derive(self, func, name=name, hdi_prob=hdi_prob)
 
-    def cumulative(self, quantity: str = "remittances_usd", start: int | None = None,
-                   end: int | None = None, scope: str = "world") -> pd.DataFrame:
+    def cumulative(
+        self,
+        quantity: str = "remittances_usd",
+        start: int | None = None,
+        end: int | None = None,
+        scope: str = "world",
+    ) -> pd.DataFrame:
         """Total of a quantity over ``start``-``end``, summarised (see ``posterior.cumulative``)."""
         from remitest.posterior import cumulative
 

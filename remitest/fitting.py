@@ -82,8 +82,11 @@ def _compile_kernel_sampler(structure: ModelStructure, config: ModelConfig) -> _
     logp_c, expand_c = kernel.cfuncs()
     n = layout.n_dim
     # Built with no claims; every fit passes its own packed data (``_with_data``).
-    placeholder = kernel.pack(kernel.kernel_data(_empty_data(structure), structure, config,
-                                                 _step_scale(structure, config)))
+    placeholder = kernel.pack(
+        kernel.kernel_data(
+            _empty_data(structure), structure, config, _step_scale(structure, config)
+        )
+    )
     nutpie_model = CompiledPyMCModel(
         dims={"unconstrained": ("unconstrained_param",)},
         compiled_logp_func=logp_c,
@@ -170,26 +173,57 @@ class Reconciler:
         model = None
         if sampler in ("auto", "nutpie"):
             entry, _ = self.compiled_for(wanted)
-            structure = entry.structure
+            # The cached estimators (a superset), with this ledger's own pin year.
+            structure = dataclasses.replace(entry.structure, pin_year=wanted.pin_year)
             timings["compile"] = time.perf_counter() - start
-            idata = _sample_kernel(entry, ledger, config, draws=draws, tune=tune, chains=chains,
-                                   seed=seed, progressbar=progressbar, cores=cores,
-                                   timings=timings)
+            idata = _sample_kernel(
+                entry,
+                structure,
+                ledger,
+                config,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                progressbar=progressbar,
+                cores=cores,
+                timings=timings,
+            )
             used = "nutpie"
         else:
             structure = wanted
             model = build_model(ledger, config, structure=structure)
             timings["compile"] = time.perf_counter() - start
-            idata = _sample_pymc(model, sampler, draws=draws, tune=tune, chains=chains,
-                                 seed=seed, progressbar=progressbar, cores=cores,
-                                 target_accept=config.target_accept, timings=timings)
+            idata = _sample_pymc(
+                model,
+                sampler,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                progressbar=progressbar,
+                cores=cores,
+                target_accept=config.target_accept,
+                timings=timings,
+            )
             used = sampler
         t = time.perf_counter()
         diagnostics = check_fit(idata, config.gate)
         timings["diagnostics"] = time.perf_counter() - t
-        result = Fit(idata=idata, ledger=ledger, config=config, structure=structure,
-                     diagnostics=diagnostics, random_seed=seed, sampler=used, n_draws=draws,
-                     n_tune=tune, n_chains=chains, model=model, timings=timings)
+        result = Fit(
+            idata=idata,
+            ledger=ledger,
+            config=config,
+            structure=structure,
+            diagnostics=diagnostics,
+            random_seed=seed,
+            sampler=used,
+            n_draws=draws,
+            n_tune=tune,
+            n_chains=chains,
+            model=model,
+            timings=timings,
+        )
         idata.posterior.attrs.update(_flat_attrs(result.metadata()))
         timings["total"] = time.perf_counter() - start
         enforce(diagnostics, strict=strict)
@@ -197,62 +231,111 @@ class Reconciler:
 
 
 def _flat_attrs(metadata: dict[str, Any]) -> dict[str, Any]:
-    """netCDF attributes must be scalars or strings: nest as JSON text."""
+    """NetCDF attributes must be scalars or strings: nest as JSON text."""
     import json
 
-    return {k: (json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v)
-            for k, v in metadata.items()}
+    return {
+        k: (json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v)
+        for k, v in metadata.items()
+    }
 
 
 def _coords(structure: ModelStructure) -> dict[str, Any]:
     years = np.asarray(structure.years)
-    return {"year": years, "step": years[1:], "host": list(structure.hosts),
-            "estimator": list(structure.estimators), "estimator_type": list(ESTIMATOR_TYPES),
-            "quantity": list(QUANTITIES)}
+    return {
+        "year": years,
+        "step": years[1:],
+        "host": list(structure.hosts),
+        "estimator": list(structure.estimators),
+        "estimator_type": list(ESTIMATOR_TYPES),
+        "quantity": list(QUANTITIES),
+    }
 
 
 _DIMS = {
-    "workers_step_z": ("step",), "per_worker_step_z": ("step",), "host_weight": ("host",),
-    "type_bias_z": ("estimator_type", "quantity"), "estimator_bias_z": ("estimator", "quantity"),
-    "noise_sd": ("estimator_type",), "workers": ("year",), "per_worker_usd": ("year",),
-    "remittances_usd": ("year",), "host_share": ("host",), "workers_host": ("host", "year"),
-    "remittances_usd_host": ("host", "year"), "type_bias": ("estimator_type", "quantity"),
+    "workers_step_z": ("step",),
+    "per_worker_step_z": ("step",),
+    "host_weight": ("host",),
+    "type_bias_z": ("estimator_type", "quantity"),
+    "estimator_bias_z": ("estimator", "quantity"),
+    "noise_sd": ("estimator_type",),
+    "workers": ("year",),
+    "per_worker_usd": ("year",),
+    "remittances_usd": ("year",),
+    "host_share": ("host",),
+    "workers_host": ("host", "year"),
+    "remittances_usd_host": ("host", "year"),
+    "type_bias": ("estimator_type", "quantity"),
     "estimator_bias": ("estimator", "quantity"),
 }
 
 
-def _sample_kernel(entry: _Compiled, ledger: Ledger, config: ModelConfig, *, draws: int,
-                   tune: int, chains: int, seed: int, progressbar: bool, cores: int | None,
-                   timings: dict[str, float]) -> az.InferenceData:
+def _sample_kernel(
+    entry: _Compiled,
+    structure: ModelStructure,
+    ledger: Ledger,
+    config: ModelConfig,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    progressbar: bool,
+    cores: int | None,
+    timings: dict[str, float],
+) -> az.InferenceData:
     import nutpie
 
     t = time.perf_counter()
-    data = model_data(ledger, entry.structure, config)
-    kdata = kernel.kernel_data(data, entry.structure, config, _step_scale(entry.structure, config))
+    data = model_data(ledger, structure, config)
+    kdata = kernel.kernel_data(data, structure, config, _step_scale(structure, config))
     # The buffer must outlive sampling: the replaced model holds the only reference to it.
     sampler = dataclasses.replace(entry.nutpie_model, user_data=kernel.pack(kdata))
-    raw = nutpie.sample(sampler, draws=draws, tune=tune, chains=chains, seed=seed,
-                        cores=cores or min(chains, os.cpu_count() or 1), progress_bar=progressbar,
-                        target_accept=config.target_accept, save_warmup=False)
+    raw = nutpie.sample(
+        sampler,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        cores=cores or min(chains, os.cpu_count() or 1),
+        progress_bar=progressbar,
+        target_accept=config.target_accept,
+        save_warmup=False,
+    )
     timings["sampling"] = time.perf_counter() - t
     t = time.perf_counter()
     x = raw.posterior["unconstrained"].to_numpy()
     expanded = kernel.expand_draws(x, entry.layout, kdata)
-    coords = {"chain": np.arange(x.shape[0]), "draw": np.arange(x.shape[1]),
-              **_coords(entry.structure)}
+    coords = {"chain": np.arange(x.shape[0]), "draw": np.arange(x.shape[1]), **_coords(structure)}
     posterior = xr.Dataset(
-        {name: (("chain", "draw", *_DIMS.get(name, ())), value)
-         for name, value in expanded.items()},
+        {
+            name: (("chain", "draw", *_DIMS.get(name, ())), value)
+            for name, value in expanded.items()
+        },
         coords=coords,
     )
     stats = raw.sample_stats
-    keep = [v for v in ("diverging", "energy", "step_size", "tree_depth", "n_steps", "logp",
-                        "mean_tree_accept", "energy_error") if v in stats]
-    stats = stats[keep].rename({k: v for k, v in {"mean_tree_accept": "acceptance_rate"}.items()
-                                if k in keep})
+    keep = [
+        v
+        for v in (
+            "diverging",
+            "energy",
+            "step_size",
+            "tree_depth",
+            "n_steps",
+            "logp",
+            "mean_tree_accept",
+            "energy_error",
+        )
+        if v in stats
+    ]
+    stats = stats[keep].rename(
+        {k: v for k, v in {"mean_tree_accept": "acceptance_rate"}.items() if k in keep}
+    )
     stats = stats.assign_coords(chain=coords["chain"], draw=coords["draw"])
-    idata = az.InferenceData(posterior=posterior, sample_stats=stats,
-                             observed_data=_observed(data, ledger))
+    idata = az.InferenceData(
+        posterior=posterior, sample_stats=stats, observed_data=_observed(data, ledger)
+    )
     timings["postprocess"] = time.perf_counter() - t
     return idata
 
@@ -260,15 +343,27 @@ def _sample_kernel(entry: _Compiled, ledger: Ledger, config: ModelConfig, *, dra
 def _observed(data: dict[str, np.ndarray], ledger: Ledger) -> xr.Dataset:
     """The claims as the likelihood saw them (log scale), labelled by claim id."""
     originals = ledger.originals().to_frame()
-    return xr.Dataset({
-        "gaussian_claims": ("gaussian_claim", data["gaussian_value"]),
-        "censored_claims": ("censored_claim", data["censored_value"]),
-    }).assign_coords(claims_in_fit=("claim", originals["id"].to_numpy(str)))
+    return xr.Dataset(
+        {
+            "gaussian_claims": ("gaussian_claim", data["gaussian_value"]),
+            "censored_claims": ("censored_claim", data["censored_value"]),
+        }
+    ).assign_coords(claims_in_fit=("claim", originals["id"].to_numpy(str)))
 
 
-def _sample_pymc(model: Any, sampler: str, *, draws: int, tune: int, chains: int, seed: int,
-                 progressbar: bool, cores: int | None, target_accept: float,
-                 timings: dict[str, float]) -> az.InferenceData:
+def _sample_pymc(
+    model: Any,
+    sampler: str,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    progressbar: bool,
+    cores: int | None,
+    target_accept: float,
+    timings: dict[str, float],
+) -> az.InferenceData:
     import pymc as pm
 
     t = time.perf_counter()
@@ -284,9 +379,17 @@ def _sample_pymc(model: Any, sampler: str, *, draws: int, tune: int, chains: int
             ) from err
         kwargs["nuts_sampler"] = "numpyro"
     with model:
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2),
-                          random_seed=seed, progressbar=progressbar, target_accept=target_accept,
-                          compute_convergence_checks=False, **kwargs)
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores or min(chains, 2),
+            random_seed=seed,
+            progressbar=progressbar,
+            target_accept=target_accept,
+            compute_convergence_checks=False,
+            **kwargs,
+        )
     timings["sampling"] = time.perf_counter() - t
     return idata
 
@@ -332,6 +435,14 @@ def fit(
     Uses a module-level :class:`Reconciler`: the second fit of a ledger with the same structure
     reuses the compiled sampler and only swaps the data.
     """
-    return _DEFAULT.fit(ledger, config, draws=draws, tune=tune, chains=chains,
-                        random_seed=random_seed, sampler=sampler, strict=strict,
-                        progressbar=progressbar)
+    return _DEFAULT.fit(
+        ledger,
+        config,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        sampler=sampler,
+        strict=strict,
+        progressbar=progressbar,
+    )

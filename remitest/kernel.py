@@ -28,13 +28,29 @@ import numpy as np
 from remitest.config import ModelConfig
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
 
-__all__ = ["Layout", "KernelData", "layout_for", "kernel_data", "logp_dlogp", "expand_draws",
-           "VALUE_VARS", "pack", "cfuncs"]
+__all__ = [
+    "Layout",
+    "KernelData",
+    "layout_for",
+    "kernel_data",
+    "logp_dlogp",
+    "expand_draws",
+    "VALUE_VARS",
+    "pack",
+    "cfuncs",
+]
 
 VALUE_VARS = (
-    "log_workers_pinned", "workers_step_sd_log__", "workers_step_z",
-    "log_per_worker_pinned", "per_worker_step_sd_log__", "per_worker_step_z",
-    "host_weight_log__", "type_bias_z", "estimator_bias_z", "noise_sd_log__",
+    "log_workers_pinned",
+    "workers_step_sd_log__",
+    "workers_step_z",
+    "log_per_worker_pinned",
+    "per_worker_step_sd_log__",
+    "per_worker_step_z",
+    "host_weight_log__",
+    "type_bias_z",
+    "estimator_bias_z",
+    "noise_sd_log__",
 )
 _LOG_2PI = math.log(2.0 * math.pi)
 _N_TYPES = len(ESTIMATOR_TYPES)  # a compile-time constant for numba
@@ -54,9 +70,13 @@ class Layout:
         """Shape of each value variable, in layout order."""
         steps = (self.n_years - 1,)
         return {
-            "log_workers_pinned": (), "workers_step_sd_log__": (), "workers_step_z": steps,
-            "log_per_worker_pinned": (), "per_worker_step_sd_log__": (),
-            "per_worker_step_z": steps, "host_weight_log__": (self.n_hosts,),
+            "log_workers_pinned": (),
+            "workers_step_sd_log__": (),
+            "workers_step_z": steps,
+            "log_per_worker_pinned": (),
+            "per_worker_step_sd_log__": (),
+            "per_worker_step_z": steps,
+            "host_weight_log__": (self.n_hosts,),
             "type_bias_z": (self.n_types, self.n_quantities),
             "estimator_bias_z": (self.n_estimators, self.n_quantities),
             "noise_sd_log__": (self.n_types,),
@@ -106,61 +126,106 @@ class KernelData:
 
     def args(self) -> tuple[np.ndarray, ...]:
         """Positional arguments of :func:`logp_dlogp` after ``x`` and ``grad``."""
-        return (self.params, self.step_scale, self.concentration, self.estimator_type,
-                self.gauss_int, self.gauss_real, self.gauss_window, self.gauss_scope,
-                self.cens_int, self.cens_real, self.cens_window, self.cens_scope)
+        return (
+            self.params,
+            self.step_scale,
+            self.concentration,
+            self.estimator_type,
+            self.gauss_int,
+            self.gauss_real,
+            self.gauss_window,
+            self.gauss_scope,
+            self.cens_int,
+            self.cens_real,
+            self.cens_window,
+            self.cens_scope,
+        )
 
 
 def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
     p = config.priors
-    return np.array([
-        math.log(p.workers_median), p.workers_log_sd, p.workers_step_sd,
-        math.log(p.per_worker_median_usd), p.per_worker_log_sd, p.per_worker_step_sd,
-        p.type_bias_sd, p.estimator_bias_sd, math.log(p.noise_median), p.noise_log_sd,
-        p.rounding_sd, float(pin_index),
-    ])
+    return np.array(
+        [
+            math.log(p.workers_median),
+            p.workers_log_sd,
+            p.workers_step_sd,
+            math.log(p.per_worker_median_usd),
+            p.per_worker_log_sd,
+            p.per_worker_step_sd,
+            p.type_bias_sd,
+            p.estimator_bias_sd,
+            math.log(p.noise_median),
+            p.noise_log_sd,
+            p.rounding_sd,
+            float(pin_index),
+        ]
+    )
 
 
-def kernel_data(data: dict[str, np.ndarray], structure, config: ModelConfig,
-                step_scale: np.ndarray) -> KernelData:
+def kernel_data(
+    data: dict[str, np.ndarray], structure, config: ModelConfig, step_scale: np.ndarray
+) -> KernelData:
     """Convert the model's ``pm.Data`` arrays (see ``remitest.model.model_data``) for the kernel."""
+
     def block(prefix: str) -> tuple[np.ndarray, ...]:
-        ints = np.stack([
-            np.argmax(data[f"{prefix}_quantity"], axis=1),
-            np.argmax(data[f"{prefix}_estimator"], axis=1),
-            np.argmax(data[f"{prefix}_estimator_type"], axis=1),
-        ], axis=1).astype(float).reshape(-1, 3)
-        direction = np.where(np.isfinite(data[f"{prefix}_upper"]), 1.0,
-                             np.where(np.isfinite(data[f"{prefix}_lower"]), -1.0, 0.0))
-        real = np.stack([data[f"{prefix}_value"], data[f"{prefix}_spread"], direction],
-                        axis=1).reshape(-1, 3)
-        return (ints, np.ascontiguousarray(real),
-                np.ascontiguousarray(data[f"{prefix}_window"], dtype=float),
-                np.ascontiguousarray(data[f"{prefix}_scope"], dtype=float))
+        ints = (
+            np.stack(
+                [
+                    np.argmax(data[f"{prefix}_quantity"], axis=1),
+                    np.argmax(data[f"{prefix}_estimator"], axis=1),
+                    np.argmax(data[f"{prefix}_estimator_type"], axis=1),
+                ],
+                axis=1,
+            )
+            .astype(float)
+            .reshape(-1, 3)
+        )
+        direction = np.where(
+            np.isfinite(data[f"{prefix}_upper"]),
+            1.0,
+            np.where(np.isfinite(data[f"{prefix}_lower"]), -1.0, 0.0),
+        )
+        real = np.stack(
+            [data[f"{prefix}_value"], data[f"{prefix}_spread"], direction], axis=1
+        ).reshape(-1, 3)
+        return (
+            ints,
+            np.ascontiguousarray(real),
+            np.ascontiguousarray(data[f"{prefix}_window"], dtype=float),
+            np.ascontiguousarray(data[f"{prefix}_scope"], dtype=float),
+        )
 
     g_int, g_real, g_window, g_scope = block("gaussian")
     c_int, c_real, c_window, c_scope = block("censored")
     return KernelData(
         params=_prior_params(config, structure.pin_year - structure.years[0]),
         step_scale=np.asarray(step_scale, dtype=float),
-        concentration=np.array([config.priors.host_share_concentration[h]
-                                for h in structure.hosts], dtype=float),
-        estimator_type=np.array([ESTIMATOR_TYPES.index(t) for t in structure.estimator_types],
-                                dtype=float),
-        gauss_int=g_int, gauss_real=g_real, gauss_window=g_window, gauss_scope=g_scope,
-        cens_int=c_int, cens_real=c_real, cens_window=c_window, cens_scope=c_scope,
+        concentration=np.array(
+            [config.priors.host_share_concentration[h] for h in structure.hosts], dtype=float
+        ),
+        estimator_type=np.array(
+            [ESTIMATOR_TYPES.index(t) for t in structure.estimator_types], dtype=float
+        ),
+        gauss_int=g_int,
+        gauss_real=g_real,
+        gauss_window=g_window,
+        gauss_scope=g_scope,
+        cens_int=c_int,
+        cens_real=c_real,
+        cens_window=c_window,
+        cens_scope=c_scope,
     )
 
 
 # --------------------------------------------------------------------------------------------
 # numba kernels
 # --------------------------------------------------------------------------------------------
-_JIT = {"nopython": True, "cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+_JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 
 @numba.njit(**_JIT)
 def _log_ndtr(u: float) -> tuple[float, float]:
-    """log Phi(u) and d/du log Phi(u), stable in the lower tail (as PyMC's normal_lcdf)."""
+    """Log Phi(u) and d/du log Phi(u), stable in the lower tail (as PyMC's normal_lcdf)."""
     if u > -30.0:
         phi_cdf = 0.5 * math.erfc(-u / math.sqrt(2.0))
         log_cdf = math.log(phi_cdf)
@@ -171,8 +236,9 @@ def _log_ndtr(u: float) -> tuple[float, float]:
 
 
 @numba.njit(**_JIT)
-def _walk(level: float, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pin: int,
-          out: np.ndarray) -> None:
+def _walk(
+    level: float, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pin: int, out: np.ndarray
+) -> None:
     """Log series pinned at ``pin``: level + C[t] - C[pin], C = cumulative steps."""
     step_sd = math.exp(log_sd_step)
     out[0] = 0.0
@@ -184,8 +250,17 @@ def _walk(level: float, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pi
 
 
 @numba.njit(**_JIT)
-def _walk_grad(g: np.ndarray, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pin: int,
-               grad: np.ndarray, i_level: int, i_sd: int, i_z: int) -> None:
+def _walk_grad(
+    g: np.ndarray,
+    log_sd_step: float,
+    z: np.ndarray,
+    scale: np.ndarray,
+    pin: int,
+    grad: np.ndarray,
+    i_level: int,
+    i_sd: int,
+    i_z: int,
+) -> None:
     """Back-propagate d logp / d log-series ``g`` into the walk's level, step sd and steps."""
     step_sd = math.exp(log_sd_step)
     total = 0.0
@@ -204,11 +279,24 @@ def _walk_grad(g: np.ndarray, log_sd_step: float, z: np.ndarray, scale: np.ndarr
 
 
 @numba.njit(**_JIT)
-def _claims(censored: bool, ints: np.ndarray, real: np.ndarray, window: np.ndarray,
-            scope: np.ndarray, workers: np.ndarray, per_worker: np.ndarray, share: np.ndarray,
-            bias: np.ndarray, noise: np.ndarray, rounding: float,
-            d_workers: np.ndarray, d_per_worker: np.ndarray, d_share: np.ndarray,
-            d_bias: np.ndarray, d_noise: np.ndarray) -> float:
+def _claims(
+    censored: bool,
+    ints: np.ndarray,
+    real: np.ndarray,
+    window: np.ndarray,
+    scope: np.ndarray,
+    workers: np.ndarray,
+    per_worker: np.ndarray,
+    share: np.ndarray,
+    bias: np.ndarray,
+    noise: np.ndarray,
+    rounding: float,
+    d_workers: np.ndarray,
+    d_per_worker: np.ndarray,
+    d_share: np.ndarray,
+    d_bias: np.ndarray,
+    d_noise: np.ndarray,
+) -> float:
     """Log-likelihood of one claim block; accumulates gradients w.r.t. the series and biases."""
     logp = 0.0
     n_hosts, n_years = scope.shape[1], window.shape[1]
@@ -259,9 +347,22 @@ def _claims(censored: bool, ints: np.ndarray, real: np.ndarray, window: np.ndarr
 
 
 @numba.njit(**_JIT)
-def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
-               gauss_int, gauss_real, gauss_window, gauss_scope,
-               cens_int, cens_real, cens_window, cens_scope) -> float:
+def logp_dlogp(
+    x,
+    grad,
+    params,
+    step_scale,
+    concentration,
+    estimator_type,
+    gauss_int,
+    gauss_real,
+    gauss_window,
+    gauss_scope,
+    cens_int,
+    cens_real,
+    cens_window,
+    cens_scope,
+) -> float:
     """Log density of the model at unconstrained ``x``; writes its gradient into ``grad``."""
     n_years = step_scale.shape[0] + 1
     n_hosts = concentration.shape[0]
@@ -270,8 +371,13 @@ def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
     nq = 3
     mu_w, sd_w, step_w = params[0], params[1], params[2]
     mu_p, sd_p, step_p = params[3], params[4], params[5]
-    type_sd, est_sd, mu_noise, sd_noise, rounding = (params[6], params[7], params[8],
-                                                    params[9], params[10])
+    type_sd, est_sd, mu_noise, sd_noise, rounding = (
+        params[6],
+        params[7],
+        params[8],
+        params[9],
+        params[10],
+    )
     pin = int(params[11])
     # offsets
     i_w0, i_wsd, i_wz = 0, 1, 2
@@ -296,8 +402,12 @@ def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
         v = math.exp(2.0 * a)
         logp += 0.5 * math.log(2.0 / math.pi) - math.log(scale) - 0.5 * v / (scale * scale) + a
         grad[i_sd] += 1.0 - v / (scale * scale)
-    for start, count in ((i_wz, n_years - 1), (i_pz, n_years - 1), (i_tz, n_types * nq),
-                         (i_ez, n_est * nq)):
+    for start, count in (
+        (i_wz, n_years - 1),
+        (i_pz, n_years - 1),
+        (i_tz, n_types * nq),
+        (i_ez, n_est * nq),
+    ):
         for j in range(start, start + count):
             logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
             grad[j] -= x[j]
@@ -318,8 +428,8 @@ def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
     # deterministic pieces -----------------------------------------------------------------
     log_w = np.empty(n_years)
     log_p = np.empty(n_years)
-    _walk(x[i_w0], x[i_wsd], x[i_wz:i_wz + n_years - 1], step_scale, pin, log_w)
-    _walk(x[i_p0], x[i_psd], x[i_pz:i_pz + n_years - 1], step_scale, pin, log_p)
+    _walk(x[i_w0], x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, pin, log_w)
+    _walk(x[i_p0], x[i_psd], x[i_pz : i_pz + n_years - 1], step_scale, pin, log_p)
     workers = np.exp(log_w)
     per_worker = np.exp(log_p)
     share = np.empty(n_hosts)
@@ -328,8 +438,9 @@ def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
     bias = np.empty((n_est, nq))
     for e in range(n_est):
         for q in range(nq):
-            bias[e, q] = (type_sd * x[i_tz + int(estimator_type[e]) * nq + q]
-                          + est_sd * x[i_ez + e * nq + q])
+            bias[e, q] = (
+                type_sd * x[i_tz + int(estimator_type[e]) * nq + q] + est_sd * x[i_ez + e * nq + q]
+            )
 
     # likelihood ---------------------------------------------------------------------------
     d_workers = np.zeros(n_years)
@@ -337,12 +448,42 @@ def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
     d_share = np.zeros(n_hosts)
     d_bias = np.zeros((n_est, nq))
     d_noise = np.zeros(n_types)
-    logp += _claims(False, gauss_int, gauss_real, gauss_window, gauss_scope, workers,
-                    per_worker, share, bias, noise, rounding, d_workers, d_per_worker, d_share,
-                    d_bias, d_noise)
-    logp += _claims(True, cens_int, cens_real, cens_window, cens_scope, workers, per_worker,
-                    share, bias, noise, rounding, d_workers, d_per_worker, d_share, d_bias,
-                    d_noise)
+    logp += _claims(
+        False,
+        gauss_int,
+        gauss_real,
+        gauss_window,
+        gauss_scope,
+        workers,
+        per_worker,
+        share,
+        bias,
+        noise,
+        rounding,
+        d_workers,
+        d_per_worker,
+        d_share,
+        d_bias,
+        d_noise,
+    )
+    logp += _claims(
+        True,
+        cens_int,
+        cens_real,
+        cens_window,
+        cens_scope,
+        workers,
+        per_worker,
+        share,
+        bias,
+        noise,
+        rounding,
+        d_workers,
+        d_per_worker,
+        d_share,
+        d_bias,
+        d_noise,
+    )
 
     # back-propagation ---------------------------------------------------------------------
     for k in range(n_types):
@@ -358,10 +499,12 @@ def logp_dlogp(x, grad, params, step_scale, concentration, estimator_type,
         grad[i_hw + h] += share[h] * (d_share[h] - share_dot)
     g_w = d_workers * workers
     g_p = d_per_worker * per_worker
-    _walk_grad(g_w, x[i_wsd], x[i_wz:i_wz + n_years - 1], step_scale, pin, grad, i_w0, i_wsd,
-               i_wz)
-    _walk_grad(g_p, x[i_psd], x[i_pz:i_pz + n_years - 1], step_scale, pin, grad, i_p0, i_psd,
-               i_pz)
+    _walk_grad(
+        g_w, x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, pin, grad, i_w0, i_wsd, i_wz
+    )
+    _walk_grad(
+        g_p, x[i_psd], x[i_pz : i_pz + n_years - 1], step_scale, pin, grad, i_p0, i_psd, i_pz
+    )
     return logp
 
 
@@ -379,22 +522,30 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     pin = int(p[11])
 
     def part(name: str) -> np.ndarray:
-        return x[..., sl[name]].reshape(*lead, *layout.shapes()[name])
+        return x[..., sl[name]].reshape((*lead, *layout.shapes()[name]))
 
     def walk(level: np.ndarray, log_sd: np.ndarray, z: np.ndarray) -> np.ndarray:
         steps = np.exp(log_sd)[..., None] * kdata.step_scale * z
         offsets = np.concatenate([np.zeros((*lead, 1)), np.cumsum(steps, axis=-1)], axis=-1)
-        return level[..., None] + offsets - offsets[..., pin:pin + 1]
+        return level[..., None] + offsets - offsets[..., pin : pin + 1]
 
-    workers = np.exp(walk(part("log_workers_pinned"), part("workers_step_sd_log__"),
-                          part("workers_step_z")))
-    per_worker = np.exp(walk(part("log_per_worker_pinned"), part("per_worker_step_sd_log__"),
-                             part("per_worker_step_z")))
+    workers = np.exp(
+        walk(part("log_workers_pinned"), part("workers_step_sd_log__"), part("workers_step_z"))
+    )
+    per_worker = np.exp(
+        walk(
+            part("log_per_worker_pinned"),
+            part("per_worker_step_sd_log__"),
+            part("per_worker_step_z"),
+        )
+    )
     weight = np.exp(part("host_weight_log__"))
     share = weight / weight.sum(axis=-1, keepdims=True)
     remittances = workers * per_worker
     type_bias = p[6] * part("type_bias_z")
-    estimator_bias = type_bias[..., kdata.estimator_type.astype(int), :] + p[7] * part("estimator_bias_z")
+    estimator_bias = type_bias[..., kdata.estimator_type.astype(int), :] + p[7] * part(
+        "estimator_bias_z"
+    )
     return {
         "log_workers_pinned": part("log_workers_pinned"),
         "workers_step_sd": np.exp(part("workers_step_sd_log__")),
@@ -426,13 +577,32 @@ _HEADER = 6  # total length, n_years, n_hosts, n_estimators, n_gaussian, n_censo
 def pack(kdata: KernelData) -> np.ndarray:
     """All kernel data in one contiguous float64 buffer, read back by :func:`_unpack`."""
     n_years = kdata.step_scale.shape[0] + 1
-    parts = [kdata.params, kdata.step_scale, kdata.concentration, kdata.estimator_type,
-             kdata.gauss_int, kdata.gauss_real, kdata.gauss_window, kdata.gauss_scope,
-             kdata.cens_int, kdata.cens_real, kdata.cens_window, kdata.cens_scope]
+    parts = [
+        kdata.params,
+        kdata.step_scale,
+        kdata.concentration,
+        kdata.estimator_type,
+        kdata.gauss_int,
+        kdata.gauss_real,
+        kdata.gauss_window,
+        kdata.gauss_scope,
+        kdata.cens_int,
+        kdata.cens_real,
+        kdata.cens_window,
+        kdata.cens_scope,
+    ]
     body = np.concatenate([np.ravel(p).astype(float) for p in parts])
-    header = np.array([_HEADER + body.size, n_years, kdata.concentration.size,
-                       kdata.estimator_type.size, kdata.gauss_int.shape[0],
-                       kdata.cens_int.shape[0]], dtype=float)
+    header = np.array(
+        [
+            _HEADER + body.size,
+            n_years,
+            kdata.concentration.size,
+            kdata.estimator_type.size,
+            kdata.gauss_int.shape[0],
+            kdata.cens_int.shape[0],
+        ],
+        dtype=float,
+    )
     return np.ascontiguousarray(np.concatenate([header, body]))
 
 
@@ -440,30 +610,54 @@ def pack(kdata: KernelData) -> np.ndarray:
 def _unpack(buf: np.ndarray):
     n_years, n_hosts, n_est = int(buf[1]), int(buf[2]), int(buf[3])
     n_g, n_c = int(buf[4]), int(buf[5])
-    sizes = (12, n_years - 1, n_hosts, n_est, n_g * 3, n_g * 3, n_g * n_years, n_g * n_hosts,
-             n_c * 3, n_c * 3, n_c * n_years, n_c * n_hosts)
+    sizes = (
+        12,
+        n_years - 1,
+        n_hosts,
+        n_est,
+        n_g * 3,
+        n_g * 3,
+        n_g * n_years,
+        n_g * n_hosts,
+        n_c * 3,
+        n_c * 3,
+        n_c * n_years,
+        n_c * n_hosts,
+    )
     starts = np.empty(len(sizes) + 1, dtype=np.int64)
     starts[0] = _HEADER
     for j in range(len(sizes)):
         starts[j + 1] = starts[j] + sizes[j]
     return (
-        buf[starts[0]:starts[1]], buf[starts[1]:starts[2]], buf[starts[2]:starts[3]],
-        buf[starts[3]:starts[4]],
-        buf[starts[4]:starts[5]].reshape((n_g, 3)), buf[starts[5]:starts[6]].reshape((n_g, 3)),
-        buf[starts[6]:starts[7]].reshape((n_g, n_years)),
-        buf[starts[7]:starts[8]].reshape((n_g, n_hosts)),
-        buf[starts[8]:starts[9]].reshape((n_c, 3)), buf[starts[9]:starts[10]].reshape((n_c, 3)),
-        buf[starts[10]:starts[11]].reshape((n_c, n_years)),
-        buf[starts[11]:starts[12]].reshape((n_c, n_hosts)),
+        buf[starts[0] : starts[1]],
+        buf[starts[1] : starts[2]],
+        buf[starts[2] : starts[3]],
+        buf[starts[3] : starts[4]],
+        buf[starts[4] : starts[5]].reshape((n_g, 3)),
+        buf[starts[5] : starts[6]].reshape((n_g, 3)),
+        buf[starts[6] : starts[7]].reshape((n_g, n_years)),
+        buf[starts[7] : starts[8]].reshape((n_g, n_hosts)),
+        buf[starts[8] : starts[9]].reshape((n_c, 3)),
+        buf[starts[9] : starts[10]].reshape((n_c, 3)),
+        buf[starts[10] : starts[11]].reshape((n_c, n_years)),
+        buf[starts[11] : starts[12]].reshape((n_c, n_hosts)),
     )
 
 
-_LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
-                              numba.types.CPointer(numba.types.double),
-                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
-_EXPAND_SIG = numba.types.int64(numba.types.uint64, numba.types.uint64,
-                                numba.types.CPointer(numba.types.double),
-                                numba.types.CPointer(numba.types.double), numba.types.voidptr)
+_LOGP_SIG = numba.types.int64(
+    numba.types.uint64,
+    numba.types.CPointer(numba.types.double),
+    numba.types.CPointer(numba.types.double),
+    numba.types.CPointer(numba.types.double),
+    numba.types.voidptr,
+)
+_EXPAND_SIG = numba.types.int64(
+    numba.types.uint64,
+    numba.types.uint64,
+    numba.types.CPointer(numba.types.double),
+    numba.types.CPointer(numba.types.double),
+    numba.types.voidptr,
+)
 
 
 def _logp_c(dim, x_, out_, logp_, user_data_):
@@ -497,6 +691,10 @@ _CFUNCS: list = []
 def cfuncs():
     """The cached C callbacks ``(logp, expand)`` for nutpie, compiled (or loaded) on first use."""
     if not _CFUNCS:
-        _CFUNCS.extend([numba.cfunc(_LOGP_SIG, cache=True, nopython=True)(_logp_c),
-                        numba.cfunc(_EXPAND_SIG, cache=True, nopython=True)(_expand_c)])
+        _CFUNCS.extend(
+            [
+                numba.cfunc(_LOGP_SIG, cache=True, nopython=True)(_logp_c),
+                numba.cfunc(_EXPAND_SIG, cache=True, nopython=True)(_expand_c),
+            ]
+        )
     return tuple(_CFUNCS)

@@ -25,8 +25,17 @@ from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
 __all__ = ["ModelStructure", "model_structure", "model_data", "build_model", "DATA_NAMES"]
 
 # pm.Data containers, per likelihood block; both blocks always exist, possibly empty.
-_FIELDS = ("value", "spread", "lower", "upper", "quantity", "estimator", "estimator_type",
-           "window", "scope")
+_FIELDS = (
+    "value",
+    "spread",
+    "lower",
+    "upper",
+    "quantity",
+    "estimator",
+    "estimator_type",
+    "window",
+    "scope",
+)
 DATA_NAMES = tuple(f"{block}_{f}" for block in ("gaussian", "censored") for f in _FIELDS)
 
 
@@ -56,16 +65,20 @@ class ModelStructure:
     def covers(self, other: ModelStructure) -> bool:
         """True when ``other``'s ledger can be fitted by this structure's compiled model.
 
-        Same years, hosts, pin year and configuration, and every estimator of ``other`` present
-        here with the same type (an estimator with no claims left is informed by its prior alone).
+        Same years, hosts and configuration, and every estimator of ``other`` present here with
+        the same type (an estimator with no claims left is informed by its prior alone). The pin
+        year may differ: it reaches the compiled density as data, not as structure.
         """
-        if (self.years, self.hosts, self.pin_year, self.config_json) != (
-            other.years, other.hosts, other.pin_year, other.config_json
+        if (self.years, self.hosts, self.config_json) != (
+            other.years,
+            other.hosts,
+            other.config_json,
         ):
             return False
         mine = dict(zip(self.estimators, self.estimator_types, strict=True))
-        return all(mine.get(e) == t for e, t in zip(other.estimators, other.estimator_types,
-                                                      strict=True))
+        return all(
+            mine.get(e) == t for e, t in zip(other.estimators, other.estimator_types, strict=True)
+        )
 
 
 def _default_years(ledger: Ledger) -> tuple[int, int]:
@@ -171,8 +184,9 @@ def _step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
     return scale
 
 
-def _random_walk(name: str, median: float, log_sd: float, step_sd: float,
-                 step_scale: np.ndarray, pin_index: int) -> pt.TensorVariable:
+def _random_walk(
+    name: str, median: float, log_sd: float, step_sd: float, step_scale: np.ndarray, pin_index: int
+) -> pt.TensorVariable:
     """Log series pinned at ``pin_index``: level there, non-centred steps outwards."""
     level = pm.Normal(f"log_{name}_pinned", mu=np.log(median), sigma=log_sd)
     step_size = pm.HalfNormal(f"{name}_step_sd", sigma=step_sd)
@@ -181,8 +195,12 @@ def _random_walk(name: str, median: float, log_sd: float, step_sd: float,
     return level + offsets - offsets[pin_index]
 
 
-def _predicted_log(series: pt.TensorVariable, bias: pt.TensorVariable,
-                   data: dict[str, pt.TensorVariable], block: str) -> pt.TensorVariable:
+def _predicted_log(
+    series: pt.TensorVariable,
+    bias: pt.TensorVariable,
+    data: dict[str, pt.TensorVariable],
+    block: str,
+) -> pt.TensorVariable:
     """Log of the scope-summed, window-averaged quantity each claim measures, times its bias."""
     quantity = data[f"{block}_quantity"]  # one-hot (n, quantity)
     # (n, quantity, host) means over each claim's window, summed over its scope, then the
@@ -242,11 +260,22 @@ def build_model(
             name: pm.Data(name, array)
             for name, array in model_data(ledger, structure, config).items()
         }
-        log_workers = _random_walk("workers", priors.workers_median, priors.workers_log_sd,
-                                   priors.workers_step_sd, step_scale, pin_index)
-        log_per_worker = _random_walk("per_worker", priors.per_worker_median_usd,
-                                      priors.per_worker_log_sd, priors.per_worker_step_sd,
-                                      step_scale, pin_index)
+        log_workers = _random_walk(
+            "workers",
+            priors.workers_median,
+            priors.workers_log_sd,
+            priors.workers_step_sd,
+            step_scale,
+            pin_index,
+        )
+        log_per_worker = _random_walk(
+            "per_worker",
+            priors.per_worker_median_usd,
+            priors.per_worker_log_sd,
+            priors.per_worker_step_sd,
+            step_scale,
+            pin_index,
+        )
         # Dirichlet shares written as normalised Gamma weights: the same distribution, with a
         # log-transformed parameterisation whose density and gradient are simple (the fast kernel
         # in remitest.kernel reproduces it exactly).
@@ -278,14 +307,15 @@ def build_model(
             dims=("estimator", "quantity"),
         )
         noise = pm.LogNormal(
-            "noise_sd", mu=np.log(priors.noise_median), sigma=priors.noise_log_sd,
+            "noise_sd",
+            mu=np.log(priors.noise_median),
+            sigma=priors.noise_log_sd,
             dims="estimator_type",
         )
 
         def claim_sd(block: str) -> pt.TensorVariable:
             type_noise = data[f"{block}_estimator_type"] @ noise
-            return pt.sqrt(type_noise**2 + priors.rounding_sd**2
-                           + data[f"{block}_spread"] ** 2)
+            return pt.sqrt(type_noise**2 + priors.rounding_sd**2 + data[f"{block}_spread"] ** 2)
 
         g_value = data["gaussian_value"]
         pm.Normal(
@@ -298,8 +328,9 @@ def build_model(
         c_value = data["censored_value"]
         pm.Censored(
             "censored_claims",
-            pm.Normal.dist(mu=_predicted_log(series, bias, data, "censored"),
-                           sigma=claim_sd("censored")),
+            pm.Normal.dist(
+                mu=_predicted_log(series, bias, data, "censored"), sigma=claim_sd("censored")
+            ),
             lower=data["censored_lower"],
             upper=data["censored_upper"],
             observed=c_value,

@@ -22,7 +22,7 @@ from matplotlib import patheffects, transforms
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -77,7 +77,6 @@ _STYLE = {
     "xtick.major.width": 0.6,
     "ytick.major.width": 0.6,
     "lines.linewidth": 1.2,
-    "svg.fonttype": "none",
 }
 
 
@@ -148,7 +147,7 @@ def _factor_axis(ax: Axes) -> None:
 
 
 def _right_labels(ax: Axes, ypos: Sequence[float], labels: Sequence[str], *, title: str) -> None:
-    """A column of per-row values at the right, as tick labels that the layout makes room for."""
+    """Write per-row values at the right as tick labels, which the layout makes room for."""
     right = ax.secondary_yaxis("right")
     right.set_yticks(list(ypos), list(labels))
     right.tick_params(length=0, labelsize=6.5, labelcolor="0.25")
@@ -293,7 +292,7 @@ def _band_legend_handles(*, extrapolation: bool, what: str = "posterior") -> lis
 
 
 def _columns(*columns: list[Any]) -> tuple[list[Any], int]:
-    """Handles laid out so that each list fills one legend column (legends fill column-major)."""
+    """Lay out handles so that each list fills one legend column (legends fill column-major)."""
     rows = max(len(c) for c in columns)
     blank = Line2D([], [], ls="", label=" ")
     return [h for c in columns for h in [*c, *[blank] * (rows - len(c))]], len(columns)
@@ -315,6 +314,7 @@ def _series_axes(ax: Axes, quantity: str, years: np.ndarray, *, log: bool = Fals
     ax.set_ylabel(_UNIT_LABELS[quantity])
     if log:
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
     else:
         ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(_unit_formatter(quantity))
@@ -589,7 +589,9 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    predicted = fit.predict_claims()
+    from remitest.posterior import claims_table
+
+    predicted = claims_table(fit)  # seeded: the figure matches the run's claims.csv
     claims = fit.ledger.to_frame().set_index("id")
     styles = estimator_styles(fit.structure.estimators)
     order = {q: i for i, q in enumerate(QUANTITY_LABELS)}
@@ -662,7 +664,7 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None) -> Figure:
 
 
 def _claims_per_year(claims: pd.DataFrame, years: np.ndarray) -> np.ndarray:
-    """Number of original claims whose reference period covers each year."""
+    """Count the original claims (of any quantity) whose reference period covers each year."""
     originals = claims[claims["derived_from"] == ""]
     start = originals["ref_start"].to_numpy(int)[:, None]
     end = originals["ref_end"].to_numpy(int)[:, None]
@@ -712,7 +714,7 @@ def plot_prior_predictive(ledger: Ledger, config: ModelConfig | None = None, *, 
     for ax, quantity in zip(axes, quantities, strict=True):
         values = prior[quantity].transpose("chain", "draw", "year").values
         mine = claims[claims["quantity"] == quantity]
-        extrapolated |= _shade_extrapolation(ax, years, _claims_per_year(mine, years))
+        extrapolated |= _shade_extrapolation(ax, years, _claims_per_year(claims, years))
         _draw_bands(ax, years, _quantiles(values))
         _draw_claims(ax, mine, scope="world", styles=styles, config=config)
         faded |= bool((mine["scope"] != "world").any())

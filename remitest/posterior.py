@@ -86,13 +86,22 @@ def _sorted_hdi(sorted_draws: np.ndarray, hdi_prob: float) -> np.ndarray:
     )
 
 
-def _sorted_cells(draws: np.ndarray, sample_ndim: int) -> np.ndarray:
-    """Draws as (cell, sample), each row sorted; one contiguous copy, sorted in place."""
+# Cells are sorted in blocks of about this many values (32 MiB of float64), which bounds the
+# memory a summary needs beyond its input while keeping each sort a large vectorized call.
+_BLOCK_VALUES = 2**22
+
+
+def _sorted_blocks(draws: np.ndarray, sample_ndim: int):
+    """Yield ``(cells, sorted)``: a slice of cells and their draws as sorted rows (cell, sample)."""
     draws = np.asarray(draws, dtype=float)
     n_samples = int(np.prod(draws.shape[:sample_ndim]))
-    cells = np.ascontiguousarray(draws.reshape(n_samples, -1).T)
-    cells.sort(axis=-1)
-    return cells
+    flat = draws.reshape(n_samples, -1)
+    step = max(1, _BLOCK_VALUES // max(n_samples, 1))
+    for first in range(0, flat.shape[1], step):
+        cells = slice(first, min(first + step, flat.shape[1]))
+        block = np.ascontiguousarray(flat[:, cells].T)
+        block.sort(axis=-1)
+        yield cells, block
 
 
 def hdi(draws: np.ndarray, hdi_prob: float = 0.9, *, sample_ndim: int = 2) -> np.ndarray:
@@ -113,8 +122,11 @@ def hdi(draws: np.ndarray, hdi_prob: float = 0.9, *, sample_ndim: int = 2) -> np
         Lower and upper end, in the draws' units. Same rule as ``arviz.hdi`` (unimodal).
     """
     draws = np.asarray(draws, dtype=float)
-    cells = _sorted_cells(draws, sample_ndim)
-    return _sorted_hdi(cells, hdi_prob).reshape(*draws.shape[sample_ndim:], 2)
+    cell_shape = draws.shape[sample_ndim:]
+    out = np.empty((int(np.prod(cell_shape)), 2))
+    for cells, block in _sorted_blocks(draws, sample_ndim):
+        out[cells] = _sorted_hdi(block, hdi_prob)
+    return out.reshape(*cell_shape, 2)
 
 
 def summarize_draws(
@@ -139,17 +151,17 @@ def summarize_draws(
     """
     draws = np.asarray(draws, dtype=float)
     cell_shape = draws.shape[sample_ndim:]
-    cells = _sorted_cells(draws, sample_ndim)
-    quantiles = _lerp_quantiles(cells, np.array(list(_QUANTILES.values())))
-    interval = _sorted_hdi(cells, hdi_prob)
-    out = {
-        "mean": cells.mean(axis=-1),
-        "sd": cells.std(axis=-1, ddof=1),
-        **{name: quantiles[:, i] for i, name in enumerate(_QUANTILES)},
-        "hdi_low": interval[:, 0],
-        "hdi_high": interval[:, 1],
-    }
-    return {name: out[name].reshape(cell_shape) for name in STAT_COLUMNS}
+    out = {name: np.empty(int(np.prod(cell_shape))) for name in STAT_COLUMNS}
+    probs = np.array(list(_QUANTILES.values()))
+    for cells, block in _sorted_blocks(draws, sample_ndim):
+        quantiles = _lerp_quantiles(block, probs)
+        interval = _sorted_hdi(block, hdi_prob)
+        out["mean"][cells] = block.mean(axis=-1)
+        out["sd"][cells] = block.std(axis=-1, ddof=1)
+        for i, name in enumerate(_QUANTILES):
+            out[name][cells] = quantiles[:, i]
+        out["hdi_low"][cells], out["hdi_high"][cells] = interval[:, 0], interval[:, 1]
+    return {name: values.reshape(cell_shape) for name, values in out.items()}
 
 
 # -- the posterior's series -----------------------------------------------------------------------
@@ -235,17 +247,20 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
     """
     scopes, years = _scopes(fit), fit.years
     # Host per-worker amounts equal the world's: summarise them once and repeat.
-    by_scope = summarize_draws(
-        np.stack([_scope_series(fit, "workers"), _scope_series(fit, "remittances_usd")], axis=2),
-        hdi_prob=hdi_prob,
-    )
+    by_scope = [
+        summarize_draws(_scope_series(fit, q), hdi_prob=hdi_prob)
+        for q in ("workers", "remittances_usd")
+    ]
     per_worker = summarize_draws(
         fit.idata.posterior["per_worker_usd"].transpose("chain", "draw", "year").to_numpy(),
         hdi_prob=hdi_prob,
     )
     cells = {
-        name: np.concatenate(
-            [by_scope[name], np.broadcast_to(per_worker[name], (1, len(scopes), len(years)))]
+        name: np.stack(
+            [
+                *(stats_[name] for stats_ in by_scope),
+                np.broadcast_to(per_worker[name], (len(scopes), len(years))),
+            ]
         )
         for name in STAT_COLUMNS
     }

@@ -58,14 +58,16 @@ def fake_fit(
 
     workers = lognormal(workers_median, (*shape, len(years)))
     per_worker = lognormal(per_worker_median_usd, (*shape, len(years)))
-    weights = rng.gamma([config.priors.host_share_concentration[h] for h in hosts],
-                        size=(*shape, len(hosts)))
+    weights = rng.gamma(
+        [config.priors.host_share_concentration[h] for h in hosts], size=(*shape, len(hosts))
+    )
     share = weights / weights.sum(-1, keepdims=True)
     remittances = workers * per_worker
     type_bias = 0.2 * rng.standard_normal((*shape, len(ESTIMATOR_TYPES), len(QUANTITIES)))
     est_types = [ESTIMATOR_TYPES.index(t) for t in structure.estimator_types]
     est_bias = type_bias[:, :, est_types, :] + 0.2 * rng.standard_normal(
-        (*shape, len(structure.estimators), len(QUANTITIES)))
+        (*shape, len(structure.estimators), len(QUANTITIES))
+    )
     cd = ("chain", "draw")
     posterior = xr.Dataset(
         {
@@ -74,31 +76,51 @@ def fake_fit(
             "remittances_usd": (cd + ("year",), remittances),
             "host_share": (cd + ("host",), share),
             "workers_host": (cd + ("host", "year"), share[..., None] * workers[:, :, None, :]),
-            "remittances_usd_host": (cd + ("host", "year"),
-                                     share[..., None] * remittances[:, :, None, :]),
+            "remittances_usd_host": (
+                cd + ("host", "year"),
+                share[..., None] * remittances[:, :, None, :],
+            ),
             "type_bias": (cd + ("estimator_type", "quantity"), type_bias),
             "estimator_bias": (cd + ("estimator", "quantity"), est_bias),
-            "noise_sd": (cd + ("estimator_type",), np.exp(np.log(0.15) + 0.3 * rng.standard_normal(
-                (*shape, len(ESTIMATOR_TYPES))))),
+            "noise_sd": (
+                cd + ("estimator_type",),
+                np.exp(np.log(0.15) + 0.3 * rng.standard_normal((*shape, len(ESTIMATOR_TYPES)))),
+            ),
             "workers_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
             "per_worker_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
         },
         coords={
-            "chain": np.arange(chains), "draw": np.arange(draws), "year": years, "host": hosts,
-            "estimator": list(structure.estimators), "estimator_type": list(ESTIMATOR_TYPES),
+            "chain": np.arange(chains),
+            "draw": np.arange(draws),
+            "year": years,
+            "host": hosts,
+            "estimator": list(structure.estimators),
+            "estimator_type": list(ESTIMATOR_TYPES),
             "quantity": list(QUANTITIES),
         },
     )
     stats = xr.Dataset(
-        {"diverging": (cd, np.zeros(shape, dtype=bool)),
-         "energy": (cd, rng.standard_normal(shape))},
+        {
+            "diverging": (cd, np.zeros(shape, dtype=bool)),
+            "energy": (cd, rng.standard_normal(shape)),
+        },
         coords={"chain": np.arange(chains), "draw": np.arange(draws)},
     )
     idata = az.InferenceData(posterior=posterior, sample_stats=stats)
     diagnostics = Diagnostics(
         table=pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"], dtype=float),
-        divergences=0, ebfmi=np.ones(chains),
+        divergences=0,
+        ebfmi=np.ones(chains),
     )
-    return Fit(idata=idata, ledger=ledger, config=config, structure=structure,
-               diagnostics=diagnostics, random_seed=random_seed, sampler="fake",
-               n_draws=draws, n_tune=0, n_chains=chains)
+    return Fit(
+        idata=idata,
+        ledger=ledger,
+        config=config,
+        structure=structure,
+        diagnostics=diagnostics,
+        random_seed=random_seed,
+        sampler="fake",
+        n_draws=draws,
+        n_tune=0,
+        n_chains=chains,
+    )

@@ -1,0 +1,38 @@
+# The two commands a newcomer needs (see README.md):
+#   make run   - install into .venv and fit the shipped ledger into results/
+#   make test  - install into .venv and run lint, the fast tests, the sampler tests and the
+#                slow statistical tests (recovery, calibration), each group on its own
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SEED ?= 1
+OUT ?= results
+
+.PHONY: run test lint install bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(VENV)/bin/remitest ledger
+	$(VENV)/bin/remitest fit --out $(OUT) --seed $(SEED)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check remitest tests benchmarks
+
+test: $(VENV)/.installed lint
+	$(PY) -m pytest -m "not slow and not sampler"
+	$(PY) -m pytest -m "sampler and not slow"
+	$(PY) -m pytest -m slow
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_fit.py
+	$(PY) benchmarks/bench_postprocess.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,192 @@
+"""Fit speed against stock PyMC, measured in one process, plus a cold-cache run and memory.
+
+Run: ``python benchmarks/bench_fit.py`` (``--refits N`` for the memory check, ``--no-cold`` to
+skip the cold-cache subprocess). In one process it runs, in this order:
+
+1. stock ``pm.sample`` on the same PyMC model, same draws/tune/chains/target_accept, paying its
+   own setup (model build + PyTensor compile, with PyTensor's on-disk cache as the machine has it);
+2. ``remitest.fit`` on the shipped ledger (default sampler);
+3. a refit with one claim removed (same structure: data swapped, nothing recompiled);
+4. N further refits, recording resident memory (it must stay flat).
+
+Then the same measurement in a subprocess with every cache emptied (PyTensor compiledir and
+numba cache pointed at empty folders). The last line is
+``fit/stock ratio: X  refit/stock ratio: Y`` from the in-process (warm-cache) run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure(draws: int, tune: int, chains: int, refits: int) -> dict[str, float]:
+    """Time stock PyMC, a first remitest fit and refits, in this process."""
+    t = time.perf_counter()
+    import pymc as pm
+
+    import remitest as rt
+    from remitest.diagnostics import DiagnosticsWarning
+    from remitest.model import build_model
+
+    warnings.simplefilter("ignore", DiagnosticsWarning)
+    out = {"import_s": time.perf_counter() - t}
+    ledger = rt.load_ledger()
+    config = rt.ModelConfig()
+
+    t = time.perf_counter()
+    model = build_model(ledger, config)
+    with model:
+        stock = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=2,
+            random_seed=1,
+            target_accept=config.target_accept,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+    out["stock_s"] = time.perf_counter() - t
+    out["stock_divergences"] = int(stock.sample_stats["diverging"].sum())
+
+    t = time.perf_counter()
+    first = rt.fit(
+        ledger, config, draws=draws, tune=tune, chains=chains, random_seed=1, progressbar=False
+    )
+    out["fit_s"] = time.perf_counter() - t
+    out.update({f"fit_{k}_s": v for k, v in first.timings.items()})
+    out["fit_divergences"] = first.diagnostics.divergences
+
+    dropped = ledger.drop("kinu-workers")
+    t = time.perf_counter()
+    again = rt.fit(
+        dropped, config, draws=draws, tune=tune, chains=chains, random_seed=2, progressbar=False
+    )
+    out["refit_s"] = time.perf_counter() - t
+    out.update({f"refit_{k}_s": v for k, v in again.timings.items()})
+
+    rss = []
+    times = []
+    for i in range(refits):
+        t = time.perf_counter()
+        rt.fit(
+            ledger.drop(ledger.to_frame()["id"].iloc[i % 3]),
+            config,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=10 + i,
+            progressbar=False,
+        )
+        times.append(time.perf_counter() - t)
+        rss.append(_rss_mb())
+    if rss:
+        head = sum(rss[: min(5, len(rss))]) / min(5, len(rss))
+        tail = sum(rss[-5:]) / len(rss[-5:])
+        out.update(
+            refits=refits,
+            rss_first5_mb=head,
+            rss_last5_mb=tail,
+            rss_growth_mb=tail - head,
+            refit_median_s=sorted(times)[len(times) // 2],
+        )
+    return out
+
+
+def _report(label: str, m: dict[str, float]) -> None:
+    print(f"== {label}")
+    print(f"  import (pymc + remitest):        {m['import_s']:.2f} s")
+    print(
+        f"  stock pm.sample (build+compile+sample): {m['stock_s']:.2f} s "
+        f"({m['stock_divergences']} divergences)"
+    )
+    print(
+        f"  remitest.fit:                    {m['fit_s']:.2f} s "
+        f"(compile {m['fit_compile_s']:.2f}, sampling {m['fit_sampling_s']:.2f}, "
+        f"postprocess {m['fit_postprocess_s']:.2f}, diagnostics {m['fit_diagnostics_s']:.2f}; "
+        f"{m['fit_divergences']} divergences)"
+    )
+    print(
+        f"  refit, one claim removed:        {m['refit_s']:.2f} s "
+        f"(compile {m['refit_compile_s']:.3f}, sampling {m['refit_sampling_s']:.2f}, "
+        f"diagnostics {m['refit_diagnostics_s']:.2f})"
+    )
+    if "refits" in m:
+        print(
+            f"  {m['refits']} further refits: median {m['refit_median_s']:.2f} s; resident "
+            f"memory {m['rss_first5_mb']:.0f} MB (first 5) -> {m['rss_last5_mb']:.0f} MB "
+            f"(last 5), growth {m['rss_growth_mb']:+.1f} MB"
+        )
+    print(
+        f"  ratios: fit/stock {m['fit_s'] / m['stock_s']:.3f}, "
+        f"refit/stock {m['refit_s'] / m['stock_s']:.3f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--refits", type=int, default=50)
+    parser.add_argument("--no-cold", action="store_true")
+    parser.add_argument("--inner-json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.inner_json:
+        print(json.dumps(measure(args.draws, args.tune, args.chains, args.refits)))
+        return 0
+
+    if not args.no_cold:
+        with tempfile.TemporaryDirectory() as empty:
+            env = dict(
+                os.environ,
+                PYTENSOR_FLAGS=f"compiledir={os.path.join(empty, 'pytensor')}",
+                NUMBA_CACHE_DIR=os.path.join(empty, "numba"),
+            )
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--inner-json",
+                    "--refits",
+                    "0",
+                    "--draws",
+                    str(args.draws),
+                    "--tune",
+                    str(args.tune),
+                    "--chains",
+                    str(args.chains),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            cold = json.loads(proc.stdout.strip().splitlines()[-1])
+        _report("all caches emptied (PyTensor compiledir and numba cache in empty folders)", cold)
+
+    warm = measure(args.draws, args.tune, args.chains, args.refits)
+    _report("caches as this machine has them (one process)", warm)
+    print(
+        f"fit/stock ratio: {warm['fit_s'] / warm['stock_s']:.3f}  "
+        f"refit/stock ratio: {warm['refit_s'] / warm['stock_s']:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Real fits on few draws, sharing one compiled sampler (a module-scoped Reconciler)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import remitest as rt
+from remitest.diagnostics import DiagnosticsError, DiagnosticsWarning
+
+pytestmark = pytest.mark.sampler
+
+# Few draws: the gate is lowered for these tests, never silenced.
+LOOSE = rt.ModelConfig().replace(
+    gate={"ess_bulk_min": 50, "ess_tail_min": 50, "r_hat_max": 1.1, "max_divergences": 20}
+)
+KW = {"draws": 200, "tune": 300, "chains": 2, "progressbar": False}
+
+
+@pytest.fixture(scope="module")
+def reconciler():
+    return rt.Reconciler()
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    return rt.load_ledger()
+
+
+@pytest.fixture(scope="module")
+def shipped_fit(reconciler, ledger):
+    return reconciler.fit(ledger, LOOSE, random_seed=7, **KW)
+
+
+def test_posterior_holds_contract_variables(shipped_fit):
+    post = shipped_fit.idata.posterior
+    for name in ("workers", "remittances_usd", "per_worker_usd"):
+        assert post[name].dims == ("chain", "draw", "year")
+    for name in ("workers_host", "remittances_usd_host"):
+        assert post[name].dims == ("chain", "draw", "host", "year")
+    assert post["estimator_bias"].dims == ("chain", "draw", "estimator", "quantity")
+    assert post.sizes["chain"] == 2 and post.sizes["draw"] == 200
+    assert post["year"].dtype.kind == "i"
+    assert list(post["host"].values) == ["china", "russia", "rest_of_world"]
+    assert "diverging" in shipped_fit.idata.sample_stats
+    assert shipped_fit.diagnostics.passed, str(shipped_fit.diagnostics)
+
+
+def test_identity_holds_in_every_draw(shipped_fit):
+    post = shipped_fit.idata.posterior
+    np.testing.assert_allclose(
+        post["remittances_usd"], post["workers"] * post["per_worker_usd"], rtol=1e-12
+    )
+    np.testing.assert_allclose(post["workers_host"].sum("host"), post["workers"], rtol=1e-12)
+
+
+def test_series_pass_through_the_claims(shipped_fit):
+    """The world series sit inside the published spread where the claims are."""
+    workers = shipped_fit.idata.posterior["workers"].median(("chain", "draw"))
+    remittances = shipped_fit.idata.posterior["remittances_usd"].median(("chain", "draw"))
+    for year in (2015, 2016, 2017):
+        assert 50_000 <= float(workers.sel(year=year)) <= 150_000
+        assert 2e8 <= float(remittances.sel(year=year)) <= 9e8
+
+
+def test_refit_with_same_structure_only_swaps_data(reconciler, ledger, shipped_fit):
+    compiles = reconciler.compiles
+    refit = reconciler.fit(ledger.drop("scmp2016-workers"), LOOSE, random_seed=7, **KW)
+    assert reconciler.compiles == compiles
+    before = shipped_fit.idata.posterior["workers"].sel(year=2016).median()
+    after = refit.idata.posterior["workers"].sel(year=2016).median()
+    assert float(after) != float(before)  # the data really changed
+
+
+def test_estimator_without_claims_stays_on_its_prior(reconciler, ledger):
+    compiles = reconciler.compiles
+    refit = reconciler.fit(
+        ledger.drop(["kinu-workers", "kinu-remittances"]), LOOSE, random_seed=3, **KW
+    )
+    assert reconciler.compiles == compiles
+    kinu = "Korea Institute for National Unification (KINU)"
+    bias = refit.idata.posterior["estimator_bias"].sel(estimator=kinu, quantity="workers")
+    prior_sd = np.hypot(LOOSE.priors.type_bias_sd, LOOSE.priors.estimator_bias_sd)
+    assert abs(float(bias.std()) / prior_sd - 1) < 0.2
+
+
+def test_new_estimator_is_a_documented_recompile(reconciler, ledger):
+    frame = ledger.to_frame().iloc[[0]].copy()
+    frame["id"] = "extra-estimator"
+    frame["estimator"] = "A new think tank"
+    frame["estimator_type"] = "research_institute"
+    for column in ("published", "document_date"):
+        frame[column] = frame[column].dt.year.astype(str)
+    bigger = ledger + rt.Ledger.from_frame(frame)
+    compiles = reconciler.compiles
+    reconciler.fit(bigger, LOOSE, random_seed=1, **KW)
+    assert reconciler.compiles == compiles + 1
+
+
+def test_same_seed_gives_identical_draws(reconciler, ledger):
+    a = reconciler.fit(ledger, LOOSE, random_seed=11, **KW)
+    b = reconciler.fit(ledger, LOOSE, random_seed=11, **KW)
+    np.testing.assert_array_equal(a.idata.posterior["workers"], b.idata.posterior["workers"])
+    assert a.run_id == b.run_id
+
+
+@pytest.mark.filterwarnings("ignore::remitest.diagnostics.DiagnosticsWarning")
+def test_seed_left_as_none_is_drawn_recorded_and_printed(reconciler, ledger, capsys):
+    fitted = reconciler.fit(
+        ledger, LOOSE, random_seed=None, draws=50, tune=50, chains=2, progressbar=True
+    )
+    assert isinstance(fitted.random_seed, int)
+    assert str(fitted.random_seed) in capsys.readouterr().err
+    assert fitted.metadata()["random_seed"] == fitted.random_seed
+
+
+def test_metadata_is_in_the_idata(shipped_fit, ledger):
+    attrs = shipped_fit.idata.posterior.attrs
+    assert attrs["ledger_sha256"] == ledger.sha256
+    assert rt.ModelConfig.from_json(attrs["config"]) == LOOSE
+    assert attrs["random_seed"] == 7
+
+
+def test_bad_fit_warns_with_what_to_try(reconciler, ledger):
+    with pytest.warns(DiagnosticsWarning, match="ESS") as record:
+        bad = reconciler.fit(ledger, random_seed=1, draws=15, tune=10, chains=2, progressbar=False)
+    assert not bad.diagnostics.passed
+    assert "more draws" in str(record[0].message)
+
+
+def test_bad_fit_raises_in_strict_mode(reconciler, ledger):
+    with pytest.raises(DiagnosticsError, match="diagnostics gate"):
+        reconciler.fit(
+            ledger, random_seed=1, draws=15, tune=10, chains=2, progressbar=False, strict=True
+        )
+
+
+def test_unknown_sampler_is_a_clear_error(ledger):
+    with pytest.raises(ValueError, match="sampler"):
+        rt.fit(ledger, sampler="stan", progressbar=False)
+
+
+def test_summary_frame_of_a_real_fit(shipped_fit):
+    summary = shipped_fit.summary()
+    assert isinstance(summary, pd.DataFrame)
+    assert set(summary["quantity"]) == {"workers", "remittances_usd", "per_worker_usd"}
+
+
+@pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
+)
+def test_stock_pymc_fallback_runs_the_same_model(ledger):
+    fitted = rt.fit(
+        ledger,
+        LOOSE,
+        sampler="pymc",
+        random_seed=2,
+        draws=100,
+        tune=100,
+        chains=2,
+        progressbar=False,
+    )
+    assert fitted.sampler == "pymc"
+    post = fitted.idata.posterior
+    np.testing.assert_allclose(
+        post["remittances_usd"], post["workers"] * post["per_worker_usd"], rtol=1e-12
+    )

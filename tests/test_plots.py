@@ -1,0 +1,215 @@
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib as mpl  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.container import ErrorbarContainer  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from remitest import plots  # noqa: E402
+from remitest.ledger import load_ledger  # noqa: E402
+from remitest.posterior import host_share_table  # noqa: E402
+from remitest.testing import fake_fit  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fit():
+    return fake_fit()
+
+
+@pytest.fixture(scope="module")
+def claims(fit):
+    return fit.ledger.to_frame()
+
+
+def legend_labels(fig):
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
+def errorbars(ax):
+    return [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+
+
+def arrows(ax):
+    return [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+
+
+def extrapolation_spans(ax):
+    grey = to_rgba(plots.EXTRAPOLATION_COLOUR)
+    return [p for p in ax.patches if np.allclose(p.get_facecolor(), grey)]
+
+
+def test_registry_names_the_exported_figures():
+    assert set(plots.FIGURES) == {"series", "biases", "host_split", "ppc"}
+    assert all(callable(f) for f in plots.FIGURES.values())
+
+
+@pytest.mark.parametrize("name", list(plots.FIGURES))
+def test_each_figure_returns_a_figure_that_saves(fit, name):
+    fig = plots.FIGURES[name](fit)
+    assert isinstance(fig, Figure)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=50)
+    assert buffer.getvalue()[:4] == b"\x89PNG"
+
+
+def test_plotting_leaves_global_style_alone(fit):
+    before = dict(mpl.rcParams)
+    plots.plot_series(fit)
+    assert dict(mpl.rcParams) == before
+
+
+def test_series_draws_every_claim_at_its_reference_period(fit, claims):
+    fig = plots.plot_series(fit)
+    assert len(fig.axes) == 3
+    for ax, quantity in zip(fig.axes, ("workers", "remittances_usd", "per_worker_usd"),
+                            strict=True):
+        mine = claims[claims["quantity"] == quantity]
+        assert len(errorbars(ax)) == len(mine)
+        assert len(arrows(ax)) == mine["kind"].isin(["lower_bound", "upper_bound"]).sum()
+        assert len(ax.collections) >= 2  # the 50% and 90% bands
+        assert ax.get_title(loc="left") == plots.QUANTITY_LABELS[quantity]
+    # the 2017-2019 range is drawn across its period
+    remittances = fig.axes[1]
+    multi_year = [c for c in errorbars(remittances) if c.has_xerr]
+    assert len(multi_year) == 1
+
+
+def test_series_marks_repeats_hollow_and_other_scopes_faded(fit, claims):
+    fig = plots.plot_series(fit, quantities=("workers",))
+    (ax,) = fig.axes
+    mine = claims[claims["quantity"] == "workers"].reset_index(drop=True)
+    bars = errorbars(ax)
+    repeat = bars[int(np.flatnonzero(mine["derived_from"] != "")[0])]
+    assert repeat.lines[0].get_markerfacecolor() == "white"
+    other_scope = bars[int(np.flatnonzero(mine["scope"] == "china_russia")[0])]
+    assert other_scope.lines[0].get_alpha() == pytest.approx(plots.FADED_ALPHA)
+    assert any("China + Russia" in t.get_text() for t in ax.texts)
+
+
+def test_series_shades_extrapolated_years_and_says_so(fit):
+    fig = plots.plot_series(fit)
+    summary = fit.summary()
+    world = summary[(summary["scope"] == "world") & (summary["quantity"] == "workers")]
+    assert (world["n_claims"] == 0).any()
+    assert extrapolation_spans(fig.axes[0])
+    labels = legend_labels(fig)
+    assert any(label.startswith("extrapolation") for label in labels)
+    for estimator in fit.ledger.estimators()["estimator"]:
+        assert estimator in labels
+    assert {"posterior median", "50% interval", "90% interval"} <= set(labels)
+    assert any("repeat" in label for label in labels)
+    assert len(fig.legends) == 1  # below the panels, not over the data
+
+
+def test_series_units_are_scaled_on_the_axis_only(fit):
+    fig = plots.plot_series(fit, quantities=("workers", "remittances_usd"))
+    workers, remittances = fig.axes
+    assert workers.get_ylabel() == "thousand persons"
+    assert remittances.get_ylabel() == "US$ million per year"
+    assert workers.yaxis.get_major_formatter()(100_000) == "100"
+    assert remittances.yaxis.get_major_formatter()(500_000_000) == "500"
+    # the data stay in base units
+    assert workers.get_ylim()[1] > 100_000
+
+
+def test_series_draws_into_given_axes(fit):
+    fig = Figure()
+    axes = fig.subplots(1, 2)
+    out = plots.plot_series(fit, quantities=("workers", "remittances_usd"), axes=axes)
+    assert out is fig
+    assert len(fig.axes) == 2
+    assert axes[-1].get_legend() is not None
+    with pytest.raises(ValueError, match="expected 3 axes"):
+        plots.plot_series(fit, axes=axes)
+
+
+def test_series_for_a_host_fades_world_claims(fit):
+    fig = plots.plot_series(fit, quantities=("workers",), scope="china")
+    (ax,) = fig.axes
+    alphas = [c.lines[0].get_alpha() for c in errorbars(ax)]
+    assert all(a == pytest.approx(plots.FADED_ALPHA) for a in alphas)
+    with pytest.raises(ValueError, match="scope"):
+        plots.plot_series(fit, scope="mars")
+
+
+def test_biases_show_only_quantities_with_claims(fit, claims):
+    fig = plots.plot_biases(fit)
+    (ax,) = fig.axes
+    originals = claims[claims["derived_from"] == ""]
+    pairs = originals[["estimator", "quantity"]].drop_duplicates()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(pairs)
+    assert set(labels) == set(pairs["estimator"])
+    assert ax.get_xscale() == "log"
+    # one prior bar, one 90% line, one 50% line and a median marker per row
+    assert len(ax.lines) == 4 * len(pairs) + 1
+    assert "prior 90% interval" in legend_labels(fig)
+
+
+def test_biases_draw_into_given_axes(fit):
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.plot_biases(fit, ax=ax) is fig
+    assert ax.get_legend() is not None
+
+
+def test_host_split_labels_hosts_that_stayed_at_their_prior(fit):
+    fig = plots.plot_host_split(fit)
+    assert len(fig.axes) == len(fit.hosts) + 1
+    table = host_share_table(fit).set_index("host")
+    for ax, host in zip(fig.axes, fit.hosts, strict=False):
+        stayed = not table.loc[host, "moved_from_prior"]
+        assert ("prior only" in ax.get_title(loc="left")) == stayed
+        assert len(ax.collections) == 2  # 50% and 90% bands
+    shares = fig.axes[-1]
+    assert [t.get_text() for t in shares.get_yticklabels()] == ["China", "Russia",
+                                                                 "Rest of world"]
+    n_unmoved = int((~table["moved_from_prior"]).sum())
+    assert sum(t.get_text() == "prior only" for t in shares.texts) == n_unmoved
+
+
+def test_host_split_draws_into_given_axes(fit):
+    fig = Figure()
+    axes = fig.subplots(1, len(fit.hosts) + 1)
+    assert plots.plot_host_split(fit, axes=axes) is fig
+    with pytest.raises(ValueError):
+        plots.plot_host_split(fit, axes=axes[:2])
+
+
+def test_ppc_has_one_row_per_claim(fit, claims):
+    fig = plots.plot_ppc(fit)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(
+        fit.predict_claims().sort_values(
+            "quantity", key=lambda q: q.map({"workers": 0, "remittances_usd": 1,
+                                             "per_worker_usd": 2}), kind="stable")["id"])
+    assert len(arrows(ax)) == claims["kind"].isin(["lower_bound", "upper_bound"]).sum()
+    hollow = [line for line in ax.lines if line.get_markerfacecolor() == "white"]
+    assert len(hollow) == (claims["derived_from"] != "").sum()
+    assert ax.get_xscale() == "log"
+    assert "predictive 50%" in legend_labels(fig)
+
+
+def test_ppc_draws_into_given_axes(fit):
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.plot_ppc(fit, ax=ax) is fig
+
+
+def test_prior_predictive_draws_prior_bands_and_claims():
+    ledger = load_ledger()
+    fig = plots.plot_prior_predictive(ledger, draws=30, random_seed=1)
+    assert len(fig.axes) == 2
+    claims = ledger.to_frame()
+    for ax, quantity in zip(fig.axes, ("workers", "remittances_usd"), strict=True):
+        assert ax.get_yscale() == "log"
+        assert len(errorbars(ax)) == (claims["quantity"] == quantity).sum()
+        assert len(ax.collections) >= 2
+    assert "prior median" in legend_labels(fig)

@@ -1,0 +1,54 @@
+"""Parameter recovery: on ledgers simulated from the prior, 90% intervals cover the truth ~90%."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import remitest as rt
+from remitest.simulate import simulate_ledger
+
+pytestmark = [pytest.mark.slow, pytest.mark.sampler]
+
+N_LEDGERS = 40
+COVERAGE = 0.9
+# Simulated bounds are read as censored on both sides, so a simulated "more than" that comes
+# out false is exactly an "as high as" (see simulate_ledger).
+CONFIG = rt.ModelConfig().replace(
+    interpretation={"upper_bound": "censored"},
+    gate={"ess_bulk_min": 100, "ess_tail_min": 100, "r_hat_max": 1.05, "max_divergences": 40},
+)
+
+
+@pytest.fixture(scope="module")
+def recovery():
+    reconciler = rt.Reconciler()
+    template = rt.load_ledger()
+    hits = {q: [] for q in ("workers", "remittances_usd", "per_worker_usd")}
+    for i in range(N_LEDGERS):
+        sim = simulate_ledger(template, CONFIG, random_seed=1000 + i)
+        assert not sim.dropped
+        fitted = reconciler.fit(
+            sim.ledger, CONFIG, random_seed=i, draws=300, tune=400, chains=4, progressbar=False
+        )
+        # One year per ledger and quantity, drawn at random, keeps the indicators independent.
+        year = np.random.default_rng(i).integers(len(fitted.years))
+        for quantity, found in hits.items():
+            draws = fitted.idata.posterior[quantity].to_numpy()[..., year].ravel()
+            low, high = np.quantile(draws, [(1 - COVERAGE) / 2, (1 + COVERAGE) / 2])
+            found.append(low <= sim.truth[quantity][year] <= high)
+    return {q: np.array(v) for q, v in hits.items()}
+
+
+@pytest.mark.parametrize("quantity", ["workers", "remittances_usd", "per_worker_usd"])
+def test_90_percent_intervals_cover_the_truth(recovery, quantity):
+    covered = int(recovery[quantity].sum())
+    # A two-sided binomial acceptance band at the 0.1% level for each quantity.
+    low = stats.binom.ppf(0.0005, N_LEDGERS, COVERAGE)
+    high = stats.binom.isf(0.0005, N_LEDGERS, COVERAGE)
+    assert low <= covered <= high, f"{quantity}: {covered}/{N_LEDGERS} covered, band {low}-{high}"
+
+
+def test_pooled_coverage_is_not_too_wide(recovery):
+    """Over-wide intervals would pass a one-sided check: pooled coverage must stay below ~99%."""
+    pooled = np.concatenate(list(recovery.values()))
+    assert pooled.mean() <= stats.binom.isf(0.0005, pooled.size, COVERAGE) / pooled.size
