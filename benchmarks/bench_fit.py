@@ -7,7 +7,8 @@ skip the cold-cache subprocess). In one process it runs, in this order:
    own setup (model build + PyTensor compile, with PyTensor's on-disk cache as the machine has it);
 2. ``remitest.fit`` on the shipped ledger (default sampler);
 3. a refit with one claim removed (same structure: data swapped, nothing recompiled);
-4. N further refits, recording resident memory (it must stay flat).
+4. N further refits (default 100), recording resident memory: it must stay flat once the
+   allocator has settled (median of refits 11-20 against the median of the last ten).
 
 Then the same measurement in a subprocess with every cache emptied (PyTensor compiledir and
 numba cache pointed at empty folders). The last line is
@@ -17,8 +18,10 @@ numba cache pointed at empty folders). The last line is
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +81,8 @@ def measure(draws: int, tune: int, chains: int, refits: int) -> dict[str, float]
     out["refit_s"] = time.perf_counter() - t
     out.update({f"refit_{k}_s": v for k, v in again.timings.items()})
 
+    # Memory over many refits: the allocator settles within a few dozen fits, so compare the
+    # median resident size over refits 11-20 with the median over the last ten.
     rss = []
     times = []
     for i in range(refits):
@@ -92,16 +97,17 @@ def measure(draws: int, tune: int, chains: int, refits: int) -> dict[str, float]
             progressbar=False,
         )
         times.append(time.perf_counter() - t)
+        gc.collect()
         rss.append(_rss_mb())
-    if rss:
-        head = sum(rss[: min(5, len(rss))]) / min(5, len(rss))
-        tail = sum(rss[-5:]) / len(rss[-5:])
+    if len(rss) >= 30:
+        early = statistics.median(rss[10:20])
+        late = statistics.median(rss[-10:])
         out.update(
             refits=refits,
-            rss_first5_mb=head,
-            rss_last5_mb=tail,
-            rss_growth_mb=tail - head,
-            refit_median_s=sorted(times)[len(times) // 2],
+            rss_early_mb=early,
+            rss_late_mb=late,
+            rss_growth_mb=late - early,
+            refit_median_s=statistics.median(times),
         )
     return out
 
@@ -141,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--refits", type=int, default=50)
+    parser.add_argument("--refits", type=int, default=100)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--inner-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

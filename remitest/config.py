@@ -190,12 +190,22 @@ class ModelConfig:
             self, "events", tuple(e if isinstance(e, Event) else Event(**e) for e in self.events)
         )
         if self.years is not None:
+            if len(self.years) != 2:
+                raise ConfigError(
+                    f"years = {list(self.years)!r}: must be [first, last] (two years) or null"
+                )
             object.__setattr__(self, "years", (int(self.years[0]), int(self.years[1])))
         self._validate()
 
+    def __hash__(self) -> int:
+        # Mappings inside make the generated hash fail; the canonical JSON is the identity.
+        return hash(self.to_json())
+
     # -- validation -------------------------------------------------------------------------
     def _validate(self) -> None:
-        problems = []
+        problems = _type_problems(self)
+        if problems:  # later checks compare numbers; stop at wrongly typed values
+            raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
         if len(set(self.hosts)) != len(self.hosts) or not self.hosts:
             problems.append(
                 f"hosts = {list(self.hosts)!r}: must be a non-empty list of unique names"
@@ -292,9 +302,7 @@ class ModelConfig:
                 _check_keys(f"{key}.", value, {f.name for f in dataclasses.fields(section)})
                 kwargs[key] = section(**value)
             elif key == "events":
-                kwargs[key] = tuple(
-                    Event(**dict(e)) if not isinstance(e, Event) else e for e in value
-                )
+                kwargs[key] = tuple(_event(e, i) for i, e in enumerate(value))
             elif key == "years" and value is not None:
                 kwargs[key] = tuple(value)
             else:
@@ -314,6 +322,38 @@ class ModelConfig:
         if not isinstance(data, dict):
             raise ConfigError("configuration JSON must be an object of field: value")
         return cls.from_dict(data)
+
+
+def _event(value: Any, index: int) -> Event:
+    if isinstance(value, Event):
+        return value
+    value = dict(value)
+    _check_keys(f"events[{index}].", value, {f.name for f in dataclasses.fields(Event)})
+    return Event(**value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _type_problems(config: ModelConfig) -> list[str]:
+    """Numbers that are not numbers, named by field (checked before any comparison)."""
+    problems = []
+    for section_name in ("priors", "interpretation", "gate"):
+        section = getattr(config, section_name)
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            if f.type in ("float", "int") and not _is_number(value):
+                problems.append(f"{section_name}.{f.name} = {value!r}: must be a number")
+    conc = config.priors.host_share_concentration
+    if not isinstance(conc, Mapping) or not all(_is_number(v) for v in conc.values()):
+        problems.append(f"priors.host_share_concentration = {conc!r}: must map host -> number")
+    if not _is_number(config.target_accept):
+        problems.append(f"target_accept = {config.target_accept!r}: must be a number")
+    for event in config.events:
+        if not _is_number(event.step_scale) or not _is_number(event.year):
+            problems.append(f"event {event.name!r}: year and step_scale must be numbers")
+    return problems
 
 
 def _check_keys(prefix: str, data: Mapping[str, Any], valid: set[str]) -> None:

@@ -28,7 +28,7 @@ from remitest import __version__
 from remitest.config import ModelConfig
 from remitest.diagnostics import Diagnostics, check_fit
 from remitest.ledger import load_ledger
-from remitest.model import model_structure
+from remitest.model import ModelStructure, model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     import arviz as az
@@ -89,22 +89,21 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     ``datapackage.json`` is written last, with the SHA-256 of every other file; a folder where a
     write was interrupted therefore fails ``frictionless validate`` and :func:`load_run`.
     """
-    from remitest import posterior
+    from remitest import posterior, predictive, tables
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    claims_seed = claims_random_seed(fit.random_seed)
     frames = {
         "draws": posterior.joint_draws(fit),
         "summary": posterior.summary(fit),
-        "estimators": posterior.estimators_table(fit),
-        "host_shares": posterior.host_share_table(fit),
-        "claims": posterior.claims_table(fit, random_seed=claims_seed),
+        "estimators": tables.estimators_table(fit),
+        "host_shares": tables.host_share_table(fit),
+        "claims": predictive.claims_table(fit),  # seeded by predictive.claims_seed(fit)
     }
     files: dict[str, str] = {}
     for name in TABLES:
         files[f"{name}.csv"] = _write_csv(frames[name], out / f"{name}.csv")
-    metadata = _run_metadata(fit, claims_seed)
+    metadata = _run_metadata(fit, predictive.claims_seed(fit))
     files["ledger.csv"] = _write_text(fit.ledger.to_csv(), out / "ledger.csv")
     files["config.json"] = _write_text(fit.config.to_json() + "\n", out / "config.json")
     files["idata.nc"] = _write_idata(fit.idata, metadata, out / "idata.nc")
@@ -116,12 +115,6 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     for stale in sorted(previous - set(files)):  # e.g. figures of an earlier run
         (out / stale).unlink(missing_ok=True)
     return out
-
-
-def claims_random_seed(random_seed: int) -> int:
-    """Seed of the claims' predictive draws, derived from the fit's seed (its own stream)."""
-    state = np.random.SeedSequence(int(random_seed), spawn_key=(1,)).generate_state(1)
-    return int(state[0])
 
 
 def _temporary_beside(path: Path) -> Path:
@@ -489,18 +482,26 @@ def load_run(out_dir: str | os.PathLike[str]) -> Fit:
     config = ModelConfig.from_json((folder / "config.json").read_text(encoding="utf-8"))
     with az.rc_context({"data.load": "eager"}):
         idata = az.from_netcdf(folder / "idata.nc")
+    # The structure the run was fitted with: a cached compile may hold estimators that this
+    # ledger no longer has (they stayed on their priors).
+    recorded = metadata.get("structure")
+    structure = (ModelStructure(**{**recorded, "years": tuple(recorded["years"]),
+                                   "hosts": tuple(recorded["hosts"]),
+                                   "estimators": tuple(recorded["estimators"]),
+                                   "estimator_types": tuple(recorded["estimator_types"])},
+                                config_json=config.to_json())
+                 if recorded else model_structure(ledger, config))
     fit = Fit(
-        idata=idata, ledger=ledger, config=config, structure=model_structure(ledger, config),
+        idata=idata, ledger=ledger, config=config, structure=structure,
         diagnostics=_diagnostics(idata, config, metadata["diagnostics"]),
         random_seed=int(metadata["random_seed"]), sampler=str(metadata["sampler"]),
         n_draws=int(metadata["draws"]), n_tune=int(metadata["tune"]),
-        n_chains=int(metadata["chains"]), model=None,
+        n_chains=int(metadata["chains"]), model=None, recorded_run_id=str(metadata["run_id"]),
     )
-    if fit.run_id != metadata["run_id"]:
+    if metadata.get("remitest_version") != __version__:
         warnings.warn(
-            f"run folder {str(folder)!r} was written as {metadata['run_id']} by remitest "
-            f"{metadata.get('remitest_version')}; loaded with remitest {__version__} it has the id "
-            f"{fit.run_id} (the run id includes the package version)",
+            f"run folder {str(folder)!r} ({metadata['run_id']}) was written by remitest "
+            f"{metadata.get('remitest_version')}; this is remitest {__version__}",
             UserWarning, stacklevel=2,
         )
     return fit

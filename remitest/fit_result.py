@@ -64,6 +64,7 @@ class Fit:
     n_chains: int
     model: pm.Model | None = field(default=None, repr=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False)
+    recorded_run_id: str | None = field(default=None, repr=False)
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -78,7 +79,12 @@ class Fit:
 
     @property
     def run_id(self) -> str:
-        """Short, deterministic id of this run: same inputs and seed, same id."""
+        """Short, deterministic id of this run: same inputs and seed, same id.
+
+        A fit loaded from a run folder keeps the id it was written with.
+        """
+        if self.recorded_run_id is not None:
+            return self.recorded_run_id
         key = json.dumps(
             [
                 __version__,
@@ -107,6 +113,13 @@ class Fit:
             "tune": int(self.n_tune),
             "chains": int(self.n_chains),
             "diagnostics": self.diagnostics.to_dict(),
+            "structure": {
+                "years": [int(y) for y in self.structure.years],
+                "hosts": list(self.structure.hosts),
+                "estimators": list(self.structure.estimators),
+                "estimator_types": list(self.structure.estimator_types),
+                "pin_year": int(self.structure.pin_year),
+            },
         }
 
     # -- posterior products (see remitest.posterior) --------------------------------------------
@@ -132,7 +145,7 @@ class Fit:
         self, ledger: Ledger | None = None, *, random_seed: Any = None
     ) -> pd.DataFrame:
         """Posterior predictive percentile and intervals of each claim (default: this ledger)."""
-        from remitest.posterior import predict_claims
+        from remitest.predictive import predict_claims
 
         return predict_claims(
             self, ledger if ledger is not None else self.ledger, random_seed=random_seed

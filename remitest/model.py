@@ -226,6 +226,8 @@ def build_model(
     config : ModelConfig, optional
     structure : ModelStructure, optional
         A structure that covers the ledger (e.g. a cached one); derived from the ledger if None.
+        Its ``pin_year`` is used as given: in this PyMC graph the pin is a constant, so pass
+        ``dataclasses.replace(structure, pin_year=...)`` to pin at the ledger's own year.
 
     Returns
     -------

@@ -412,7 +412,7 @@ def plot_biases(fit: Fit, *, ax: Axes | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    from remitest.posterior import estimators_table
+    from remitest.tables import estimators_table
 
     bias = fit.idata.posterior["estimator_bias"]
     estimators = [str(e) for e in bias["estimator"].values]
@@ -483,7 +483,7 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
 
     Top: one small panel per host (shared y axis) with the median and 50%/90% bands of its
     workers. Bottom: each host's share of the world total, prior 90% interval and mean (grey)
-    above the posterior's (host colour), from ``posterior.host_share_table``. Hosts whose share
+    above the posterior's (host colour), from ``tables.host_share_table``. Hosts whose share
     did not move from its prior are labelled "prior only": with few claims below world level,
     their split is the prior's, not the claims'.
 
@@ -497,7 +497,7 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    from remitest.posterior import host_share_table
+    from remitest.tables import host_share_table
 
     hosts = list(fit.hosts)
     created = axes is None
@@ -589,9 +589,9 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    from remitest.posterior import claims_table
+    from remitest.predictive import claims_table
 
-    predicted = claims_table(fit)  # seeded: the figure matches the run's claims.csv
+    predicted = claims_table(fit)  # default seed, claims_seed(fit): matches the run's claims.csv
     claims = fit.ledger.to_frame().set_index("id")
     styles = estimator_styles(fit.structure.estimators)
     order = {q: i for i, q in enumerate(QUANTITY_LABELS)}

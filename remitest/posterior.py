@@ -1,4 +1,4 @@
-"""Posterior products: summaries, joint draws, derived series and claim predictions.
+"""Posterior products: yearly summaries, joint draws, derived series (numpy over the draws).
 
 Everything here is array arithmetic over the draws, with the sample axes ``(chain, draw)`` first and
 any new axes last (the layout of arviz-stats' array functions); there is no Python loop over draws.
@@ -8,7 +8,8 @@ sorted draws, the rule ``arviz.hdi`` applies one cell at a time (``benchmarks/be
 measures both).
 
 Scopes are ``world`` followed by the configured hosts. A host's per-worker remittance is the
-world's, as in the model.
+world's, as in the model. Claim predictions live in ``remitest.predictive`` and the
+prior-versus-posterior tables in ``remitest.tables``; both build on the helpers here.
 """
 
 from __future__ import annotations
@@ -19,17 +20,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special, stats
 
-from remitest.claims import ClaimArrays, read_claims
-from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, WORLD, Ledger
+from remitest.ledger import QUANTITIES, WORLD
 
 if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
 
 __all__ = [
     "SUMMARY_COLUMNS",
-    "PREDICTION_COLUMNS",
     "summarize_draws",
     "hdi",
     "summary",
@@ -38,21 +36,11 @@ __all__ = [
     "derive",
     "cumulative",
     "year_on_year",
-    "predict_claims",
-    "claims_table",
-    "estimators_table",
-    "host_share_table",
 ]
 
 STAT_COLUMNS = ("mean", "median", "sd", "q05", "q25", "q75", "q95", "hdi_low", "hdi_high")
 SUMMARY_COLUMNS = ("year", "scope", "quantity", *STAT_COLUMNS, "n_claims")
-PREDICTION_COLUMNS = (
-    "id", "quantity", "kind", "estimator", "estimator_type", "scope", "ref_start", "ref_end",
-    "reported_value", "used", "pit", "pred_q05", "pred_q25", "pred_q50", "pred_q75", "pred_q95",
-)  # fmt: skip
 _QUANTILES = {"q05": 0.05, "median": 0.5, "q25": 0.25, "q75": 0.75, "q95": 0.95}
-_PRED_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
-_Z95 = float(special.ndtri(0.95))
 
 
 # -- pure numpy core ------------------------------------------------------------------------------
@@ -189,9 +177,16 @@ def _scope_series(fit: Fit, quantity: str) -> np.ndarray:
         return np.broadcast_to(
             world[:, :, None, :], (chains, draws, len(_scopes(fit)), world.shape[-1])
         )
-    hosts = post[f"{quantity}_host"].transpose("chain", "draw", "host", "year")
-    hosts = hosts.sel(host=list(fit.hosts)).to_numpy()
+    hosts = _host_draws(fit, f"{quantity}_host")
     return np.concatenate([world[:, :, None, :], hosts], axis=2)
+
+
+def _host_draws(fit: Fit, name: str) -> np.ndarray:
+    """A host variable's draws, shape (chain, draw, host, year), hosts in ``fit.hosts`` order."""
+    draws = fit.idata.posterior[name].transpose("chain", "draw", "host", "year")
+    if tuple(draws["host"].to_numpy()) != fit.hosts:  # reorder only when needed (it copies)
+        draws = draws.sel(host=list(fit.hosts))
+    return draws.to_numpy()
 
 
 def _claims_per_scope_year(fit: Fit) -> np.ndarray:
@@ -514,311 +509,3 @@ def year_on_year(
     frame = derive(fit, change, name=f"{quantity}_year_on_year", hdi_prob=hdi_prob)
     frame.insert(1, "scope", scope)
     return frame
-
-
-# -- claim predictions ----------------------------------------------------------------------------
-def _check_claims(frame: pd.DataFrame, fit: Fit) -> None:
-    years = fit.years
-    problems = [
-        f"claim {r.id!r}: ref_start-ref_end {r.ref_start}-{r.ref_end}"
-        for r in frame.itertuples()
-        if r.ref_start < years[0] or r.ref_end > years[-1]
-    ]
-    if problems:
-        raise ValueError(
-            "claims outside the fit's years "
-            f"{years[0]}-{years[-1]}:\n  "
-            + "\n  ".join(problems)
-            + "\nrefit with ModelConfig(years=...) covering them"
-        )
-    known = (WORLD, *fit.hosts, *fit.config.scope_groups)
-    bad = [f"claim {r.id!r}: scope {r.scope!r}" for r in frame.itertuples() if r.scope not in known]
-    if bad:
-        raise ValueError(
-            "claims on scopes this fit does not model:\n  "
-            + "\n  ".join(bad)
-            + f"\nvalid scopes are {list(known)}"
-        )
-
-
-def _merge_blocks(gaussian: ClaimArrays, censored: ClaimArrays, ids: np.ndarray) -> dict:
-    """Both blocks' arrays in ledger order (``ids``)."""
-    merged = {
-        field: np.concatenate([getattr(gaussian, field), getattr(censored, field)])
-        for field in (
-            "ids",
-            "quantity",
-            "estimator",
-            "estimator_type",
-            "window",
-            "scope",
-            "value",
-            "spread",
-            "reported",
-        )
-    }
-    order = pd.Index(merged["ids"]).get_indexer(ids)
-    merged = {k: v[order] for k, v in merged.items()}
-    merged["censored"] = np.r_[np.zeros(len(gaussian), bool), np.ones(len(censored), bool)][order]
-    return merged
-
-
-def _claim_bias(
-    fit: Fit, claims: dict, estimator_types: list[str], rng: np.random.Generator
-) -> np.ndarray:
-    """Bias of each claim per draw, shape (sample, claim): fitted, or drawn for new estimators."""
-    post = fit.idata.posterior
-    chains, draws = _sample_shape(fit)
-    bias = post["estimator_bias"].transpose("chain", "draw", "estimator", "quantity")
-    bias = (
-        bias.sel(quantity=list(QUANTITIES)).to_numpy().reshape(chains * draws, -1, len(QUANTITIES))
-    )
-    n_new = len(estimator_types) - bias.shape[1]
-    if n_new:
-        # An estimator the fit never saw: a fresh draw from the hierarchy around its type's bias.
-        type_bias = post["type_bias"].transpose("chain", "draw", "estimator_type", "quantity")
-        type_bias = type_bias.sel(
-            estimator_type=list(ESTIMATOR_TYPES), quantity=list(QUANTITIES)
-        ).to_numpy()
-        type_bias = type_bias.reshape(chains * draws, len(ESTIMATOR_TYPES), len(QUANTITIES))
-        new_types = [ESTIMATOR_TYPES.index(t) for t in estimator_types[bias.shape[1] :]]
-        fresh = type_bias[:, new_types, :] + fit.config.priors.estimator_bias_sd * (
-            rng.standard_normal((chains * draws, n_new, len(QUANTITIES)))
-        )
-        bias = np.concatenate([bias, fresh], axis=1)
-    return bias[:, claims["estimator"], claims["quantity"]]
-
-
-def _measured(fit: Fit, claims: dict) -> np.ndarray:
-    """Return what each claim measures per draw, shape (sample, claim).
-
-    That is the window mean of the scope-summed series, as ``model._predicted_log`` takes it.
-    """
-    post = fit.idata.posterior
-    chains, draws = _sample_shape(fit)
-    samples, hosts = chains * draws, list(fit.hosts)
-    window, scope = claims["window"], claims["scope"]
-    by_quantity = []
-    for quantity in QUANTITIES:  # three matrix products, over all draws at once
-        if quantity == "per_worker_usd":
-            draws_ = post[quantity].transpose("chain", "draw", "year").to_numpy()
-            design = window * scope.sum(axis=1, keepdims=True)
-        else:
-            draws_ = post[f"{quantity}_host"].transpose("chain", "draw", "host", "year")
-            draws_ = draws_.sel(host=hosts).to_numpy()
-            design = (scope[:, :, None] * window[:, None, :]).reshape(len(window), -1)
-        by_quantity.append(draws_.reshape(samples, -1) @ design.T)
-    return np.stack(by_quantity, axis=1)[:, claims["quantity"], np.arange(len(window))]
-
-
-def predict_claims(
-    fit: Fit, ledger: Ledger, *, random_seed: int | np.random.Generator | None = None
-) -> pd.DataFrame:
-    """Posterior predictive percentile and quantiles of each claim's reported value.
-
-    Each claim is read exactly as the model's likelihood reads it (``remitest.claims``): per draw,
-    its predictive log location is ``m = log(scope-summed, window-averaged series) + bias`` and
-    its scale ``s = sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)`` (spread 0 for censored
-    claims). The percentile is the predictive CDF at the observation, averaged over draws:
-    ``Phi((value - m) / s)``, where ``value`` is the belief median for gaussian claims (the
-    reported value less its fixed offset) and the log bound for censored ones. The predictive
-    quantiles come from one predictive sample per posterior draw.
-
-    An estimator absent from the fit has no fitted bias: per draw it gets
-    ``type_bias[its type] + estimator_bias_sd * N(0, 1)``, a fresh estimator from the hierarchy.
-
-    Parameters
-    ----------
-    fit : Fit
-    ledger : Ledger
-        Claims to predict (the fit's own, or others such as held-out claims).
-    random_seed : int, numpy.random.Generator or None
-        Seeds the predictive samples and the new estimators' biases.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``PREDICTION_COLUMNS``, one row per claim in ledger order: ``reported_value``
-        (the figure, a range's geometric midpoint, or the bound) and ``pred_q05`` ...
-        ``pred_q95`` in base units (persons, US$ per year, US$ per worker-year); ``pit`` in
-        [0, 1]; ``used`` is True only for the originals of ``fit.ledger``.
-
-    Raises
-    ------
-    ValueError
-        For claims whose reference years lie outside ``fit.years`` or whose scope the fit does
-        not model, naming them.
-    """
-    frame = ledger.to_frame()
-    _check_claims(frame, fit)
-    rng = np.random.default_rng(random_seed)
-    fitted = list(fit.structure.estimators)
-    new = [e for e in dict.fromkeys(frame["estimator"]) if e not in fitted]
-    new_types = [frame.loc[frame["estimator"] == e, "estimator_type"].iloc[0] for e in new]
-    out = frame[list(PREDICTION_COLUMNS[:8])].copy()
-    out["ref_start"] = out["ref_start"].astype(np.int64)
-    out["ref_end"] = out["ref_end"].astype(np.int64)
-    if not len(frame):
-        return out.reindex(columns=list(PREDICTION_COLUMNS))
-    gaussian, censored = read_claims(frame, fit.config, fit.years, (*fitted, *new))
-    claims = _merge_blocks(gaussian, censored, frame["id"].to_numpy(str))
-    types = [*fit.structure.estimator_types, *new_types]
-    bias = _claim_bias(fit, claims, types, rng)
-    location = np.log(_measured(fit, claims)) + bias
-    noise = fit.idata.posterior["noise_sd"].transpose("chain", "draw", "estimator_type")
-    noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
-    scale = np.sqrt(
-        noise[:, claims["estimator_type"]] ** 2
-        + fit.config.priors.rounding_sd**2
-        + claims["spread"] ** 2
-    )
-    offset = np.where(claims["censored"], 0.0, claims["reported"] - claims["value"])
-    predictive = location + offset + scale * rng.standard_normal(location.shape)
-    quantiles = np.exp(np.quantile(predictive, _PRED_PROBS, axis=0))
-    out["reported_value"] = np.exp(claims["reported"])
-    out["used"] = out["id"].isin(fit.ledger.originals().to_frame()["id"]).to_numpy(bool)
-    out["pit"] = special.ndtr((claims["value"] - location) / scale).mean(axis=0)
-    for i, p in enumerate(_PRED_PROBS):
-        out[f"pred_q{round(p * 100):02d}"] = quantiles[i]
-    return out.reset_index(drop=True)
-
-
-def claims_table(fit: Fit, *, random_seed: int | np.random.Generator | None = 0) -> pd.DataFrame:
-    """Every claim of ``fit.ledger``, repeats included, with its predictions (``claims.csv``).
-
-    Parameters
-    ----------
-    fit : Fit
-    random_seed : int, numpy.random.Generator or None
-        Seeds the predictive samples (default 0, so the table is reproducible).
-
-    Returns
-    -------
-    DataFrame
-        ``PREDICTION_COLUMNS`` and ``note``: ``"repeat of <id>: adds no independent evidence"``
-        for a repeat (``used`` False), empty for an original.
-    """
-    table = predict_claims(fit, fit.ledger, random_seed=random_seed)
-    repeats = fit.ledger.repeats()
-    table["note"] = [
-        f"repeat of {repeats[i]}: adds no independent evidence" if i in repeats else ""
-        for i in table["id"]
-    ]
-    return table
-
-
-# -- prior versus posterior -----------------------------------------------------------------------
-def _posterior_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean, sd (ddof 1), 5% and 95% quantiles over the leading (chain, draw) axes."""
-    stats_by_cell = summarize_draws(draws)
-    return {
-        "post_mean": stats_by_cell["mean"],
-        "post_sd": stats_by_cell["sd"],
-        "post_q05": stats_by_cell["q05"],
-        "post_q95": stats_by_cell["q95"],
-    }
-
-
-def estimators_table(fit: Fit) -> pd.DataFrame:
-    """Each estimator's bias per quantity and each type's noise, prior beside posterior.
-
-    Priors are analytic from ``fit.config.priors``: an estimator's bias (natural-log factor) is
-    ``Normal(0, sqrt(type_bias_sd^2 + estimator_bias_sd^2))`` marginally; a type's noise (log-sd)
-    is ``LogNormal(log(noise_median), noise_log_sd)``. With no unbiased reference source the
-    biases are identified only relative to that prior: ``sd_ratio`` near 1 means the claims
-    taught the parameter nothing beyond it.
-
-    Parameters
-    ----------
-    fit : Fit
-
-    Returns
-    -------
-    DataFrame
-        ``parameter`` (``estimator_bias`` or ``noise_sd``), ``estimator`` (empty for noise),
-        ``estimator_type``, ``quantity`` (empty for noise), ``prior_mean, prior_sd, prior_q05,
-        prior_q95, post_mean, post_sd, post_q05, post_q95`` (log scale), ``sd_ratio``
-        (post_sd / prior_sd) and ``n_claims`` (original claims that inform it).
-    """
-    priors, post = fit.config.priors, fit.idata.posterior
-    originals = fit.ledger.originals().to_frame()
-    estimators, types = list(fit.structure.estimators), list(fit.structure.estimator_types)
-    bias_sd = float(np.hypot(priors.type_bias_sd, priors.estimator_bias_sd))
-    counts = originals.groupby(["estimator", "quantity"]).size()
-    bias = pd.DataFrame({
-        "parameter": "estimator_bias",
-        "estimator": np.repeat(estimators, len(QUANTITIES)),
-        "estimator_type": np.repeat(types, len(QUANTITIES)),
-        "quantity": np.tile(QUANTITIES, len(estimators)),
-        "prior_mean": 0.0, "prior_sd": bias_sd,
-        "prior_q05": -_Z95 * bias_sd, "prior_q95": _Z95 * bias_sd,
-        **{k: v.ravel() for k, v in _posterior_columns(
-            post["estimator_bias"].transpose("chain", "draw", "estimator", "quantity")
-            .sel(estimator=estimators, quantity=list(QUANTITIES)).to_numpy()).items()},
-    })  # fmt: skip
-    bias["n_claims"] = counts.reindex(
-        pd.MultiIndex.from_arrays([bias["estimator"], bias["quantity"]]), fill_value=0
-    ).to_numpy()
-    mu, sigma = np.log(priors.noise_median), priors.noise_log_sd
-    noise = pd.DataFrame({
-        "parameter": "noise_sd",
-        "estimator": "",
-        "estimator_type": list(ESTIMATOR_TYPES),
-        "quantity": "",
-        "prior_mean": np.exp(mu + sigma**2 / 2),
-        "prior_sd": np.sqrt(np.expm1(sigma**2) * np.exp(2 * mu + sigma**2)),
-        "prior_q05": np.exp(mu - _Z95 * sigma), "prior_q95": np.exp(mu + _Z95 * sigma),
-        **_posterior_columns(post["noise_sd"].transpose("chain", "draw", "estimator_type")
-                             .sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy()),
-        "n_claims": originals.groupby("estimator_type").size()
-        .reindex(list(ESTIMATOR_TYPES), fill_value=0).to_numpy(),
-    })  # fmt: skip
-    table = pd.concat([bias, noise], ignore_index=True)
-    table["sd_ratio"] = table["post_sd"] / table["prior_sd"]
-    table["n_claims"] = table["n_claims"].astype(np.int64)
-    return table[[c for c in table.columns if c != "n_claims"] + ["n_claims"]]
-
-
-def host_share_table(fit: Fit) -> pd.DataFrame:
-    """Each host's share of the world series, prior beside posterior, and whether it moved.
-
-    The prior of one share is the Beta marginal of the Dirichlet,
-    ``Beta(a_h, sum(a) - a_h)`` with ``a = priors.host_share_concentration``.
-    ``moved_from_prior`` is ``sd_ratio < 0.9`` or ``|post_mean - prior_mean| > 0.5 prior_sd``:
-    both margins lie well above Monte Carlo error at the gate's ESS >= 400 (about 4% of an sd for
-    the sd, 5% of an sd for the mean), and a 10% narrower sd means the claims added about a quarter
-    of the prior's precision. Host outputs whose share did not move are the prior's split, not
-    the data's.
-
-    Parameters
-    ----------
-    fit : Fit
-
-    Returns
-    -------
-    DataFrame
-        ``host, prior_mean, prior_sd, prior_q05, prior_q95, post_mean, post_sd, post_q05,
-        post_q95`` (fractions of the world total), ``sd_ratio``, ``moved_from_prior`` (bool) and
-        ``n_claims``: original claims below world level whose scope includes the host.
-    """
-    hosts = list(fit.hosts)
-    conc = np.array([fit.config.priors.host_share_concentration[h] for h in hosts], dtype=float)
-    prior = stats.beta(conc, conc.sum() - conc)
-    post = fit.idata.posterior["host_share"].transpose("chain", "draw", "host").sel(host=hosts)
-    members = {h: (h,) for h in hosts} | dict(fit.config.scope_groups)
-    scopes = fit.ledger.originals().to_frame()["scope"]
-    table = pd.DataFrame({
-        "host": hosts,
-        "prior_mean": prior.mean(), "prior_sd": prior.std(),
-        "prior_q05": prior.ppf(0.05), "prior_q95": prior.ppf(0.95),
-        **_posterior_columns(post.to_numpy()),
-        "n_claims": [int(sum(h in members.get(s, ()) for s in scopes)) for h in hosts],
-    })  # fmt: skip
-    table.insert(9, "sd_ratio", table["post_sd"] / table["prior_sd"])
-    table.insert(
-        10,
-        "moved_from_prior",
-        (table["sd_ratio"] < 0.9)
-        | ((table["post_mean"] - table["prior_mean"]).abs() > 0.5 * table["prior_sd"]),
-    )
-    return table

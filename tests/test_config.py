@@ -72,11 +72,17 @@ def test_json_round_trip_changed_nested_values_and_events():
         priors={
             "rounding_sd": 0.07,
             "host_share_concentration": {
-                "china": 4.0, "russia": 3.0, "rest_of_world": 1.0, "vietnam": 0.5,
+                "china": 4.0,
+                "russia": 3.0,
+                "rest_of_world": 1.0,
+                "vietnam": 0.5,
             },
         },
-        interpretation={"upper_bound": "censored", "lower_bound": "interval_end",
-                        "bound_ratio": 2.0},
+        interpretation={
+            "upper_bound": "censored",
+            "lower_bound": "interval_end",
+            "bound_ratio": 2.0,
+        },
         gate={"max_divergences": 3},
     )
     text = cfg.to_json()
@@ -131,8 +137,9 @@ def test_replace_accepts_section_objects():
 
 
 def test_from_dict_and_from_json_merge_over_defaults():
-    cfg = ModelConfig.from_dict({"interpretation": {"lower_bound": "interval_end"},
-                                 "target_accept": 0.9})
+    cfg = ModelConfig.from_dict(
+        {"interpretation": {"lower_bound": "interval_end"}, "target_accept": 0.9}
+    )
     assert cfg.interpretation.lower_bound == "interval_end"
     assert cfg.interpretation.upper_bound == Interpretation().upper_bound
     assert cfg.interpretation.range_coverage == Interpretation().range_coverage
@@ -153,8 +160,10 @@ def test_config_error_is_value_error():
     [
         ({"bogus": 1}, ["bogus", "hosts", "priors", "target_accept"]),
         ({"priors": {"rounding": 0.1}}, ["priors.rounding", "priors.rounding_sd"]),
-        ({"interpretation": {"upper": "censored"}},
-         ["interpretation.upper", "interpretation.upper_bound"]),
+        (
+            {"interpretation": {"upper": "censored"}},
+            ["interpretation.upper", "interpretation.upper_bound"],
+        ),
         ({"gate": {"rhat": 1.0}}, ["gate.rhat", "gate.r_hat_max"]),
     ],
 )
@@ -188,24 +197,34 @@ def test_from_json_rejects_non_objects():
         ({"interpretation": {"bound_coverage": -0.2}}, "interpretation.bound_coverage", "-0.2"),
         ({"interpretation": {"bound_ratio": 1.0}}, "interpretation.bound_ratio", "1.0"),
         ({"interpretation": {"bound_ratio": 0.5}}, "interpretation.bound_ratio", "0.5"),
-        ({"interpretation": {"upper_bound": "ceiling"}}, "interpretation.upper_bound",
-         "'ceiling'"),
+        ({"interpretation": {"upper_bound": "ceiling"}}, "interpretation.upper_bound", "'ceiling'"),
         ({"interpretation": {"lower_bound": "floor"}}, "interpretation.lower_bound", "'floor'"),
-        ({"hosts": ["china", "russia", "rest_of_world", "vietnam"]},
-         "priors.host_share_concentration", "vietnam"),
-        ({"scope_groups": {"asia": ["china", "mongolia"]}}, "scope_groups['asia']",
-         "mongolia"),
+        (
+            {"hosts": ["china", "russia", "rest_of_world", "vietnam"]},
+            "priors.host_share_concentration",
+            "vietnam",
+        ),
+        ({"scope_groups": {"asia": ["china", "mongolia"]}}, "scope_groups['asia']", "mongolia"),
         ({"years": [2020, 2010]}, "years", "(2020, 2010)"),
         ({"years": [2020, 2020]}, "years", "(2020, 2020)"),
         ({"target_accept": 1.0}, "target_accept", "1.0"),
         ({"target_accept": 0.3}, "target_accept", "0.3"),
         ({"priors": {"rounding_sd": -0.1}}, "priors.rounding_sd", "-0.1"),
         ({"priors": {"workers_step_sd": 0.0}}, "priors.workers_step_sd", "0.0"),
-        ({"priors": {"host_share_concentration": {"china": 1.0, "russia": 0.0,
-                                                   "rest_of_world": 1.0}}},
-         "priors.host_share_concentration", "0.0"),
-        ({"events": [{"name": "bad event", "year": 2019, "step_scale": 0.0}]}, "step_scale",
-         "bad event"),
+        (
+            {
+                "priors": {
+                    "host_share_concentration": {"china": 1.0, "russia": 0.0, "rest_of_world": 1.0}
+                }
+            },
+            "priors.host_share_concentration",
+            "0.0",
+        ),
+        (
+            {"events": [{"name": "bad event", "year": 2019, "step_scale": 0.0}]},
+            "step_scale",
+            "bad event",
+        ),
     ],
 )
 def test_bad_values_name_field_and_value(changes, field, value):
@@ -225,8 +244,9 @@ def test_bad_values_also_rejected_by_constructor():
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as err:
-        ModelConfig().replace(target_accept=2.0, interpretation={"bound_ratio": 0.9},
-                              years=[2020, 2000])
+        ModelConfig().replace(
+            target_accept=2.0, interpretation={"bound_ratio": 0.9}, years=[2020, 2000]
+        )
     message = str(err.value)
     assert "target_accept" in message
     assert "bound_ratio" in message
@@ -236,8 +256,14 @@ def test_every_problem_is_reported_at_once():
 def test_hosts_extended_with_concentration_is_valid():
     cfg = ModelConfig().replace(
         hosts=[*DEFAULT_HOSTS, "vietnam"],
-        priors={"host_share_concentration": {"china": 5.0, "russia": 3.5,
-                                             "rest_of_world": 1.5, "vietnam": 1.0}},
+        priors={
+            "host_share_concentration": {
+                "china": 5.0,
+                "russia": 3.5,
+                "rest_of_world": 1.5,
+                "vietnam": 1.0,
+            }
+        },
     )
     assert cfg.hosts[-1] == "vietnam"
 
@@ -271,34 +297,26 @@ def test_equality_and_canonical_json():
     assert len({ModelConfig().to_json(), ModelConfig().to_json(), changed.to_json()}) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: ModelConfig is a frozen dataclass, so it defines __hash__, but hashing "
-    "fails with TypeError (unhashable type: 'dict') because scope_groups and "
-    "priors.host_share_concentration are stored as dicts",
-)
 def test_hashable():
     assert hash(ModelConfig()) == hash(ModelConfig())
     assert len({ModelConfig(), ModelConfig()}) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: an unknown key inside an event dict raises a bare TypeError from "
-    "Event.__init__ instead of a ConfigError naming the valid keys (from_dict builds events "
-    "outside its try block and without _check_keys)",
-)
 def test_unknown_key_in_event_is_config_error():
     with pytest.raises(ConfigError, match="valid keys"):
         ModelConfig.from_dict({"events": [{"name": "x", "year": 2019, "scale": 2.0}]})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: a non-numeric prior (priors.rounding_sd = 'abc') passes validation, "
-    "since the positivity check only looks at values that are already int or float; it "
-    "fails later inside the PyMC graph",
-)
 def test_non_numeric_prior_is_config_error():
     with pytest.raises(ConfigError, match="priors.rounding_sd"):
         ModelConfig().replace(priors={"rounding_sd": "abc"})
+
+
+def test_years_need_two_values():
+    with pytest.raises(ConfigError, match="years"):
+        ModelConfig.from_dict({"years": [2010]})
+
+
+def test_non_numeric_interpretation_names_the_field():
+    with pytest.raises(ConfigError, match="interpretation.bound_ratio"):
+        ModelConfig().replace(interpretation={"bound_ratio": "abc"})

@@ -10,12 +10,11 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import remitest
-from remitest import posterior
+from remitest import posterior, predictive
 from remitest.export import (
     FLOAT_FORMAT,
     TABLES,
     RunFolderError,
-    claims_random_seed,
     load_run,
     write_run,
 )
@@ -109,19 +108,13 @@ def test_tables_match_the_posterior_products(run, fit):
     pd.testing.assert_frame_equal(summary, posterior.summary(fit), check_dtype=False,
                                   rtol=1e-11)
     claims = pd.read_csv(run / "claims.csv", keep_default_na=False, na_values=[""])
-    expected = posterior.claims_table(fit, random_seed=claims_random_seed(fit.random_seed))
+    expected = predictive.claims_table(fit, random_seed=predictive.claims_seed(fit))
     np.testing.assert_allclose(claims["pit"], expected["pit"], rtol=1e-11)
     assert list(claims["id"]) == list(expected["id"])
     shares = pd.read_csv(run / "host_shares.csv")
     assert list(shares["host"]) == list(fit.hosts)
     estimators = pd.read_csv(run / "estimators.csv")
     assert set(estimators["parameter"]) == {"estimator_bias", "noise_sd"}
-
-
-def test_claims_seed_is_derived_from_the_fit_seed():
-    assert claims_random_seed(0) == claims_random_seed(0)
-    assert claims_random_seed(0) != claims_random_seed(1)
-    assert claims_random_seed(0) != 0
 
 
 def test_datapackage_is_a_valid_frictionless_package(run, fit):

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from remitest import plots  # noqa: E402
 from remitest.ledger import load_ledger  # noqa: E402
-from remitest.posterior import host_share_table  # noqa: E402
+from remitest.tables import host_share_table  # noqa: E402
 from remitest.testing import fake_fit  # noqa: E402
 
 

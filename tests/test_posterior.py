@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import arviz as az
 import numpy as np
-import pandas as pd
 import pytest
-from scipy import special, stats
+from scipy import stats
 
 from remitest import posterior
-from remitest.claims import normal_quantile
-from remitest.config import ModelConfig
-from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger, load_ledger
+from remitest.ledger import QUANTITIES
 from remitest.testing import fake_fit
 
 HOSTS = ("china", "russia", "rest_of_world")
@@ -21,29 +18,6 @@ SCOPES = ("world", *HOSTS)
 @pytest.fixture(scope="module")
 def fit():
     return fake_fit(chains=2, draws=300, random_seed=3)
-
-
-def degenerate_fit(
-    *, workers=80_000.0, per_worker=6_000.0, bias=0.1, type_bias=0.05, noise=0.2, draws=2_000
-):
-    """Posterior concentrated on known values: series, biases and noise all (nearly) constant."""
-    fit = fake_fit(
-        chains=2,
-        draws=draws,
-        log_sd=1e-12,
-        workers_median=workers,
-        per_worker_median_usd=per_worker,
-        random_seed=1,
-    )
-    post = fit.idata.posterior
-    post["estimator_bias"].values[...] = bias
-    post["type_bias"].values[...] = type_bias
-    post["noise_sd"].values[...] = noise
-    return fit
-
-
-def ledger_with(frame: pd.DataFrame) -> Ledger:
-    return Ledger.from_frame(frame)
 
 
 # -- summary --------------------------------------------------------------------------------------
@@ -210,153 +184,14 @@ def test_derive_labels_and_errors(fit):
         posterior.derive(fit, lambda p: np.ones(3), name="bad")
 
 
-# -- claim predictions ----------------------------------------------------------------------------
-def test_predict_claims_columns(fit):
-    table = posterior.predict_claims(fit, fit.ledger, random_seed=0)
-    assert tuple(table.columns) == posterior.PREDICTION_COLUMNS
-    assert len(table) == len(fit.ledger)
-    assert table["used"].dtype == bool and table["ref_start"].dtype == np.int64
-    assert ((table["pit"] >= 0) & (table["pit"] <= 1)).all()
-    assert not table.set_index("id").loc["envoys2023-usstate-workers", "used"]
-    assert table.drop(columns="id")["used"].sum() == len(fit.ledger.originals())
-    preds = table[["pred_q05", "pred_q25", "pred_q50", "pred_q75", "pred_q95"]].to_numpy()
-    assert (np.diff(preds, axis=1) >= 0).all()
-    again = posterior.predict_claims(fit, fit.ledger, random_seed=0)
-    assert again.equals(table)
-    assert fit.predict_claims(random_seed=0).equals(table)
-
-
-def test_pit_closed_form_degenerate():
-    fit = degenerate_fit()
-    table = posterior.predict_claims(fit, fit.ledger, random_seed=0).set_index("id")
-    rounding = fit.config.priors.rounding_sd
-    m_workers = np.log(80_000.0) + 0.1
-    s = np.hypot(0.2, rounding)
-    # point claim: "100,000 workers"
-    expected = special.ndtr((np.log(1e5) - m_workers) / s)
-    assert table.loc["usstate2017-workers", "pit"] == pytest.approx(expected, abs=1e-9)
-    # its predictive quantiles: lognormal around exp(m), from 4,000 predictive draws
-    z = normal_quantile(np.array([0.05, 0.5, 0.95]))
-    np.testing.assert_allclose(
-        table.loc["usstate2017-workers", ["pred_q05", "pred_q50", "pred_q95"]].to_numpy(float),
-        np.exp(m_workers + s * z),
-        rtol=0.03,
+def test_summarize_draws_blocks_agree(monkeypatch):
+    draws = np.random.default_rng(2).lognormal(size=(2, 400, 3, 5))
+    whole = posterior.summarize_draws(draws)
+    monkeypatch.setattr(posterior, "_BLOCK_VALUES", 800 * 2)  # two cells per block
+    blocked = posterior.summarize_draws(draws)
+    for name in posterior.STAT_COLUMNS:
+        assert blocked[name].shape == (3, 5)
+        np.testing.assert_array_equal(blocked[name], whole[name])
+    np.testing.assert_array_equal(
+        posterior.hdi(draws, 0.9), np.stack([whole["hdi_low"], whole["hdi_high"]], axis=-1)
     )
-    # range claim: belief median at the log-midpoint, spread from its half-width
-    spread = (np.log(60_000) - np.log(50_000)) / 2 / normal_quantile(0.9)
-    expected = special.ndtr(
-        (np.log(np.sqrt(50_000 * 60_000)) - m_workers) / np.sqrt(s**2 + spread**2)
-    )
-    assert table.loc["scmp2016-workers", "pit"] == pytest.approx(expected, abs=1e-9)
-    assert table.loc["scmp2016-workers", "reported_value"] == pytest.approx(
-        np.sqrt(50_000 * 60_000)
-    )
-    # remittances: workers x per-worker amount
-    m_remit = np.log(80_000.0 * 6_000.0) + 0.1
-    expected = special.ndtr((np.log(5e8) - m_remit) / s)
-    assert table.loc["usstate2017-remittances", "pit"] == pytest.approx(expected, abs=1e-9)
-
-
-def test_pit_censored_claim():
-    fit = degenerate_fit()
-    table = posterior.predict_claims(fit, fit.ledger, random_seed=0).set_index("id")
-    s = np.hypot(0.2, fit.config.priors.rounding_sd)
-    # "more than 50,000" is censored by default: the CDF at the bound
-    expected = special.ndtr((np.log(50_000) - np.log(80_000.0) - 0.1) / s)
-    assert table.loc["un-darusman2015-workers", "pit"] == pytest.approx(expected, abs=1e-9)
-    assert table.loc["un-darusman2015-workers", "reported_value"] == pytest.approx(50_000)
-    # "as high as 150,000" read as censored too
-    config = ModelConfig().replace(interpretation={"upper_bound": "censored"})
-    fit_c = degenerate_fit()
-    fit_c.config = config
-    row = posterior.predict_claims(fit_c, fit_c.ledger, random_seed=0).set_index("id")
-    expected = special.ndtr((np.log(150_000) - np.log(80_000.0) - 0.1) / s)
-    assert row.loc["kinu-workers", "pit"] == pytest.approx(expected, abs=1e-9)
-
-
-def test_unseen_estimator_draws_from_hierarchy():
-    fit = degenerate_fit(draws=20_000)
-    frame = load_ledger().originals().to_frame()
-    frame = frame[frame["id"] == "usstate2017-workers"].assign(
-        id="new-workers", estimator="A new government", estimator_type="government"
-    )
-    table = posterior.predict_claims(fit, ledger_with(frame), random_seed=1)
-    s = np.hypot(0.2, fit.config.priors.rounding_sd)
-    eb = fit.config.priors.estimator_bias_sd
-    # bias ~ type_bias (0.05) + N(0, eb^2): the PIT integrates that normal analytically
-    expected = special.ndtr((np.log(1e5) - np.log(80_000.0) - 0.05) / np.hypot(s, eb))
-    assert table["pit"].iloc[0] == pytest.approx(expected, abs=0.01)
-    assert not table["used"].iloc[0]
-
-
-def test_predict_claims_bad_input(fit):
-    frame = load_ledger().to_frame()
-    frame = frame[frame["id"] == "trend2024-workers"].assign(
-        id="future",
-        ref_start=2030,
-        ref_end=2030,
-        published=pd.Timestamp("2030-01-01"),
-        derived_from="",
-    )
-    with pytest.raises(ValueError, match=r"claim 'future': ref_start-ref_end 2030-2030"):
-        posterior.predict_claims(fit, ledger_with(frame))
-    empty = posterior.predict_claims(fit, fit.ledger.filter(np.zeros(len(fit.ledger), bool)))
-    assert tuple(empty.columns) == posterior.PREDICTION_COLUMNS and len(empty) == 0
-
-
-def test_claims_table_marks_repeats(fit):
-    table = posterior.claims_table(fit).set_index("id")
-    assert len(table) == len(fit.ledger)
-    note = table.loc["envoys2023-usstate-workers", "note"]
-    assert note == "repeat of usstate2017-workers: adds no independent evidence"
-    assert not table.loc["envoys2023-usstate-workers", "used"]
-    assert (table.drop("envoys2023-usstate-workers")["note"] == "").all()
-
-
-# -- prior versus posterior -----------------------------------------------------------------------
-def test_estimators_table_priors_analytic(fit):
-    table = posterior.estimators_table(fit)
-    priors = fit.config.priors
-    bias = table[table["parameter"] == "estimator_bias"]
-    assert len(bias) == len(fit.structure.estimators) * len(QUANTITIES)
-    prior = stats.norm(0.0, np.sqrt(priors.type_bias_sd**2 + priors.estimator_bias_sd**2))
-    np.testing.assert_allclose(bias["prior_sd"], prior.std())
-    np.testing.assert_allclose(bias["prior_q05"], prior.ppf(0.05))
-    np.testing.assert_allclose(bias["prior_q95"], prior.ppf(0.95))
-    noise = table[table["parameter"] == "noise_sd"].set_index("estimator_type")
-    assert list(noise.index) == list(ESTIMATOR_TYPES)
-    lognormal = stats.lognorm(s=priors.noise_log_sd, scale=priors.noise_median)
-    np.testing.assert_allclose(noise["prior_mean"], lognormal.mean())
-    np.testing.assert_allclose(noise["prior_sd"], lognormal.std())
-    np.testing.assert_allclose(noise["prior_q05"], lognormal.ppf(0.05))
-    np.testing.assert_allclose(noise["prior_q95"], lognormal.ppf(0.95))
-    np.testing.assert_allclose(table["sd_ratio"], table["post_sd"] / table["prior_sd"])
-    # hand counts on the shipped ledger (originals only)
-    assert noise.loc["government", "n_claims"] == 4
-    usstate = bias.set_index(["estimator", "quantity"]).loc["US State Department"]
-    assert usstate.loc["workers", "n_claims"] == 1
-    assert usstate.loc["per_worker_usd", "n_claims"] == 0
-    draws = (
-        fit.idata.posterior["estimator_bias"]
-        .sel(estimator="US State Department", quantity="workers")
-        .to_numpy()
-        .ravel()
-    )
-    assert usstate.loc["workers", "post_mean"] == pytest.approx(draws.mean())
-
-
-def test_host_share_table():
-    fit = fake_fit(draws=4_000)
-    table = posterior.host_share_table(fit)
-    conc = np.array([5.0, 3.5, 1.5])
-    prior = stats.beta(conc, conc.sum() - conc)
-    assert list(table["host"]) == list(HOSTS)
-    np.testing.assert_allclose(table["prior_mean"], prior.mean())
-    np.testing.assert_allclose(table["prior_q95"], prior.ppf(0.95))
-    # the fake posterior is the prior: nothing moved
-    assert not table["moved_from_prior"].any()
-    assert list(table["n_claims"]) == [1, 1, 0]
-    # a share pinned by data moves
-    share = fit.idata.posterior["host_share"]
-    share.values[...] = share.values.mean(axis=(0, 1))
-    assert posterior.host_share_table(fit)["moved_from_prior"].all()

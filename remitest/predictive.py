@@ -1,0 +1,232 @@
+"""Claim predictions: the posterior predictive distribution of each claim's reported value.
+
+Each claim is read exactly as the model's likelihood reads it (``remitest.claims``), and predicted
+from every posterior draw at once (sample axes first, no loop over draws). ``claims_table`` is the
+run folder's ``claims.csv`` and the data of ``plots.plot_ppc``; both use its default seed,
+:func:`claims_seed`, so the figure and the file show the same predictive draws.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from remitest.claims import ClaimArrays, read_claims
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, WORLD, Ledger
+from remitest.posterior import _host_draws, _sample_shape
+
+if TYPE_CHECKING:  # pragma: no cover
+    from remitest.fit_result import Fit
+
+__all__ = ["PREDICTION_COLUMNS", "claims_seed", "predict_claims", "claims_table"]
+
+PREDICTION_COLUMNS = (
+    "id", "quantity", "kind", "estimator", "estimator_type", "scope", "ref_start", "ref_end",
+    "reported_value", "used", "pit", "pred_q05", "pred_q25", "pred_q50", "pred_q75", "pred_q95",
+)  # fmt: skip
+_PRED_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def claims_seed(fit: Fit) -> int:
+    """Seed of the claims' predictive draws, derived from the fit's seed (its own stream).
+
+    Child 1 of ``numpy.random.SeedSequence(fit.random_seed)``, so it never repeats the sampler's
+    stream. Recorded as ``claims_random_seed`` in a run folder's metadata; a run folder written
+    with the same fit seed reproduces its ``claims.csv``.
+    """
+    state = np.random.SeedSequence(int(fit.random_seed), spawn_key=(1,)).generate_state(1)
+    return int(state[0])
+
+
+def _check_claims(frame: pd.DataFrame, fit: Fit) -> None:
+    years = fit.years
+    problems = [
+        f"claim {r.id!r}: ref_start-ref_end {r.ref_start}-{r.ref_end}"
+        for r in frame.itertuples()
+        if r.ref_start < years[0] or r.ref_end > years[-1]
+    ]
+    if problems:
+        raise ValueError(
+            "claims outside the fit's years "
+            f"{years[0]}-{years[-1]}:\n  "
+            + "\n  ".join(problems)
+            + "\nrefit with ModelConfig(years=...) covering them"
+        )
+    known = (WORLD, *fit.hosts, *fit.config.scope_groups)
+    bad = [f"claim {r.id!r}: scope {r.scope!r}" for r in frame.itertuples() if r.scope not in known]
+    if bad:
+        raise ValueError(
+            "claims on scopes this fit does not model:\n  "
+            + "\n  ".join(bad)
+            + f"\nvalid scopes are {list(known)}"
+        )
+
+
+def _merge_blocks(gaussian: ClaimArrays, censored: ClaimArrays, ids: np.ndarray) -> dict:
+    """Both blocks' arrays in ledger order (``ids``)."""
+    merged = {
+        field: np.concatenate([getattr(gaussian, field), getattr(censored, field)])
+        for field in (
+            "ids",
+            "quantity",
+            "estimator",
+            "estimator_type",
+            "window",
+            "scope",
+            "value",
+            "spread",
+            "reported",
+        )
+    }
+    order = pd.Index(merged["ids"]).get_indexer(ids)
+    merged = {k: v[order] for k, v in merged.items()}
+    merged["censored"] = np.r_[np.zeros(len(gaussian), bool), np.ones(len(censored), bool)][order]
+    return merged
+
+
+def _claim_bias(
+    fit: Fit, claims: dict, estimator_types: list[str], rng: np.random.Generator
+) -> np.ndarray:
+    """Bias of each claim per draw, shape (sample, claim): fitted, or drawn for new estimators."""
+    post = fit.idata.posterior
+    chains, draws = _sample_shape(fit)
+    bias = post["estimator_bias"].transpose("chain", "draw", "estimator", "quantity")
+    bias = (
+        bias.sel(quantity=list(QUANTITIES)).to_numpy().reshape(chains * draws, -1, len(QUANTITIES))
+    )
+    n_new = len(estimator_types) - bias.shape[1]
+    if n_new:
+        # An estimator the fit never saw: a fresh draw from the hierarchy around its type's bias.
+        type_bias = post["type_bias"].transpose("chain", "draw", "estimator_type", "quantity")
+        type_bias = type_bias.sel(
+            estimator_type=list(ESTIMATOR_TYPES), quantity=list(QUANTITIES)
+        ).to_numpy()
+        type_bias = type_bias.reshape(chains * draws, len(ESTIMATOR_TYPES), len(QUANTITIES))
+        new_types = [ESTIMATOR_TYPES.index(t) for t in estimator_types[bias.shape[1] :]]
+        fresh = type_bias[:, new_types, :] + fit.config.priors.estimator_bias_sd * (
+            rng.standard_normal((chains * draws, n_new, len(QUANTITIES)))
+        )
+        bias = np.concatenate([bias, fresh], axis=1)
+    return bias[:, claims["estimator"], claims["quantity"]]
+
+
+def _measured(fit: Fit, claims: dict) -> np.ndarray:
+    """Return what each claim measures per draw, shape (sample, claim).
+
+    That is the window mean of the scope-summed series, as ``model._predicted_log`` takes it.
+    """
+    post = fit.idata.posterior
+    chains, draws = _sample_shape(fit)
+    samples = chains * draws
+    window, scope = claims["window"], claims["scope"]
+    by_quantity = []
+    for quantity in QUANTITIES:  # three matrix products, over all draws at once
+        if quantity == "per_worker_usd":
+            draws_ = post[quantity].transpose("chain", "draw", "year").to_numpy()
+            design = window * scope.sum(axis=1, keepdims=True)
+        else:
+            draws_ = _host_draws(fit, f"{quantity}_host")
+            design = (scope[:, :, None] * window[:, None, :]).reshape(len(window), -1)
+        by_quantity.append(draws_.reshape(samples, -1) @ design.T)
+    return np.stack(by_quantity, axis=1)[:, claims["quantity"], np.arange(len(window))]
+
+
+def predict_claims(
+    fit: Fit, ledger: Ledger, *, random_seed: int | np.random.Generator | None = None
+) -> pd.DataFrame:
+    """Posterior predictive percentile and quantiles of each claim's reported value.
+
+    Each claim is read exactly as the model's likelihood reads it (``remitest.claims``): per draw,
+    its predictive log location is ``m = log(scope-summed, window-averaged series) + bias`` and
+    its scale ``s = sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)`` (spread 0 for censored
+    claims). The percentile is the predictive CDF at the observation, averaged over draws:
+    ``Phi((value - m) / s)``, where ``value`` is the belief median for gaussian claims (the
+    reported value less its fixed offset) and the log bound for censored ones. The predictive
+    quantiles come from one predictive sample per posterior draw.
+
+    An estimator absent from the fit has no fitted bias: per draw it gets
+    ``type_bias[its type] + estimator_bias_sd * N(0, 1)``, a fresh estimator from the hierarchy.
+
+    Parameters
+    ----------
+    fit : Fit
+    ledger : Ledger
+        Claims to predict (the fit's own, or others such as held-out claims).
+    random_seed : int, numpy.random.Generator or None
+        Seeds the predictive samples and the new estimators' biases.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``PREDICTION_COLUMNS``, one row per claim in ledger order: ``reported_value``
+        (the figure, a range's geometric midpoint, or the bound) and ``pred_q05`` ...
+        ``pred_q95`` in base units (persons, US$ per year, US$ per worker-year); ``pit`` in
+        [0, 1]; ``used`` is True only for the originals of ``fit.ledger``.
+
+    Raises
+    ------
+    ValueError
+        For claims whose reference years lie outside ``fit.years`` or whose scope the fit does
+        not model, naming them.
+    """
+    frame = ledger.to_frame()
+    _check_claims(frame, fit)
+    rng = np.random.default_rng(random_seed)
+    fitted = list(fit.structure.estimators)
+    new = [e for e in dict.fromkeys(frame["estimator"]) if e not in fitted]
+    new_types = [frame.loc[frame["estimator"] == e, "estimator_type"].iloc[0] for e in new]
+    out = frame[list(PREDICTION_COLUMNS[:8])].copy()
+    out["ref_start"] = out["ref_start"].astype(np.int64)
+    out["ref_end"] = out["ref_end"].astype(np.int64)
+    if not len(frame):
+        return out.reindex(columns=list(PREDICTION_COLUMNS))
+    gaussian, censored = read_claims(frame, fit.config, fit.years, (*fitted, *new))
+    claims = _merge_blocks(gaussian, censored, frame["id"].to_numpy(str))
+    types = [*fit.structure.estimator_types, *new_types]
+    bias = _claim_bias(fit, claims, types, rng)
+    location = np.log(_measured(fit, claims)) + bias
+    noise = fit.idata.posterior["noise_sd"].transpose("chain", "draw", "estimator_type")
+    noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
+    scale = np.sqrt(
+        noise[:, claims["estimator_type"]] ** 2
+        + fit.config.priors.rounding_sd**2
+        + claims["spread"] ** 2
+    )
+    offset = np.where(claims["censored"], 0.0, claims["reported"] - claims["value"])
+    predictive = location + offset + scale * rng.standard_normal(location.shape)
+    quantiles = np.exp(np.quantile(predictive, _PRED_PROBS, axis=0))
+    out["reported_value"] = np.exp(claims["reported"])
+    out["used"] = out["id"].isin(fit.ledger.originals().to_frame()["id"]).to_numpy(bool)
+    out["pit"] = special.ndtr((claims["value"] - location) / scale).mean(axis=0)
+    for i, p in enumerate(_PRED_PROBS):
+        out[f"pred_q{round(p * 100):02d}"] = quantiles[i]
+    return out.reset_index(drop=True)
+
+
+def claims_table(fit: Fit, *, random_seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+    """Every claim of ``fit.ledger``, repeats included, with its predictions (``claims.csv``).
+
+    Parameters
+    ----------
+    fit : Fit
+    random_seed : int, numpy.random.Generator or None
+        Seeds the predictive samples. Default (None): :func:`claims_seed` of the fit, the seed of
+        the run folder's ``claims.csv`` and of ``plots.plot_ppc``, so the table is reproducible.
+
+    Returns
+    -------
+    DataFrame
+        ``PREDICTION_COLUMNS`` and ``note``: ``"repeat of <id>: adds no independent evidence"``
+        for a repeat (``used`` False), empty for an original.
+    """
+    seed = claims_seed(fit) if random_seed is None else random_seed
+    table = predict_claims(fit, fit.ledger, random_seed=seed)
+    repeats = fit.ledger.repeats()
+    table["note"] = [
+        f"repeat of {repeats[i]}: adds no independent evidence" if i in repeats else ""
+        for i in table["id"]
+    ]
+    return table

@@ -1,0 +1,245 @@
+"""The numba kernel against the PyMC model it reproduces: log density, gradient, expansion."""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+
+from remitest import kernel
+from remitest.config import ModelConfig
+from remitest.ledger import DEFAULT_HOSTS, Ledger, load_ledger
+from remitest.model import _step_scale, build_model, model_data, model_structure
+from remitest.simulate import simulate_ledger
+
+
+DEFAULT = ModelConfig()
+EXTRA_HOST_CONFIG = DEFAULT.replace(
+    hosts=[*DEFAULT_HOSTS, "vietnam"],
+    priors={
+        "host_share_concentration": {**DEFAULT.priors.host_share_concentration, "vietnam": 1.0}
+    },
+)
+DETERMINISTICS = (
+    "workers",
+    "remittances_usd",
+    "per_worker_usd",
+    "host_share",
+    "workers_host",
+    "remittances_usd_host",
+    "estimator_bias",
+    "type_bias",
+    "noise_sd",
+)
+
+
+def extra_host_ledger() -> Ledger:
+    frame = load_ledger().to_frame()
+    rows = pd.DataFrame(
+        [
+            {
+                **frame.iloc[5].to_dict(),
+                "id": "vn-workers",
+                "scope": "vietnam",
+                "low": 20_000.0,
+                "high": 30_000.0,
+                "kind": "range",
+            },
+            {
+                **frame.iloc[2].to_dict(),
+                "id": "vn-remittances",
+                "scope": "vietnam",
+                "quantity": "remittances_usd",
+                "low": 5e7,
+                "high": np.nan,
+                "kind": "lower_bound",
+            },
+        ]
+    )
+    return Ledger.from_frame(pd.concat([frame, rows], ignore_index=True), hosts=["vietnam"])
+
+
+CASES = {
+    "shipped_default": (load_ledger, DEFAULT),
+    "both_bounds_censored": (
+        load_ledger,
+        DEFAULT.replace(interpretation={"upper_bound": "censored", "lower_bound": "censored"}),
+    ),
+    "lower_bound_interval_end": (
+        load_ledger,
+        DEFAULT.replace(interpretation={"lower_bound": "interval_end"}),
+    ),
+    "extra_host": (extra_host_ledger, EXTRA_HOST_CONFIG),
+    "simulated": (lambda: simulate_ledger(load_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
+}
+
+
+@cache
+def setup(case: str):
+    make_ledger, config = CASES[case]
+    ledger = make_ledger()
+    structure = model_structure(ledger, config)
+    model = build_model(ledger, config)
+    layout = kernel.layout_for(structure)
+    kdata = kernel.kernel_data(
+        model_data(ledger, structure, config), structure, config, _step_scale(structure, config)
+    )
+    return ledger, structure, model, layout, kdata
+
+
+def random_x(layout: kernel.Layout, rng: np.random.Generator, lead=()) -> np.ndarray:
+    x = 0.5 * rng.standard_normal((*lead, layout.n_dim))
+    sl = layout.slices()
+    x[..., sl["log_workers_pinned"]] += np.log(80_000)
+    x[..., sl["log_per_worker_pinned"]] += np.log(5_000)
+    return x
+
+
+def as_point(x: np.ndarray, layout: kernel.Layout) -> dict[str, np.ndarray]:
+    sl = layout.slices()
+    return {name: x[sl[name]].reshape(shape) for name, shape in layout.shapes().items()}
+
+
+def deterministics_fn(model: pm.Model):
+    outs = model.replace_rvs_by_values([model[n] for n in DETERMINISTICS])
+    fn = model.compile_fn(
+        outs, inputs=model.value_vars, on_unused_input="ignore", mode="FAST_COMPILE"
+    )
+    return lambda point: dict(zip(DETERMINISTICS, fn(point), strict=True))
+
+
+# -- layout -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["shipped_default", "extra_host"])
+def test_layout_matches_value_vars(case):
+    _, structure, model, layout, _ = setup(case)
+    names = [v.name for v in model.value_vars]
+    assert names == list(layout.shapes()) == list(kernel.VALUE_VARS)
+    start = model.initial_point()
+    for name, shape in layout.shapes().items():
+        assert np.shape(start[name]) == shape, name
+    assert layout.n_dim == sum(np.size(v) for v in start.values())
+    assert (layout.n_years, layout.n_hosts, layout.n_estimators) == (
+        len(structure.years),
+        len(structure.hosts),
+        len(structure.estimators),
+    )
+    slices = list(layout.slices().values())
+    assert slices[0].start == 0 and slices[-1].stop == layout.n_dim
+    assert all(a.stop == b.start for a, b in zip(slices, slices[1:], strict=False))
+
+
+# -- log density and gradient -------------------------------------------------------------------
+@pytest.mark.parametrize("case", list(CASES))
+def test_kernel_matches_pymc_logp_and_gradient(case):
+    ledger, _, model, layout, kdata = setup(case)
+    if case == "extra_host":
+        assert layout.n_hosts == 4
+    bounds = ledger.originals().to_frame()["kind"].str.endswith("_bound").sum()
+    if case == "both_bounds_censored":
+        assert len(kdata.cens_int) == bounds == 3
+        assert len(kdata.gauss_int) == len(ledger.originals()) - bounds
+    if case == "lower_bound_interval_end":
+        assert len(kdata.cens_int) == 0
+    # FAST_COMPILE: the same graph, evaluated without the C backend's costly rewrites
+    logp_fn = model.compile_logp(mode="FAST_COMPILE")
+    dlogp_fn = model.compile_dlogp(mode="FAST_COMPILE")
+    rng = np.random.default_rng(list(CASES).index(case))
+    grad = np.empty(layout.n_dim)
+    for _ in range(10):
+        x = random_x(layout, rng)
+        point = as_point(x, layout)
+        logp = kernel.logp_dlogp(x, grad, *kdata.args())
+        np.testing.assert_allclose(logp, logp_fn(point), rtol=1e-8, atol=1e-6)
+        np.testing.assert_allclose(grad, dlogp_fn(point), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["shipped_default", "extra_host"])
+def test_packed_c_entry_point(case):
+    _, _, _, layout, kdata = setup(case)
+    logp_cfunc, expand_cfunc = kernel.cfuncs()
+    buf = kernel.pack(kdata)
+    assert buf.dtype == np.float64 and buf.flags.c_contiguous
+    assert int(buf[0]) == buf.size
+
+    def ptr(a):
+        return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+
+    rng = np.random.default_rng(1)
+    expected_grad = np.empty(layout.n_dim)
+    for _ in range(5):
+        x = np.ascontiguousarray(random_x(layout, rng))
+        out, logp = np.empty(layout.n_dim), np.empty(1)
+        rc = logp_cfunc.ctypes(
+            layout.n_dim, ptr(x), ptr(out), ptr(logp), buf.ctypes.data_as(ctypes.c_void_p)
+        )
+        assert rc == 0
+        expected = kernel.logp_dlogp(x, expected_grad, *kdata.args())
+        np.testing.assert_allclose(logp[0], expected, rtol=1e-13)
+        np.testing.assert_allclose(out, expected_grad, rtol=1e-13, atol=1e-13)
+
+    # a point whose density is not finite is reported, not returned as a number
+    x = np.ascontiguousarray(random_x(layout, rng))
+    x[layout.slices()["log_workers_pinned"]] = 1e6
+    out, logp = np.empty(layout.n_dim), np.empty(1)
+    rc = logp_cfunc.ctypes(
+        layout.n_dim, ptr(x), ptr(out), ptr(logp), buf.ctypes.data_as(ctypes.c_void_p)
+    )
+    assert rc in (3, 4)
+
+    # the expand callback hands the unconstrained draw through unchanged
+    x = np.ascontiguousarray(random_x(layout, rng))
+    expanded = np.full(layout.n_dim, np.nan)
+    rc = expand_cfunc.ctypes(
+        layout.n_dim, layout.n_dim, ptr(x), ptr(expanded), buf.ctypes.data_as(ctypes.c_void_p)
+    )
+    assert rc == 0
+    np.testing.assert_array_equal(expanded, x)
+
+
+# -- expansion of draws -------------------------------------------------------------------------
+def check_expansion(model, layout, kdata, seed):
+    evaluate = deterministics_fn(model)
+    x = random_x(layout, np.random.default_rng(seed), lead=(2, 3))
+    expanded = kernel.expand_draws(x, layout, kdata)
+    for name in DETERMINISTICS:
+        assert expanded[name].shape[:2] == (2, 3), name
+    for chain in range(2):
+        for draw in range(3):
+            expected = evaluate(as_point(x[chain, draw], layout))
+            for name in DETERMINISTICS:
+                np.testing.assert_allclose(
+                    expanded[name][chain, draw],
+                    expected[name],
+                    rtol=1e-12,
+                    atol=1e-14,
+                    err_msg=name,
+                )
+
+
+@pytest.mark.parametrize("case", ["shipped_default", "extra_host"])
+def test_expand_draws_matches_pymc_deterministics(case):
+    _, _, model, layout, kdata = setup(case)
+    check_expansion(model, layout, kdata, seed=5)
+
+
+def test_expand_draws_with_another_pin_year():
+    """The pin year travels as data: kernel and PyMC model agree for a non-default pin."""
+    ledger, structure, _, layout, _ = setup("shipped_default")
+    pinned = dataclasses.replace(structure, pin_year=structure.years[1])
+    assert pinned.pin_year != structure.pin_year
+    model = build_model(ledger, DEFAULT, structure=pinned)
+    kdata = kernel.kernel_data(
+        model_data(ledger, pinned, DEFAULT), pinned, DEFAULT, _step_scale(pinned, DEFAULT)
+    )
+    check_expansion(model, layout, kdata, seed=6)
+    # at the pin year each series equals exp of its level
+    x = random_x(layout, np.random.default_rng(0), lead=(4,))
+    expanded = kernel.expand_draws(x, layout, kdata)
+    np.testing.assert_allclose(
+        expanded["workers"][:, 1], np.exp(x[:, layout.slices()["log_workers_pinned"]][:, 0])
+    )

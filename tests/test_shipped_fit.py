@@ -1,0 +1,33 @@
+"""Acceptance: the default fit of the shipped ledger passes the full gate for seeds 1 to 5.
+
+Zero divergences, R-hat <= 1.01, bulk and tail ESS >= 400 for every free parameter and every
+world series, with 4 x 1000 draws after 1000 tuning steps (the defaults).
+"""
+
+import numpy as np
+import pytest
+
+import remitest as rt
+
+pytestmark = [pytest.mark.slow, pytest.mark.sampler]
+
+
+@pytest.fixture(scope="module")
+def reconciler():
+    return rt.Reconciler()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_default_fit_passes_the_gate(reconciler, seed):
+    fitted = reconciler.fit(rt.load_ledger(), random_seed=seed, progressbar=False, strict=True)
+    report = fitted.diagnostics
+    assert report.passed, str(report)
+    assert report.divergences == 0
+    assert report.table["r_hat"].max() <= 1.01
+    assert report.table[["ess_bulk", "ess_tail"]].min().min() >= 400
+    gated = set(report.table.index.str.replace(r"\[.*\]$", "", regex=True))
+    assert {"workers", "remittances_usd", "per_worker_usd", "log_workers_pinned",
+            "workers_step_sd", "host_weight", "estimator_bias_z", "noise_sd"} <= gated
+    post = fitted.idata.posterior
+    np.testing.assert_allclose(post["remittances_usd"], post["workers"] * post["per_worker_usd"],
+                               rtol=1e-12)
