@@ -17,7 +17,6 @@ from remitest.ledger import DEFAULT_HOSTS, Ledger, load_ledger
 from remitest.model import _step_scale, build_model, model_data, model_structure
 from remitest.simulate import simulate_ledger
 
-
 DEFAULT = ModelConfig()
 EXTRA_HOST_CONFIG = DEFAULT.replace(
     hosts=[*DEFAULT_HOSTS, "vietnam"],

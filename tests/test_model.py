@@ -25,7 +25,6 @@ from remitest.model import (
     model_structure,
 )
 
-
 DETERMINISTICS = {
     "workers": ("year",),
     "remittances_usd": ("year",),
