@@ -36,7 +36,14 @@ from remitest.config import ModelConfig
 from remitest.diagnostics import check_fit, enforce
 from remitest.fit_result import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
-from remitest.model import ModelStructure, _step_scale, build_model, model_data, model_structure
+from remitest.model import (
+    ModelStructure,
+    _step_scale,
+    build_model,
+    claim_blocks,
+    model_data,
+    model_structure,
+)
 
 __all__ = ["fit", "Reconciler", "SAMPLERS"]
 
@@ -81,7 +88,7 @@ def _compile_kernel_sampler(structure: ModelStructure, config: ModelConfig) -> _
     layout = kernel.layout_for(structure)
     logp_c, expand_c = kernel.cfuncs()
     n = layout.n_dim
-    # Built with no claims; every fit passes its own packed data (``_with_data``).
+    # Built with no claims; each fit swaps in its own packed data (``_sample_kernel``).
     placeholder = kernel.pack(
         kernel.kernel_data(
             _empty_data(structure), structure, config, _step_scale(structure, config)
@@ -135,16 +142,16 @@ class Reconciler:
     _compiled: list[_Compiled] = field(default_factory=list, repr=False)
     compiles: int = 0
 
-    def compiled_for(self, structure: ModelStructure) -> tuple[_Compiled, bool]:
+    def compiled_for(self, structure: ModelStructure) -> _Compiled:
         """A cached compiled sampler whose structure covers ``structure`` (or a new one)."""
         for entry in self._compiled:
             if entry.structure.covers(structure):
-                return entry, False
+                return entry
         config = ModelConfig.from_json(structure.config_json)
         entry = _compile_kernel_sampler(structure, config)
         self._compiled.append(entry)
         self.compiles += 1
-        return entry, True
+        return entry
 
     def fit(
         self,
@@ -172,7 +179,7 @@ class Reconciler:
         wanted = model_structure(ledger, config)
         model = None
         if sampler in ("auto", "nutpie"):
-            entry, _ = self.compiled_for(wanted)
+            entry = self.compiled_for(wanted)
             # The cached estimators (a superset), with this ledger's own pin year.
             structure = dataclasses.replace(entry.structure, pin_year=wanted.pin_year)
             timings["compile"] = time.perf_counter() - start
@@ -334,21 +341,22 @@ def _sample_kernel(
     )
     stats = stats.assign_coords(chain=coords["chain"], draw=coords["draw"])
     idata = az.InferenceData(
-        posterior=posterior, sample_stats=stats, observed_data=_observed(data, ledger)
+        posterior=posterior, sample_stats=stats, observed_data=_observed(ledger, structure, config)
     )
     timings["postprocess"] = time.perf_counter() - t
     return idata
 
 
-def _observed(data: dict[str, np.ndarray], ledger: Ledger) -> xr.Dataset:
-    """The claims as the likelihood saw them (log scale), labelled by claim id."""
-    originals = ledger.originals().to_frame()
+def _observed(ledger: Ledger, structure: ModelStructure, config: ModelConfig) -> xr.Dataset:
+    """The claims as the likelihood saw them (log scale), each block labelled by claim id."""
+    gaussian, censored = claim_blocks(ledger, structure, config)
     return xr.Dataset(
         {
-            "gaussian_claims": ("gaussian_claim", data["gaussian_value"]),
-            "censored_claims": ("censored_claim", data["censored_value"]),
-        }
-    ).assign_coords(claims_in_fit=("claim", originals["id"].to_numpy(str)))
+            "gaussian_claims": ("gaussian_claim", gaussian.value),
+            "censored_claims": ("censored_claim", censored.value),
+        },
+        coords={"gaussian_claim": gaussian.ids, "censored_claim": censored.ids},
+    )
 
 
 def _sample_pymc(
