@@ -385,6 +385,8 @@ def _sample_pymc(
                 "sampler='numpyro' needs jax and numpyro: pip install jax numpyro "
                 "(or jax[cuda12] on a GPU machine)"
             ) from err
+        import remitest.jax_support  # noqa: F401  (registers erfcx for PyTensor's JAX backend)
+
         kwargs["nuts_sampler"] = "numpyro"
     with model:
         idata = pm.sample(

@@ -8,6 +8,7 @@ run folder's ``claims.csv`` and the data of ``plots.plot_ppc``; both use its def
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +22,14 @@ from remitest.posterior import _host_draws, _sample_shape
 if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
 
-__all__ = ["PREDICTION_COLUMNS", "claims_seed", "predict_claims", "claims_table"]
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "ClaimDistribution",
+    "claim_distribution",
+    "claims_seed",
+    "predict_claims",
+    "claims_table",
+]
 
 PREDICTION_COLUMNS = (
     "id", "quantity", "kind", "estimator", "estimator_type", "scope", "ref_start", "ref_end",
@@ -78,6 +86,7 @@ def _merge_blocks(gaussian: ClaimArrays, censored: ClaimArrays, ids: np.ndarray)
             "scope",
             "value",
             "spread",
+            "direction",
             "reported",
         )
     }
@@ -134,6 +143,94 @@ def _measured(fit: Fit, claims: dict) -> np.ndarray:
     return np.stack(by_quantity, axis=1)[:, claims["quantity"], np.arange(len(window))]
 
 
+@dataclass(frozen=True)
+class ClaimDistribution:
+    """Each claim's observation as the likelihood reads it, and its per-draw distribution.
+
+    On the log scale, per posterior draw ``i`` and claim ``j`` the observation is
+    ``Normal(location[i, j], scale[i, j])``: observed exactly for a gaussian claim, and only on
+    one side of ``value`` for a censored one (``direction`` +1: above, -1: below).
+
+    Attributes
+    ----------
+    ids : ndarray of str
+        Claim ids, in ledger order.
+    value : ndarray, shape (claim,)
+        The observation: log belief median (gaussian) or log bound (censored).
+    censored : ndarray of bool, shape (claim,)
+    direction : ndarray, shape (claim,)
+        +1 "more than", -1 "as high as" for censored claims; 0 for gaussian ones.
+    reported : ndarray, shape (claim,)
+        Log of the reported value (figure, geometric midpoint of a range, or the bound).
+    location, scale : ndarray, shape (sample, claim)
+        ``log(scope-summed, window-averaged series) + bias`` and
+        ``sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)``, samples in (chain, draw) order.
+    """
+
+    ids: np.ndarray
+    value: np.ndarray
+    censored: np.ndarray
+    direction: np.ndarray
+    reported: np.ndarray
+    location: np.ndarray
+    scale: np.ndarray
+
+
+def claim_distribution(
+    fit: Fit, ledger: Ledger, *, random_seed: int | np.random.Generator | None = None
+) -> ClaimDistribution:
+    """Per-draw location and scale of each claim's observation, exactly as the model reads it.
+
+    The one place where predictions (and the checks' pointwise log-likelihood) read claims. An
+    estimator absent from the fit gets, per draw, ``type_bias[its type] + estimator_bias_sd *
+    N(0, 1)`` (a fresh estimator from the hierarchy); ``random_seed`` seeds those draws only.
+
+    Parameters
+    ----------
+    fit : Fit
+    ledger : Ledger
+        Claims to read, in ledger order (must not be empty).
+    random_seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    ClaimDistribution
+
+    Raises
+    ------
+    ValueError
+        For claims whose reference years lie outside ``fit.years`` or whose scope the fit does
+        not model, naming them.
+    """
+    frame = ledger.to_frame()
+    _check_claims(frame, fit)
+    rng = np.random.default_rng(random_seed)
+    fitted = list(fit.structure.estimators)
+    new = [e for e in dict.fromkeys(frame["estimator"]) if e not in fitted]
+    new_types = [frame.loc[frame["estimator"] == e, "estimator_type"].iloc[0] for e in new]
+    gaussian, censored = read_claims(frame, fit.config, fit.years, (*fitted, *new))
+    claims = _merge_blocks(gaussian, censored, frame["id"].to_numpy(str))
+    types = [*fit.structure.estimator_types, *new_types]
+    bias = _claim_bias(fit, claims, types, rng)
+    location = np.log(_measured(fit, claims)) + bias
+    noise = fit.idata.posterior["noise_sd"].transpose("chain", "draw", "estimator_type")
+    noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
+    scale = np.sqrt(
+        noise[:, claims["estimator_type"]] ** 2
+        + fit.config.priors.rounding_sd**2
+        + claims["spread"] ** 2
+    )
+    return ClaimDistribution(
+        ids=claims["ids"],
+        value=claims["value"],
+        censored=claims["censored"],
+        direction=claims["direction"],
+        reported=claims["reported"],
+        location=location,
+        scale=scale,
+    )
+
+
 def predict_claims(
     fit: Fit, ledger: Ledger, *, random_seed: int | np.random.Generator | None = None
 ) -> pd.DataFrame:
@@ -173,34 +270,20 @@ def predict_claims(
         not model, naming them.
     """
     frame = ledger.to_frame()
-    _check_claims(frame, fit)
     rng = np.random.default_rng(random_seed)
-    fitted = list(fit.structure.estimators)
-    new = [e for e in dict.fromkeys(frame["estimator"]) if e not in fitted]
-    new_types = [frame.loc[frame["estimator"] == e, "estimator_type"].iloc[0] for e in new]
     out = frame[list(PREDICTION_COLUMNS[:8])].copy()
     out["ref_start"] = out["ref_start"].astype(np.int64)
     out["ref_end"] = out["ref_end"].astype(np.int64)
     if not len(frame):
         return out.reindex(columns=list(PREDICTION_COLUMNS))
-    gaussian, censored = read_claims(frame, fit.config, fit.years, (*fitted, *new))
-    claims = _merge_blocks(gaussian, censored, frame["id"].to_numpy(str))
-    types = [*fit.structure.estimator_types, *new_types]
-    bias = _claim_bias(fit, claims, types, rng)
-    location = np.log(_measured(fit, claims)) + bias
-    noise = fit.idata.posterior["noise_sd"].transpose("chain", "draw", "estimator_type")
-    noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
-    scale = np.sqrt(
-        noise[:, claims["estimator_type"]] ** 2
-        + fit.config.priors.rounding_sd**2
-        + claims["spread"] ** 2
-    )
-    offset = np.where(claims["censored"], 0.0, claims["reported"] - claims["value"])
+    dist = claim_distribution(fit, ledger, random_seed=rng)  # same stream: new biases first
+    location, scale = dist.location, dist.scale
+    offset = np.where(dist.censored, 0.0, dist.reported - dist.value)
     predictive = location + offset + scale * rng.standard_normal(location.shape)
     quantiles = np.exp(np.quantile(predictive, _PRED_PROBS, axis=0))
-    out["reported_value"] = np.exp(claims["reported"])
+    out["reported_value"] = np.exp(dist.reported)
     out["used"] = out["id"].isin(fit.ledger.originals().to_frame()["id"]).to_numpy(bool)
-    out["pit"] = special.ndtr((claims["value"] - location) / scale).mean(axis=0)
+    out["pit"] = special.ndtr((dist.value - location) / scale).mean(axis=0)
     for i, p in enumerate(_PRED_PROBS):
         out[f"pred_q{round(p * 100):02d}"] = quantiles[i]
     return out.reset_index(drop=True)

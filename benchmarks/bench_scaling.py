@@ -1,0 +1,104 @@
+"""How the cost of a fit grows with the number of claims and of years.
+
+Run: ``python benchmarks/bench_scaling.py``. Ledgers are simulated from the model (truths drawn
+from the prior) on templates made by repeating the shipped ledger's original claims -- the same
+estimators, shifted reference years -- so only the sizes change. For each size it reports the
+whole fit (median of three, after a warm-up that pays the compile), the number of gradient
+evaluations, and the time per gradient evaluation. The last lines print each cost relative to
+the smallest case, next to the growth of the size itself.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import remitest as rt
+from remitest.diagnostics import DiagnosticsWarning
+from remitest.simulate import simulate_ledger
+
+
+def template(n_copies: int, year_shift_step: int) -> rt.Ledger:
+    """The shipped originals repeated ``n_copies`` times, each copy shifted back in time."""
+    base = rt.load_ledger().originals().to_frame()
+    copies = []
+    for k in range(n_copies):
+        copy = base.copy()
+        shift = k * year_shift_step
+        copy["id"] = copy["id"] + f"-{k}"
+        copy["ref_start"] -= shift
+        copy["ref_end"] -= shift
+        for column in ("published", "document_date"):
+            copy[column] = [("" if pd.isna(v) else str(v.year - shift)) for v in copy[column]]
+        copies.append(copy)
+    return rt.Ledger.from_frame(pd.concat(copies, ignore_index=True))
+
+
+def time_fit(ledger: rt.Ledger, config: rt.ModelConfig, reconciler: rt.Reconciler) -> dict:
+    reconciler.fit(ledger, config, random_seed=0, progressbar=False)  # warm-up: compile
+    runs = []
+    for seed in (1, 2, 3):
+        t = time.perf_counter()
+        fitted = reconciler.fit(ledger, config, random_seed=seed, progressbar=False)
+        runs.append((time.perf_counter() - t, fitted))
+    wall, fitted = sorted(runs, key=lambda r: r[0])[1]
+    steps = int(fitted.idata.sample_stats["n_steps"].sum())
+    return {
+        "fit_s": wall,
+        "sampling_s": fitted.timings["sampling"],
+        "grad_evals": steps,
+        "us_per_grad": fitted.timings["sampling"] / steps * 1e6,
+    }
+
+
+def main() -> None:
+    warnings.simplefilter("ignore", DiagnosticsWarning)
+    reconciler = rt.Reconciler()
+    rows = []
+    # Claims: 9, 18, 36, 72 over the same 12 years (copies share their years).
+    for copies in (1, 2, 4, 8):
+        sim = simulate_ledger(template(copies, 0), random_seed=copies).ledger
+        rows.append(
+            {
+                "case": "claims",
+                "claims": len(sim),
+                "years": 12,
+                **time_fit(sim, rt.ModelConfig(years=(2013, 2024)), reconciler),
+            }
+        )
+    # Years: 12, 24, 48 with the claims spread over them (9 claims per 12 years).
+    for copies, span in ((1, 12), (2, 24), (4, 48)):
+        sim = simulate_ledger(template(copies, 12), random_seed=10 + copies).ledger
+        config = rt.ModelConfig(years=(2025 - span, 2024))
+        rows.append(
+            {
+                "case": "years",
+                "claims": len(sim),
+                "years": span,
+                **time_fit(sim, config, reconciler),
+            }
+        )
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):
+        print(table.to_string(index=False))
+    for case, size in (("claims", "claims"), ("years", "years")):
+        part = table[table["case"] == case]
+        first = part.iloc[0]
+        growth = part[size] / first[size]
+        print(f"\n{case}: size x{', x'.join(f'{g:.0f}' for g in growth)}")
+        print(
+            "  fit time        x" + ", x".join(f"{v:.2f}" for v in part["fit_s"] / first["fit_s"])
+        )
+        print(
+            "  time per grad   x"
+            + ", x".join(f"{v:.2f}" for v in part["us_per_grad"] / first["us_per_grad"])
+        )
+        slope = np.polyfit(np.log(part[size]), np.log(part["fit_s"]), 1)[0]
+        print(f"  log-log slope of fit time against {size}: {slope:.2f} (1.0 = linear)")
+
+
+if __name__ == "__main__":
+    main()

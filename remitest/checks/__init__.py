@@ -1,0 +1,30 @@
+"""Statistical checks of a fit: does the model describe the claims, and can it be trusted?
+
+Each check returns a result with a ``.table`` (pandas DataFrame) and ``.plot(*, ax=None)``
+(a matplotlib Figure). Sweeps (``influence``, ``sensitivity``, ``sbc``) take
+``executor=`` (any ``concurrent.futures.Executor``: a ``ProcessPoolExecutor`` or a
+``dask.distributed`` client's ``get_executor()``) and submit one picklable task per fit; with
+None they fit serially in this process through one compiled sampler. ``run_all`` writes them all
+into one folder with a ``report.md``. See ``docs/checks.md``.
+"""
+
+from remitest.checks.held_out import HeldOutResult, default_cutoff, held_out
+from remitest.checks.influence import InfluenceResult, influence
+from remitest.checks.loo import LooResult, loo, pointwise_log_likelihood
+from remitest.checks.report import run_all
+from remitest.checks.sbc import SBCResult, sbc, sbc_config
+from remitest.checks.sensitivity import (
+    SensitivityResult,
+    interpretation_grid,
+    prior_grid,
+    sensitivity,
+)
+
+__all__ = [
+    "pointwise_log_likelihood", "loo", "LooResult",
+    "held_out", "default_cutoff", "HeldOutResult",
+    "influence", "InfluenceResult",
+    "sensitivity", "interpretation_grid", "prior_grid", "SensitivityResult",
+    "sbc", "sbc_config", "SBCResult",
+    "run_all",
+]  # fmt: skip

@@ -1,0 +1,176 @@
+"""Pointwise log-likelihood of each original claim, and PSIS-LOO over the claims.
+
+When PSIS-LOO is meaningful here
+--------------------------------
+PSIS-LOO approximates refitting without one claim by reweighting the full posterior's draws. That
+works when leaving the claim out moves the posterior little. A ledger of about ten claims, each
+the only evidence for some year, estimator or quantity, is the opposite case: most claims *are*
+what the posterior rests on, and their Pareto ``k`` is expected to exceed 0.7. A high ``k`` then
+says "this claim is what the fit rests on", not "the model is wrong"; the honest leave-one-out
+answer for such a claim is a refit, which :func:`remitest.checks.influence` does. ``elpd_loo``
+is meaningful for comparing models only when every ``k`` is below 0.7.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import special, stats
+
+from remitest.checks._figures import GRID_COLOUR, new_figure, styled
+from remitest.predictive import claim_distribution
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from remitest.fit_result import Fit
+
+__all__ = ["K_HIGH", "LooResult", "loo", "pointwise_log_likelihood"]
+
+K_HIGH = 0.7  # Pareto k above which the importance-sampling estimate is unreliable
+
+
+def pointwise_log_likelihood(fit: Fit) -> xr.Dataset:
+    """Log-likelihood of each original claim in every posterior draw, as the model reads it.
+
+    A gaussian claim (point, range, bound read as an interval end) contributes the normal log
+    density of its log belief median; a censored bound contributes ``log Phi(d (m - bound) / s)``
+    (``d`` = +1 for "more than", -1 for "as high as"). Locations ``m`` and scales ``s`` come from
+    :func:`remitest.predictive.claim_distribution`, the code that predictions use.
+
+    Parameters
+    ----------
+    fit : Fit
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable ``claims`` on ``(chain, draw, claim)`` (natural log, per claim); ``claim``
+        holds the original claims' ids in ledger order. Repeats add no evidence and are absent.
+    """
+    originals = fit.ledger.originals()
+    dist = claim_distribution(fit, originals)
+    z = (dist.value - dist.location) / dist.scale
+    log_lik = np.where(
+        dist.censored,
+        special.log_ndtr(-dist.direction * z),
+        stats.norm.logpdf(z) - np.log(dist.scale),
+    )
+    chains = fit.idata.posterior.sizes["chain"]
+    draws = fit.idata.posterior.sizes["draw"]
+    return xr.Dataset(
+        {"claims": (("chain", "draw", "claim"), log_lik.reshape(chains, draws, -1))},
+        coords={
+            "chain": fit.idata.posterior["chain"].to_numpy(),
+            "draw": fit.idata.posterior["draw"].to_numpy(),
+            "claim": dist.ids,
+        },
+    )
+
+
+@dataclass
+class LooResult:
+    """PSIS-LOO of each original claim.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``id, quantity, estimator, elpd_loo_i, pareto_k, k_high`` (``k_high``: k > 0.7).
+    elpd : arviz.ELPDData
+        ArviZ's result (``elpd_loo``, ``se``, ``p_loo``, pointwise values).
+    estimators : tuple of str
+        The fit's estimators, in order (their colours in the figure).
+    """
+
+    table: pd.DataFrame
+    elpd: Any
+    estimators: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, float]:
+        """``elpd_loo``, its standard error, ``p_loo`` and the number of high-k claims."""
+        return {
+            "elpd_loo": float(self.elpd["elpd_loo"]),
+            "se": float(self.elpd["se"]),
+            "p_loo": float(self.elpd["p_loo"]),
+            "n_k_high": int(self.table["k_high"].sum()),
+            "n_claims": len(self.table),
+        }
+
+    def plot(self, *, ax: Axes | None = None) -> Figure:
+        """Pareto k of each claim, with the 0.7 threshold (see the module notes)."""
+        return _plot_pareto_k(self.table, self.estimators, ax=ax)
+
+
+def loo(fit: Fit) -> LooResult:
+    """PSIS-LOO over the original claims (see the module notes on when it is meaningful).
+
+    The pointwise log-likelihood (:func:`pointwise_log_likelihood`) is attached as the
+    ``log_likelihood`` group of a copy of ``fit.idata``; ``fit`` is not changed. ArviZ's warning
+    about high Pareto k is not repeated: ``table["k_high"]`` names those claims.
+
+    Parameters
+    ----------
+    fit : Fit
+
+    Returns
+    -------
+    LooResult
+    """
+    idata = fit.idata.copy()
+    idata.add_groups(log_likelihood=pointwise_log_likelihood(fit))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Pp]areto.*", category=UserWarning)
+        elpd = az.loo(idata, pointwise=True, var_name="claims")
+    frame = fit.ledger.originals().to_frame().set_index("id")
+    ids = elpd["loo_i"]["claim"].to_numpy().astype(str)
+    k = np.asarray(elpd["pareto_k"], dtype=float)
+    table = pd.DataFrame(
+        {
+            "id": ids,
+            "quantity": frame.loc[ids, "quantity"].to_numpy(),
+            "estimator": frame.loc[ids, "estimator"].to_numpy(),
+            "elpd_loo_i": np.asarray(elpd["loo_i"], dtype=float),
+            "pareto_k": k,
+            "k_high": k > K_HIGH,
+        }
+    )
+    return LooResult(table=table, elpd=elpd, estimators=tuple(fit.structure.estimators))
+
+
+@styled
+def _plot_pareto_k(table: pd.DataFrame, estimators: tuple[str, ...], *, ax: Axes | None) -> Figure:
+    from remitest.plots import estimator_styles
+
+    styles = estimator_styles(estimators)
+    if ax is None:
+        fig = new_figure(6.0, 0.28 * len(table) + 1.3)
+        ax = fig.add_subplot()
+    fig = ax.figure
+    y = -np.arange(len(table), dtype=float)
+    for yi, row in zip(y, table.itertuples(index=False), strict=True):
+        style = styles.get(row.estimator, {"color": "0.3", "marker": "o"})
+        ax.plot([0, row.pareto_k], [yi, yi], color="0.75", lw=0.8, zorder=1)
+        ax.plot(row.pareto_k, yi, ls="", marker=style["marker"], color=style["color"], ms=6,
+                mfc=style["color"] if row.k_high else "white", mew=1.2, zorder=3)
+    ax.axvline(K_HIGH, color="0.3", lw=0.8, ls="--")
+    ax.text(K_HIGH, 0.9, " k = 0.7: the fit rests on this claim\n (PSIS unreliable; see influence)",
+            transform=ax.get_xaxis_transform(), fontsize=6.5, color="0.3", va="top")
+    ax.set_yticks(y, table["id"].tolist())
+    ax.tick_params(axis="y", length=0)
+    high = max(1.0, float(np.nanmax(table["pareto_k"])) + 0.1) if len(table) else 1.0
+    ax.set_xlim(min(0.0, float(np.nanmin(table["pareto_k"])) - 0.1) if len(table) else 0, high)
+    ax.set_ylim(y.min() - 0.7 if len(y) else -1, 0.7)
+    ax.set_xlabel("Pareto k of the claim's importance weights (filled: k > 0.7)")
+    ax.set_title("PSIS-LOO: how much each claim carries the fit", loc="left")
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="x", color=GRID_COLOUR, lw=0.5)
+    ax.set_axisbelow(True)
+    return fig
