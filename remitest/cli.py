@@ -1,4 +1,7 @@
-"""Command line: ``remitest ledger`` (validate and print a ledger) and ``remitest fit``.
+"""Command line: ``remitest ledger``, ``remitest fit`` and ``remitest check``.
+
+``ledger`` validates and prints a ledger; ``fit`` fits it and writes a run folder; ``check`` runs
+every statistical check into one folder with a ``report.md``.
 
 Exit status: 0 success; 1 the run folder could not be written; 2 a bad ledger, configuration or
 option; 3 a strict fit that failed its diagnostics gate; 130 interrupted.
@@ -32,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "ledger":
         return ledger_command(args.path, args.hosts)
+    if args.command == "check":
+        try:
+            return check_command(args)
+        except KeyboardInterrupt:
+            print("remitest check: interrupted", file=sys.stderr)
+            return 130
     try:
         return fit_command(args)
     except KeyboardInterrupt:
@@ -71,6 +80,25 @@ def _parser() -> argparse.ArgumentParser:
                      help="exit with status 3 when the fit fails its diagnostics gate")
     fit.add_argument("--no-figures", dest="figures", action="store_false",
                      help="write the CSVs and metadata only")
+
+    check = commands.add_parser(
+        "check", help="run every statistical check and write tables, figures and report.md",
+        description="Run the checks (PIT, PSIS-LOO, held-out claims, influence, sensitivity, "
+                    "simulation-based calibration) and write their tables (CSV), figures (PNG) "
+                    "and a report.md into one folder.",
+    )
+    check.add_argument("--ledger", metavar="PATH", help="claims CSV (default: the shipped ledger)")
+    check.add_argument("--host", action="append", dest="hosts", metavar="H",
+                       help="an extra host scope the ledger may use (repeatable)")
+    check.add_argument("--config", metavar="JSON_OR_PATH",
+                       help="configuration overrides: a JSON object, or a path to a JSON file")
+    check.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    check.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                       help="random seed of every fit and simulation (default 0)")
+    check.add_argument("--quick", action="store_true",
+                       help="fewer draws in the main fit and 30 instead of 100 SBC simulations")
+    check.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                       help="fit the sweeps in N processes (default 1: in this process)")
     return parser
 
 
@@ -140,9 +168,48 @@ def fit_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fail(error: object, status: int) -> int:
-    print(f"remitest fit: {error}", file=sys.stderr)
+def _fail(error: object, status: int, command: str = "fit") -> int:
+    print(f"remitest {command}: {error}", file=sys.stderr)
     return status
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``remitest check``: load, then run every check into ``--out`` with progress per check."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from remitest.config import ConfigError
+    from remitest.diagnostics import DiagnosticsWarning
+    from remitest.ledger import LedgerError, load_ledger
+
+    try:
+        ledger = load_ledger(args.ledger, hosts=args.hosts)
+        config = read_config(args.config)
+        from remitest.model import model_structure
+
+        model_structure(ledger, config)  # scopes and years: fail here, not in a sweep
+    except (LedgerError, ConfigError, OSError, ValueError) as error:
+        return _fail(error, 2, "check")
+    from remitest.checks import run_all
+
+    print(f"checking {len(ledger)} claims (ledger sha256 {ledger.sha256[:12]}), seed "
+          f"{args.seed}{', quick' if args.quick else ''}, {args.workers} worker(s)", flush=True)
+    executor = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+    try:
+        with warnings.catch_warnings():
+            # Fits that fail the gate are listed in report.md and in the progress lines.
+            warnings.simplefilter("ignore", DiagnosticsWarning)
+            folder = run_all(ledger, out_dir=Path(args.out), config=config, executor=executor,
+                             random_seed=args.seed, quick=args.quick,
+                             progress=lambda line: print(f"  {line}", flush=True))
+    except OSError as error:
+        return _fail(f"cannot write the checks folder {args.out!r}: {error}", 1, "check")
+    except (ConfigError, ValueError) as error:
+        return _fail(error, 2, "check")
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    print(f"\nchecks written to {folder} (see {folder / 'report.md'})")
+    return 0
 
 
 def read_config(text: str | None) -> ModelConfig:

@@ -300,6 +300,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
                  _BY_QUANTITY),
     "n_claims": ("number of original claims whose reference period covers the year and whose "
                  "scope includes this scope; 0 means the year is extrapolation", None),
+    "prior_only": ("True for a host's workers and remittances when that host's share did not "
+                   "move from its prior: the split shown is the prior's, not the claims'", None),
     "id": ("claim identifier, as in ledger.csv", None),
     "kind": ("point, range, lower_bound or upper_bound", None),
     "estimator": ("who made the estimate", None),

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 STAT_COLUMNS = ("mean", "median", "sd", "q05", "q25", "q75", "q95", "hdi_low", "hdi_high")
-SUMMARY_COLUMNS = ("year", "scope", "quantity", *STAT_COLUMNS, "n_claims")
+SUMMARY_COLUMNS = ("year", "scope", "quantity", *STAT_COLUMNS, "n_claims", "prior_only")
 _QUANTILES = {"q05": 0.05, "median": 0.5, "q25": 0.25, "q75": 0.75, "q95": 0.95}
 
 
@@ -237,7 +237,9 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
         ``quantity``, the statistics (persons for ``workers``; US$ per year for
         ``remittances_usd``; US$ per worker-year for ``per_worker_usd``) and ``n_claims``, the
         number of original claims of any quantity whose reference period covers the year and whose
-        scope overlaps this scope (every claim for the world; 0 means the year is extrapolation).
+        scope overlaps this scope (every claim for the world; 0 means the year is extrapolation),
+        and ``prior_only``: True for a host's workers and remittances when that host's share did
+        not move from its prior, so the split shown is the prior's, not the claims'.
         Rows sorted by quantity (in ``QUANTITIES`` order), scope, year.
     """
     scopes, years = _scopes(fit), fit.years
@@ -267,7 +269,22 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
     }
     frame = _stats_frame(cells, labels)
     frame["n_claims"] = np.broadcast_to(_claims_per_scope_year(fit), shape).ravel()
+    frame["prior_only"] = np.broadcast_to(_prior_only(fit, scopes)[:, :, None], shape).ravel()
     return frame
+
+
+def _prior_only(fit: Fit, scopes: tuple[str, ...]) -> np.ndarray:
+    """(quantity, scope): True where a host's series only restates its prior share.
+
+    Workers and remittances of a host whose share did not move from its prior
+    (``tables.host_share_table``); never the world, nor per-worker amounts (equal in every host).
+    """
+    from remitest.tables import host_share_table
+
+    moved = dict(zip(*host_share_table(fit)[["host", "moved_from_prior"]].to_numpy().T,
+                     strict=True))
+    by_scope = np.array([scope != "world" and not bool(moved[scope]) for scope in scopes])
+    return np.stack([by_scope, by_scope, np.zeros(len(scopes), dtype=bool)])
 
 
 def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9) -> pd.DataFrame:

@@ -195,3 +195,16 @@ def test_summarize_draws_blocks_agree(monkeypatch):
     np.testing.assert_array_equal(
         posterior.hdi(draws, 0.9), np.stack([whole["hdi_low"], whole["hdi_high"]], axis=-1)
     )
+
+
+def test_prior_only_labels_hosts_whose_share_did_not_move():
+    fit = fake_fit()  # its shares are drawn from the prior: no host moved
+    table = posterior.summary(fit)
+    hosts = table[(table["scope"] != "world") & (table["quantity"] != "per_worker_usd")]
+    assert hosts["prior_only"].all()
+    assert not table.loc[table["scope"] == "world", "prior_only"].any()
+    assert not table.loc[table["quantity"] == "per_worker_usd", "prior_only"].any()
+    # A posterior far from the prior for every host: every share moved.
+    certain = fit.idata.posterior["host_share"] * 0 + np.array([0.9, 0.05, 0.05])
+    fit.idata.posterior = fit.idata.posterior.assign(host_share=certain)
+    assert not posterior.summary(fit)["prior_only"].any()

@@ -1,4 +1,4 @@
-"""Statistical checks of a fit: does the model describe the claims, and can it be trusted?
+"""Statistical checks of a fit: do the claims fit the model, and can the fit be trusted.
 
 Each check returns a result with a ``.table`` (pandas DataFrame) and ``.plot(*, ax=None)``
 (a matplotlib Figure). Sweeps (``influence``, ``sensitivity``, ``sbc``) take

@@ -28,6 +28,7 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     os.close(handle)
     try:
         write(temp)
+        os.chmod(temp, 0o644)  # mkstemp makes the file private; results are for sharing
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -43,6 +44,11 @@ def _write_table(out_dir: Path, name: str, table: pd.DataFrame) -> str:
 def _write_figure(out_dir: Path, name: str, figure: Any) -> str:
     _atomic_write(out_dir / f"{name}.png", lambda p: figure.savefig(p, dpi=DPI, format="png"))
     return f"{name}.png"
+
+
+def _one_line(message: object) -> str:
+    lines = [line.strip().lstrip("- ") for line in str(message).splitlines()]
+    return " ".join(line for line in lines if line)
 
 
 def _pct(value: float) -> str:
@@ -69,7 +75,7 @@ class _Report:
                 lines, tables, figures = [f"Not run: {error}"], {}, {}
         elapsed = time.perf_counter() - start
         self.timings[title] = elapsed
-        gate = [str(w.message) for w in caught if issubclass(w.category, DiagnosticsWarning)]
+        gate = [_one_line(w.message) for w in caught if issubclass(w.category, DiagnosticsWarning)]
         for w in caught:
             if not issubclass(w.category, DiagnosticsWarning):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -77,8 +83,8 @@ class _Report:
         links += [f"![{n}]({_write_figure(self.out_dir, n, f)})" for n, f in figures.items()]
         body = [f"## {title}", "", *[f"- {line}" for line in lines]]
         if gate:
-            self.gate_notes += [f"{title}: {g.splitlines()[0]}" for g in gate]
-            body += [f"- Diagnostics: {g.splitlines()[0]}" for g in gate]
+            self.gate_notes += [f"{title}: {g}" for g in gate]
+            body += [f"- Diagnostics: {g}" for g in gate]
         body += [f"- Took {elapsed:.1f} s.", "", *links, ""]
         self.sections.append("\n".join(body))
         self.progress(f"{title}: done in {elapsed:.1f} s" + (" (some fits failed the "

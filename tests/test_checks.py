@@ -1,0 +1,333 @@
+"""Checks: structure on fake fits (no sampler), a few tiny real fits, and a small real SBC."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import remitest as rt  # noqa: E402
+from remitest import checks  # noqa: E402
+from remitest.checks import _sweep  # noqa: E402
+from remitest.checks.held_out import HeldOutResult  # noqa: E402
+from remitest.checks.sbc import N_RANK_DRAWS, SBCResult  # noqa: E402
+from remitest.predictive import predict_claims  # noqa: E402
+from remitest.testing import fake_fit  # noqa: E402
+
+TINY = pytest.mark.filterwarnings("ignore::remitest.diagnostics.DiagnosticsWarning")
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    return rt.load_ledger()
+
+
+@pytest.fixture(scope="module")
+def fake(ledger):
+    return fake_fit(ledger, chains=2, draws=200, random_seed=4)
+
+
+def fake_run_fit(task, reduce):
+    """Stands in for a real fit: the workers' level is 10,000 per original claim, exactly."""
+    config = rt.ModelConfig.from_json(task.config_json)
+    n = len(task.ledger.originals())
+    fitted = fake_fit(task.ledger, config, draws=50, random_seed=task.random_seed,
+                      workers_median=10_000.0 * n, log_sd=1e-9)
+    return reduce(fitted), {"passed": True, "failures": []}
+
+
+@pytest.fixture
+def fast_fits(monkeypatch):
+    monkeypatch.setattr(_sweep, "run_fit", fake_run_fit)
+
+
+# -- pointwise log-likelihood and LOO --------------------------------------------------------------
+def test_pointwise_log_likelihood_has_one_value_per_draw_and_original_claim(fake, ledger):
+    ll = checks.pointwise_log_likelihood(fake)
+    assert list(ll.data_vars) == ["claims"]
+    assert ll["claims"].dims == ("chain", "draw", "claim")
+    originals = ledger.originals().to_frame()["id"].tolist()
+    assert ll["claim"].to_numpy().tolist() == originals
+    assert ll["claims"].shape == (2, 200, len(originals))
+    assert np.isfinite(ll["claims"]).all()
+
+
+def test_censored_claims_contribute_log_probabilities(fake):
+    ll = checks.pointwise_log_likelihood(fake)["claims"]
+    censored = ll.sel(claim="un-darusman2015-workers")  # "more than": censored by default
+    assert (censored <= 0).all()
+
+
+def test_pointwise_log_likelihood_matches_scipy_by_hand(ledger):
+    """A degenerate posterior: every draw at the same values, so each claim is a known normal."""
+    from scipy import stats
+
+    fit = fake_fit(ledger, chains=1, draws=3, log_sd=1e-12, workers_median=90_000.0)
+    post = fit.idata.posterior
+    ll = checks.pointwise_log_likelihood(fit)["claims"].isel(chain=0, draw=0)
+    # us state 2017: a world point claim of 100,000 workers (government type).
+    workers = float(post["workers"].sel(year=2017)[0, 0])
+    bias = float(post["estimator_bias"].sel(estimator="US State Department",
+                                            quantity="workers")[0, 0])
+    noise = float(post["noise_sd"].sel(estimator_type="government")[0, 0])
+    scale = np.hypot(noise, fit.config.priors.rounding_sd)
+    expected = stats.norm.logpdf(np.log(100_000), np.log(workers) + bias, scale)
+    assert float(ll.sel(claim="usstate2017-workers")) == pytest.approx(expected, rel=1e-9)
+    # "more than 50,000" in 2015 (censored): log P(belief > 50,000).
+    workers = float(post["workers"].sel(year=2015)[0, 0])
+    bias = float(post["estimator_bias"].sel(
+        estimator="UN Special Rapporteur (Marzuki Darusman)", quantity="workers")[0, 0])
+    noise = float(post["noise_sd"].sel(estimator_type="intergovernmental")[0, 0])
+    scale = np.hypot(noise, fit.config.priors.rounding_sd)
+    expected = stats.norm.logsf(np.log(50_000), np.log(workers) + bias, scale)
+    assert float(ll.sel(claim="un-darusman2015-workers")) == pytest.approx(expected, rel=1e-9)
+
+
+def test_loo_table_flags_high_pareto_k_and_leaves_the_fit_alone(fake):
+    result = checks.loo(fake)
+    assert list(result.table.columns) == [
+        "id", "quantity", "estimator", "elpd_loo_i", "pareto_k", "k_high"]
+    assert len(result.table) == len(fake.ledger.originals())
+    assert (result.table["k_high"] == (result.table["pareto_k"] > 0.7)).all()
+    assert "log_likelihood" not in fake.idata.groups()
+    assert result.summary["n_k_high"] == int(result.table["k_high"].sum())
+    assert isinstance(result.plot(), Figure)
+
+
+# -- held-out claims -----------------------------------------------------------------------------
+def test_default_cutoff_leaves_later_claims(ledger):
+    cutoff = checks.default_cutoff(ledger)
+    published = ledger.originals().published_year
+    assert (published <= cutoff).any() and (published > cutoff).sum() >= 2
+
+
+@pytest.mark.parametrize("cutoff, side", [(2000, "in or before"), (2030, "after")])
+def test_held_out_needs_claims_on_both_sides(ledger, cutoff, side):
+    with pytest.raises(ValueError, match=f"published {side} cutoff={cutoff}"):
+        checks.held_out(ledger, cutoff=cutoff)
+
+
+def test_held_out_figure_from_predictions(fake, ledger):
+    later = ledger.originals().filter(lambda f: (f["published"].dt.year > 2017).to_numpy())
+    table = predict_claims(fake, later, random_seed=1)
+    table.insert(8, "published", later.published_year)
+    table["reading"] = "gaussian"
+    table["in_50"] = 1.0
+    table["in_90"] = 1.0
+    result = HeldOutResult(table=table, cutoff=2017, n_fitted=7,
+                           estimators=tuple(fake.structure.estimators))
+    assert result.summary["coverage_90"] == 1.0
+    assert isinstance(result.plot(), Figure)
+
+
+# -- influence and sensitivity (fast fake fits) --------------------------------------------------
+def test_influence_by_claim_table_has_one_row_per_claim_and_year(fast_fits, ledger):
+    result = checks.influence(ledger, by="claim")
+    originals = ledger.originals()
+    n_years = len(rt.model_structure(ledger).years)
+    assert list(result.table.columns) == list(checks.influence.__globals__["INFLUENCE_COLUMNS"])
+    assert len(result.table) == len(originals) * n_years
+    # The fake level is 10,000 per original claim: leaving one out shifts it by -1/n.
+    assert np.allclose(result.table["shift"], -1 / len(originals), atol=1e-6)
+    repeat = result.table[result.table["left_out"] == "usstate2017-workers"]
+    assert (repeat["n_left_out"] == 1).all()  # its repeat goes too, but adds no evidence
+    assert isinstance(result.plot(), Figure)
+
+
+def test_influence_by_estimator_drops_all_their_claims(fast_fits, ledger):
+    result = checks.influence(ledger, by="estimator")
+    kinu = result.table[result.table["left_out"].str.startswith("Korea")]
+    assert (kinu["n_left_out"] == 2).all()
+    assert np.allclose(kinu["shift"], -2 / len(ledger.originals()), atol=1e-6)
+    assert result.table["left_out"].nunique() == len(ledger.estimators())
+
+
+def test_influence_rejects_unknown_options(ledger):
+    with pytest.raises(ValueError, match="by = 'host'"):
+        checks.influence(ledger, by="host")
+    with pytest.raises(ValueError, match="quantity"):
+        checks.influence(ledger, quantity="gdp")
+    with pytest.raises(ValueError, match="scope"):
+        checks.influence(ledger, scope="mars")
+
+
+def test_sweep_fixes_years_and_pin_year(ledger):
+    config = _sweep.sweep_config(rt.ModelConfig(), ledger)
+    structure = rt.model_structure(ledger)
+    assert config.years == (structure.years[0], structure.years[-1])
+    assert config.pin_year == structure.pin_year
+    without_first = ledger.drop("un-darusman2015-workers")
+    assert rt.model_structure(without_first, config).years == structure.years
+
+
+def test_grids_are_valid_distinct_configs():
+    interp, priors = checks.interpretation_grid(), checks.prior_grid()
+    assert interp["default"] == rt.ModelConfig()
+    assert len(interp) == 8 and len(priors) == 6
+    configs = [*interp.values(), *priors.values()]
+    assert all(isinstance(c, rt.ModelConfig) for c in configs)
+    assert len({c.to_json() for c in configs}) == len(configs)
+    assert interp["both bound readings switched"].interpretation.lower_bound == "interval_end"
+    assert priors["noise median \u00d72"].priors.noise_median == 0.3
+
+
+def test_sensitivity_table_shape_and_shift(fast_fits, ledger):
+    configs = {"default": rt.ModelConfig(), "wide ranges": rt.ModelConfig().replace(
+        interpretation={"range_coverage": 0.5})}
+    result = checks.sensitivity(ledger, configs)
+    n_years = len(rt.model_structure(ledger).years)
+    assert len(result.table) == 2 * n_years * 3
+    assert list(result.table.columns) == list(checks.sensitivity.__globals__[
+        "SENSITIVITY_COLUMNS"])
+    assert np.allclose(result.table["shift"], 0.0, atol=1e-6)
+    assert set(result.table["group"]) == {"interpretation", "custom"}
+    assert isinstance(result.plot(), Figure)
+    assert isinstance(result.plot(year=2016, quantities=("workers",)), Figure)
+    with pytest.raises(ValueError, match="reference"):
+        checks.sensitivity(ledger, configs, reference="nope")
+
+
+# -- SBC -----------------------------------------------------------------------------------------
+def test_sbc_table_and_summary_shapes(fast_fits, ledger):
+    result = checks.sbc(ledger, n_sims=5, draws=30, tune=10)
+    assert set(result.table.columns) == {
+        "simulation", "parameter", "truth", "rank", "in_90", "diagnostics_passed"}
+    assert result.table["rank"].between(0, N_RANK_DRAWS).all()
+    assert len(result.summary) == 6 and (result.summary["n_sims"] == 5).all()
+
+
+def test_sbc_summary_of_uniform_ranks_and_figure():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({
+        "simulation": np.repeat(np.arange(200), 2),
+        "parameter": np.tile(["a", "b"], 200),
+        "truth": 0.0,
+        "rank": rng.integers(0, N_RANK_DRAWS + 1, 400),
+        "in_90": True,
+        "diagnostics_passed": True,
+    })  # fmt: skip
+    result = SBCResult(table=table)
+    assert (result.summary["p_value"] > 0.001).all()
+    skewed = SBCResult(table=table.assign(rank=np.minimum(table["rank"], 20)))
+    assert (skewed.summary["p_value"] < 1e-6).all()
+    assert isinstance(result.plot(), Figure)
+
+
+def test_sbc_needs_enough_draws_to_rank(ledger):
+    with pytest.raises(ValueError, match="draws"):
+        checks.sbc(ledger, n_sims=2, draws=10)
+
+
+# -- run_all and the command line ----------------------------------------------------------------
+def test_run_all_writes_every_table_figure_and_report(fast_fits, monkeypatch, tmp_path, ledger):
+    from remitest import fitting
+
+    monkeypatch.setattr(fitting, "fit", lambda lg, config=None, **kw: fake_fit(
+        lg, config, random_seed=kw.get("random_seed", 0)))
+    lines = []
+    folder = checks.run_all(ledger, out_dir=tmp_path / "checks", quick=True, progress=lines.append)
+    names = {p.name for p in folder.iterdir()}
+    for stem in ("pit", "loo", "held_out", "influence_claim", "influence_estimator",
+                 "sensitivity", "sbc"):
+        assert f"{stem}.csv" in names and f"{stem}.png" in names
+    assert "sbc_summary.csv" in names and "report.md" in names
+    assert not [n for n in names if n.startswith(".")]  # no temporary files left
+    report = (folder / "report.md").read_text()
+    assert "](influence_claim.png)" in report and "## Simulation-based calibration" in report
+    assert sum(line.endswith("...") for line in lines) == 7
+
+
+def test_cli_check_reports_bad_input_with_status_2(tmp_path, capsys):
+    from remitest.cli import main
+
+    assert main(["check", "--out", str(tmp_path), "--config", '{"bogus": 1}']) == 2
+    assert "remitest check: unknown configuration key" in capsys.readouterr().err
+    assert main(["check", "--out", str(tmp_path), "--ledger", str(tmp_path / "none.csv")]) == 2
+
+
+def test_cli_check_runs_all_with_progress(monkeypatch, tmp_path, capsys):
+    from remitest import cli
+
+    seen = {}
+
+    def fake_run_all(ledger, *, out_dir, config, executor, random_seed, quick, progress):
+        seen.update(executor=executor, seed=random_seed, quick=quick)
+        progress("PSIS-LOO ...")
+        out_dir.mkdir()
+        return out_dir
+
+    monkeypatch.setattr(checks, "run_all", fake_run_all)
+    assert cli.main(["check", "--out", str(tmp_path / "c"), "--quick", "--seed", "7"]) == 0
+    assert seen == {"executor": None, "seed": 7, "quick": True}
+    assert "PSIS-LOO ..." in capsys.readouterr().out
+
+
+# -- real tiny fits ------------------------------------------------------------------------------
+@pytest.mark.sampler
+@TINY
+def test_pointwise_log_likelihood_matches_the_pymc_model(ledger):
+    fitted = rt.fit(ledger, draws=50, tune=100, chains=2, random_seed=3, progressbar=False)
+    model = rt.build_model(ledger, fitted.config, structure=fitted.structure)
+    logp = model.compile_logp(vars=[model["gaussian_claims"], model["censored_claims"]])
+    ll = checks.pointwise_log_likelihood(fitted)["claims"]
+    post = fitted.idata.posterior
+    for chain, draw in [(0, 0), (1, 17), (0, 49)]:
+        point = {}
+        for value_var in model.value_vars:
+            name = value_var.name
+            base = name.removesuffix("_log__")
+            value = post[base].isel(chain=chain, draw=draw).to_numpy()
+            point[name] = np.log(value) if name.endswith("_log__") else value
+        expected = float(logp(point))
+        assert float(ll.isel(chain=chain, draw=draw).sum()) == pytest.approx(expected, rel=1e-8)
+
+
+@pytest.mark.sampler
+@TINY
+def test_influence_by_estimator_on_real_fits(ledger):
+    result = checks.influence(ledger, by="estimator", draws=100, tune=200)
+    assert result.table["left_out"].nunique() == len(ledger.estimators())
+    assert np.isfinite(result.table["shift"]).all()
+    # Without the Japanese government's claims (50-60k workers in 2016) the level rises.
+    japan = result.table[result.table["left_out"].str.startswith("Japanese")]
+    assert float(japan.loc[japan["year"] == 2016, "shift"].iloc[0]) > 0
+
+
+@pytest.mark.sampler
+@TINY
+def test_executor_gives_the_serial_table(ledger):
+    configs = dict(list(checks.interpretation_grid().items())[:2])
+    serial = checks.sensitivity(ledger, configs, draws=100, tune=200, random_seed=5)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        threaded = checks.sensitivity(ledger, configs, draws=100, tune=200, random_seed=5,
+                                      executor=pool)
+    pd.testing.assert_frame_equal(serial.table, threaded.table)
+
+
+@pytest.mark.slow
+@pytest.mark.sampler
+@TINY
+def test_sbc_ranks_are_uniform(ledger):
+    result = checks.sbc(ledger, n_sims=30, draws=100, tune=300, random_seed=11)
+    summary = result.summary
+    assert len(result.table) == 30 * len(summary)
+    assert (summary["p_value"] >= 0.001).all(), summary.to_string()
+
+
+def test_task_is_picklable(ledger):
+    import pickle
+
+    config = _sweep.sweep_config(rt.ModelConfig(), ledger)
+    (task,) = _sweep.make_tasks([ledger], config, structure_ledger=ledger, seeds=[1], draws=10,
+                                tune=10)
+    again = pickle.loads(pickle.dumps(task))
+    assert dataclasses.asdict(again)["config_json"] == task.config_json
+    assert again.ledger.sha256 == ledger.sha256
