@@ -33,6 +33,7 @@ test: $(VENV)/.installed lint
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_fit.py
 	$(PY) benchmarks/bench_postprocess.py
+	$(PY) benchmarks/bench_scaling.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
