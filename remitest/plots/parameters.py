@@ -1,0 +1,203 @@
+"""Figures of the model's parameters: estimator biases and the split of workers across hosts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from remitest.plots._style import (
+    HOST_COLOURS,
+    PRIOR_COLOUR,
+    QUANTITY_LABELS,
+    _factor_axis,
+    _figure_legend,
+    _given_axes,
+    _host_label,
+    _quantiles,
+    _right_labels,
+    _series_axes,
+    _styled,
+    estimator_styles,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from remitest.fit_result import Fit
+
+
+@_styled
+def plot_biases(fit: Fit, *, ax: Axes | None = None) -> Figure:
+    """Forest plot of each estimator's multiplicative bias per quantity.
+
+    Rows are grouped by quantity; each shows ``exp(estimator_bias)``: the posterior median (dot),
+    50% (thick) and 90% (thin) intervals, with the prior 90% interval as a grey bar behind. Only
+    the quantities an estimator made (original) claims about are shown; the others stay at their
+    prior. The dashed line is 1x, an unbiased estimator.
+
+    Parameters
+    ----------
+    fit : Fit
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from remitest.tables import estimators_table
+
+    bias = fit.idata.posterior["estimator_bias"]
+    estimators = [str(e) for e in bias["estimator"].values]
+    quantities = [str(q) for q in bias["quantity"].values]
+    q = _quantiles(np.exp(bias.transpose("chain", "draw", "estimator", "quantity").values))
+    table = estimators_table(fit)
+    table = table[table["parameter"] == "estimator_bias"].set_index(["estimator", "quantity"])
+    styles = estimator_styles(fit.structure.estimators)
+
+    rows: list[tuple[int, int, float]] = []  # (estimator, quantity, y), top to bottom
+    headings: list[tuple[str, float]] = []
+    y = 0.0
+    for qi, quantity in enumerate(quantities):
+        ests = [ei for ei, e in enumerate(estimators) if table.loc[(e, quantity), "n_claims"] > 0]
+        if ests:
+            y -= 1.0  # a line for the group's heading
+            headings.append((quantity, y))
+            for ei in ests:
+                y -= 1.0
+                rows.append((ei, qi, y))
+    bottom = y
+    created = ax is None
+    if created:
+        fig = Figure(figsize=(7.0, 0.24 * -bottom + 1.0), layout="constrained")
+        ax = fig.add_subplot()
+    fig = ax.figure
+    for ei, qi, y in rows:
+        style = styles[estimators[ei]]
+        prior = table.loc[(estimators[ei], quantities[qi])]
+        ax.plot(np.exp([prior["prior_q05"], prior["prior_q95"]]), [y, y], color=PRIOR_COLOUR,
+                alpha=0.3, lw=8, solid_capstyle="butt", zorder=1)
+
+        ax.plot([q["q05"][ei, qi], q["q95"][ei, qi]], [y, y], color=style["color"], lw=1.0,
+                zorder=2)
+        ax.plot([q["q25"][ei, qi], q["q75"][ei, qi]], [y, y], color=style["color"], lw=3.2,
+                solid_capstyle="butt", zorder=2)
+        ax.plot([q["median"][ei, qi]], [y], ls="", marker=style["marker"], color=style["color"],
+                mec="white", mew=0.6, ms=5.5, zorder=3)
+    for quantity, y in headings:
+        ax.text(0.005, y, QUANTITY_LABELS[quantity], transform=ax.get_yaxis_transform(),
+                ha="left", va="center", fontweight="bold")
+    _right_labels(ax, [r[2] for r in rows],
+                  [f"{table.loc[(estimators[ei], quantities[qi]), 'sd_ratio']:.2f}"
+                   for ei, qi, _ in rows], title="posterior sd \u00f7 prior sd")
+    ax.set_yticks([r[2] for r in rows], [estimators[r[0]] for r in rows])
+    ax.tick_params(axis="y", length=0)
+    ax.axvline(1.0, color="0.3", lw=0.8, ls="--", zorder=0)
+    _factor_axis(ax)
+    ax.set_xlabel("multiplicative bias (reported \u00f7 true)")
+    ax.set_title("Estimator biases", loc="left")
+    ax.set_ylim(bottom - 0.7, -0.4)
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="x", color="0.92", lw=0.5)
+    ax.set_axisbelow(True)
+    handles = [
+        Patch(color=PRIOR_COLOUR, alpha=0.35, lw=0, label="prior 90% interval"),
+        Line2D([], [], color="0.2", lw=3.0, label="posterior 50%"),
+        Line2D([], [], color="0.2", lw=1.0, label="posterior 90%"),
+        Line2D([], [], color="0.3", lw=0.8, ls="--", label="unbiased (1\u00d7)"),
+    ]
+    _figure_legend(fig, [ax], handles, created=created, ncol=4)
+    return fig
+
+
+@_styled
+def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
+    """Workers abroad in each host over the years, and each host's share, prior against posterior.
+
+    Top: one small panel per host (shared y axis) with the median and 50%/90% bands of its
+    workers. Bottom: each host's share of the world total, prior 90% interval and mean (grey)
+    above the posterior's (host colour), from ``tables.host_share_table``. Hosts whose share
+    did not move from its prior are labelled "prior only": with few claims below world level,
+    their split is the prior's, not the claims'.
+
+    Parameters
+    ----------
+    fit : Fit
+    axes : sequence of matplotlib Axes, optional
+        One per host, then one for the shares (``len(fit.hosts) + 1``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from remitest.tables import host_share_table
+
+    hosts = list(fit.hosts)
+    created = axes is None
+    if created:
+        fig = Figure(figsize=(7.0, 2.3 + 0.3 * len(hosts) + 0.6), layout="constrained")
+        mosaic = [hosts, ["share"] * len(hosts)]
+        panels = fig.subplot_mosaic(mosaic, height_ratios=[2.3, 0.3 * len(hosts) + 0.6],
+                                    sharey=False)
+        axes = [panels[h] for h in hosts] + [panels["share"]]
+        for ax in axes[1:len(hosts)]:
+            ax.sharey(axes[0])
+    axes = _given_axes(axes, len(hosts) + 1)
+    fig = axes[0].figure
+    summary = fit.summary()
+    shares = host_share_table(fit).set_index("host")
+    colours = {h: HOST_COLOURS[i % len(HOST_COLOURS)] for i, h in enumerate(hosts)}
+    years = np.asarray(fit.years)
+    top = 0.0
+    for ax, host in zip(axes, hosts, strict=False):
+        rows = summary[(summary["scope"] == host) & (summary["quantity"] == "workers")]
+        rows = rows.sort_values("year")
+        colour = colours[host]
+        ax.fill_between(rows["year"], rows["q05"], rows["q95"], color=colour, alpha=0.18, lw=0)
+        ax.fill_between(rows["year"], rows["q25"], rows["q75"], color=colour, alpha=0.35, lw=0)
+        ax.plot(rows["year"], rows["median"], color=colour, lw=1.4)
+        _series_axes(ax, "workers", years)
+        ax.set_xticks([y for y in years if (y - years[0]) % 4 == 0])
+        moved = bool(shares.loc[host, "moved_from_prior"])
+        ax.set_title(_host_label(host) + ("" if moved else " (prior only)"), loc="left",
+                     color="0.1" if moved else "0.4")
+        top = max(top, float(rows["q95"].max()))
+    for ax in axes[1:len(hosts)]:
+        ax.set_ylabel("")
+        ax.tick_params(labelleft=False)
+    axes[0].set_ylim(0, 1.05 * top)
+    _draw_shares(axes[-1], shares, hosts, colours)
+    return fig
+
+
+def _draw_shares(ax: Axes, shares: pd.DataFrame, hosts: list[str], colours: dict[str, str]
+                 ) -> None:
+    """Prior (grey, above) and posterior (host colour, below) 90% intervals of each share."""
+    for i, host in enumerate(hosts):
+        row = shares.loc[host]
+        for kind, offset, colour in (("prior", 0.17, PRIOR_COLOUR), ("post", -0.17, colours[host])):
+            y = -i + offset
+            ax.plot([row[f"{kind}_q05"], row[f"{kind}_q95"]], [y, y], color=colour, lw=2.0,
+                    solid_capstyle="butt")
+            ax.plot([row[f"{kind}_mean"]], [y], ls="", marker="o", color=colour, mec="white",
+                    mew=0.6, ms=5)
+        if not row["moved_from_prior"]:
+            ax.annotate("prior only", (row["post_q95"], -i - 0.17), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=6.5, color="0.3",
+                        style="italic")
+    ax.set_yticks(-np.arange(len(hosts)), [_host_label(h) for h in hosts])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-len(hosts) + 0.5, 0.5)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_xlabel("share of world workers abroad")
+    ax.set_title("Host shares: prior (grey, above) and posterior (below), mean and 90% interval",
+                 loc="left")
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="x", color="0.92", lw=0.5)
+    ax.set_axisbelow(True)
