@@ -41,6 +41,7 @@ from remitest.model import (
     _step_scale,
     build_model,
     claim_blocks,
+    model_coords,
     model_data,
     model_structure,
 )
@@ -247,19 +248,9 @@ def _flat_attrs(metadata: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _coords(structure: ModelStructure) -> dict[str, Any]:
-    years = np.asarray(structure.years)
-    return {
-        "year": years,
-        "step": years[1:],
-        "host": list(structure.hosts),
-        "estimator": list(structure.estimators),
-        "estimator_type": list(ESTIMATOR_TYPES),
-        "quantity": list(QUANTITIES),
-    }
-
-
-_DIMS = {
+# Dims of each posterior variable the kernel's expansion returns, as in the PyMC model
+# (tests/test_model.py checks the two agree).
+POSTERIOR_DIMS = {
     "workers_step_z": ("step",),
     "per_worker_step_z": ("step",),
     "host_weight": ("host",),
@@ -313,10 +304,14 @@ def _sample_kernel(
     t = time.perf_counter()
     x = raw.posterior["unconstrained"].to_numpy()
     expanded = kernel.expand_draws(x, entry.layout, kdata)
-    coords = {"chain": np.arange(x.shape[0]), "draw": np.arange(x.shape[1]), **_coords(structure)}
+    coords = {
+        "chain": np.arange(x.shape[0]),
+        "draw": np.arange(x.shape[1]),
+        **model_coords(structure),
+    }
     posterior = xr.Dataset(
         {
-            name: (("chain", "draw", *_DIMS.get(name, ())), value)
+            name: (("chain", "draw", *POSTERIOR_DIMS.get(name, ())), value)
             for name, value in expanded.items()
         },
         coords=coords,

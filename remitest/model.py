@@ -13,6 +13,7 @@ series times constant shares. Remittances are workers x per-worker remittance in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -22,7 +23,14 @@ from remitest.claims import ClaimArrays, read_claims
 from remitest.config import ConfigError, ModelConfig
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
 
-__all__ = ["ModelStructure", "model_structure", "model_data", "build_model", "DATA_NAMES"]
+__all__ = [
+    "ModelStructure",
+    "model_structure",
+    "model_data",
+    "model_coords",
+    "build_model",
+    "DATA_NAMES",
+]
 
 # pm.Data containers, per likelihood block; both blocks always exist, possibly empty.
 _FIELDS = (
@@ -134,6 +142,19 @@ def model_structure(ledger: Ledger, config: ModelConfig | None = None) -> ModelS
     )
 
 
+def model_coords(structure: ModelStructure) -> dict[str, Any]:
+    """Coordinates of every dim of the model (and of a fit's posterior)."""
+    years = np.asarray(structure.years)
+    return {
+        "year": years,
+        "step": years[1:],
+        "host": list(structure.hosts),
+        "estimator": list(structure.estimators),
+        "estimator_type": list(ESTIMATOR_TYPES),
+        "quantity": list(QUANTITIES),
+    }
+
+
 def _one_hot(index: np.ndarray, size: int) -> np.ndarray:
     return (np.asarray(index)[:, None] == np.arange(size)[None, :]).astype(float)
 
@@ -242,16 +263,8 @@ def build_model(
     structure = structure or model_structure(ledger, config)
     if not structure.covers(model_structure(ledger, config)):
         raise ConfigError("the given structure does not cover this ledger; build without it")
-    years = np.array(structure.years)
     priors = config.priors
-    coords = {
-        "year": years,
-        "step": years[1:],
-        "host": list(structure.hosts),
-        "estimator": list(structure.estimators),
-        "estimator_type": list(ESTIMATOR_TYPES),
-        "quantity": list(QUANTITIES),
-    }
+    coords = model_coords(structure)
     step_scale = _step_scale(structure, config)
     pin_index = structure.pin_year - structure.years[0]
     est_type = np.array([ESTIMATOR_TYPES.index(t) for t in structure.estimator_types], dtype=int)

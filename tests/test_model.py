@@ -604,3 +604,14 @@ def test_only_a_censored_claim():
     expected = _above(50_000)(m, d["noise_sd"][ESTIMATOR_TYPES.index("government")])
     np.testing.assert_allclose(obs_logp(point), expected, rtol=CENSORED_RTOL)
     assert np.isfinite(model.compile_logp()(point))
+
+
+def test_fit_posterior_dims_match_the_pymc_model():
+    """The fast path labels its posterior as the PyMC model does (fitting.POSTERIOR_DIMS)."""
+    from remitest.fitting import POSTERIOR_DIMS
+
+    model = build_model(load_ledger())
+    for name, dims in POSTERIOR_DIMS.items():
+        assert tuple(model.named_vars_to_dims.get(name, ())) == dims, name
+    deterministics = {v.name for v in model.deterministics}
+    assert deterministics <= set(POSTERIOR_DIMS)
