@@ -12,7 +12,14 @@ import pandas as pd
 
 from remitest.config import Gate
 
-__all__ = ["Diagnostics", "DiagnosticsWarning", "DiagnosticsError", "check_fit", "gated_names"]
+__all__ = [
+    "Diagnostics",
+    "DiagnosticsWarning",
+    "DiagnosticsError",
+    "check_fit",
+    "gate_failures",
+    "gated_names",
+]
 
 
 
@@ -46,6 +53,12 @@ class Diagnostics:
     divergences: int
     ebfmi: np.ndarray
     failures: tuple[str, ...] = field(default=())
+
+    def against(self, gate: Gate) -> Diagnostics:
+        """The same diagnostics judged against another gate."""
+        failures = gate_failures(self.table, self.divergences, self.ebfmi, gate)
+        return Diagnostics(table=self.table, divergences=self.divergences, ebfmi=self.ebfmi,
+                           failures=failures)
 
     @property
     def passed(self) -> bool:
@@ -100,6 +113,17 @@ def check_fit(idata: az.InferenceData, gate: Gate) -> Diagnostics:
     table = stats[["r_hat", "ess_bulk", "ess_tail"]].astype(float)
     divergences = int(idata.sample_stats["diverging"].sum())
     ebfmi = np.atleast_1d(az.bfmi(idata)) if "energy" in idata.sample_stats else np.array([])
+    return Diagnostics(table=table, divergences=divergences, ebfmi=ebfmi).against(gate)
+
+
+def gate_failures(
+    table: pd.DataFrame, divergences: int, ebfmi: np.ndarray, gate: Gate
+) -> tuple[str, ...]:
+    """Each way the diagnostics fall short of ``gate``: what failed, where, and what to try.
+
+    Every message starts with the failed check and its value (e.g. ``"R-hat 1.012 > 1.01 for
+    workers_step_sd"``); the advice follows a colon.
+    """
     failures = []
     worst = table["r_hat"].idxmax() if len(table) else None
     if worst is not None and table.loc[worst, "r_hat"] > gate.r_hat_max:
@@ -124,7 +148,7 @@ def check_fit(idata: az.InferenceData, gate: Gate) -> Diagnostics:
             f"E-BFMI {np.min(ebfmi):.2f} < {gate.ebfmi_min}: the sampler explores the energy "
             "poorly; reparameterise or use more tuning"
         )
-    return Diagnostics(table=table, divergences=divergences, ebfmi=ebfmi, failures=tuple(failures))
+    return tuple(failures)
 
 
 def enforce(diagnostics: Diagnostics, *, strict: bool) -> None:

@@ -161,18 +161,7 @@ def run_tasks(
 
 def gate_failures(diagnostics: Diagnostics, config: ModelConfig) -> list[str]:
     """Short reasons why a fit falls short of ``config.gate`` (empty when it passes)."""
-    gate, table = config.gate, diagnostics.table
-    failures = []
-    if len(table) and np.nanmax(table["r_hat"]) > gate.r_hat_max:
-        failures.append(f"R-hat {np.nanmax(table['r_hat']):.3f}")
-    for column, threshold in (("ess_bulk", gate.ess_bulk_min), ("ess_tail", gate.ess_tail_min)):
-        if len(table) and np.nanmin(table[column]) < threshold:
-            failures.append(f"{column.replace('_', ' ')} {np.nanmin(table[column]):.0f}")
-    if diagnostics.divergences > gate.max_divergences:
-        failures.append(f"{diagnostics.divergences} divergences")
-    if len(diagnostics.ebfmi) and np.min(diagnostics.ebfmi) < gate.ebfmi_min:
-        failures.append(f"E-BFMI {np.min(diagnostics.ebfmi):.2f}")
-    return failures
+    return [reason.split(":")[0] for reason in diagnostics.against(config.gate).failures]
 
 
 def warn_failed(check: str, labels: Sequence[str], diagnostics: Sequence[dict[str, Any]]) -> None:

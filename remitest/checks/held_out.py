@@ -83,8 +83,8 @@ def held_out(
     cutoff: int,
     config: ModelConfig | None = None,
     random_seed: int = 0,
-    draws: int = 500,
-    tune: int = 500,
+    draws: int = 1000,
+    tune: int = 1000,
     chains: int = 4,
 ) -> HeldOutResult:
     """Fit on the claims first published up to and including ``cutoff``; predict the later ones.

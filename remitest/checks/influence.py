@@ -77,8 +77,8 @@ def influence(
     scope: str = WORLD,
     executor: Executor | None = None,
     random_seed: int = 0,
-    draws: int = 500,
-    tune: int = 500,
+    draws: int = 1000,
+    tune: int = 1000,
 ) -> InfluenceResult:
     """Refit without each original claim (with its repeats) or each estimator's claims.
 

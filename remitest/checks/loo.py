@@ -161,14 +161,15 @@ def _plot_pareto_k(table: pd.DataFrame, estimators: tuple[str, ...], *, ax: Axes
         ax.plot(row.pareto_k, yi, ls="", marker=style["marker"], color=style["color"], ms=6,
                 mfc=style["color"] if row.k_high else "white", mew=1.2, zorder=3)
     ax.axvline(K_HIGH, color="0.3", lw=0.8, ls="--")
-    ax.text(K_HIGH, 0.9, " k = 0.7: the fit rests on this claim\n (PSIS unreliable; see influence)",
-            transform=ax.get_xaxis_transform(), fontsize=6.5, color="0.3", va="top")
+    ax.text(K_HIGH, 1.0, "k = 0.7", transform=ax.get_xaxis_transform(), fontsize=6.5,
+            color="0.3", ha="center", va="bottom")
     ax.set_yticks(y, table["id"].tolist())
     ax.tick_params(axis="y", length=0)
     high = max(1.0, float(np.nanmax(table["pareto_k"])) + 0.1) if len(table) else 1.0
     ax.set_xlim(min(0.0, float(np.nanmin(table["pareto_k"])) - 0.1) if len(table) else 0, high)
     ax.set_ylim(y.min() - 0.7 if len(y) else -1, 0.7)
-    ax.set_xlabel("Pareto k of the claim's importance weights (filled: k > 0.7)")
+    ax.set_xlabel("Pareto k of the claim's importance weights\n(filled: k > 0.7, the fit rests "
+                  "on the claim: PSIS-LOO is unreliable, see influence)")
     ax.set_title("PSIS-LOO: how much each claim carries the fit", loc="left")
     ax.spines["left"].set_visible(False)
     ax.grid(axis="x", color=GRID_COLOUR, lw=0.5)

@@ -110,8 +110,8 @@ def sensitivity(
     reference: str | None = None,
     executor: Executor | None = None,
     random_seed: int = 0,
-    draws: int = 500,
-    tune: int = 500,
+    draws: int = 1000,
+    tune: int = 1000,
 ) -> SensitivityResult:
     """Refit ``ledger`` under each configuration and compare the world series.
 
@@ -158,9 +158,11 @@ def sensitivity(
     base = table[table["config"] == reference].set_index(["year", "quantity"])["median"]
     table["shift"] = table["median"].to_numpy() / base.loc[
         list(zip(table["year"], table["quantity"], strict=True))].to_numpy() - 1.0
-    frame = ledger.originals().to_frame()
+    # Shown by default: the pin year, in the middle of the data. The last year is mostly
+    # extrapolation, where every configuration looks alike.
+    pin_year = sweep_config(configs[reference], ledger).pin_year
     return SensitivityResult(table=table[list(SENSITIVITY_COLUMNS)], reference=reference,
-                             default_year=int(frame["ref_end"].max()), configs=groups)
+                             default_year=int(pin_year), configs=groups)
 
 
 @styled
