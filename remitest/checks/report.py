@@ -209,7 +209,7 @@ def run_all(
     def sbc_step() -> tuple[list[str], dict, dict]:
         n_sims = 30 if quick else 100
         result = checks.sbc(ledger, config=checks.sbc_config(config), n_sims=n_sims,
-                            draws=100 if quick else 200, executor=executor,
+                            draws=200 if quick else 1000, executor=executor,
                             random_seed=random_seed)
         s = result.summary
         worst = s.loc[s["p_value"].idxmin()]

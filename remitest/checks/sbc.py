@@ -38,13 +38,16 @@ N_BINS = 10
 
 
 def sbc_config(base: ModelConfig | None = None) -> ModelConfig:
-    """``base`` with both bounds read as censored, so that simulated bounds are exact.
+    """``base`` with both bounds read as censored, and a gate fitted to rank statistics.
 
     A simulated "more than X" whose belief falls below X becomes "as high as X"; that is exact
     only when upper bounds are read as censored too (see :func:`remitest.simulate_ledger`).
+    Ranks are taken among ``N_RANK_DRAWS`` thinned draws, which need to be nearly independent:
+    the gate asks for that many effective draws, not the 400 of a published fit.
     """
     return (base or ModelConfig()).replace(
-        interpretation={"upper_bound": "censored", "lower_bound": "censored"}
+        interpretation={"upper_bound": "censored", "lower_bound": "censored"},
+        gate={"ess_bulk_min": float(N_RANK_DRAWS), "ess_tail_min": float(N_RANK_DRAWS)},
     )
 
 
@@ -141,8 +144,8 @@ def sbc(
     *,
     config: ModelConfig | None = None,
     n_sims: int = 100,
-    draws: int = 200,
-    tune: int = 300,
+    draws: int = 1000,
+    tune: int = 1000,
     executor: Executor | None = None,
     random_seed: int = 0,
 ) -> SBCResult:
