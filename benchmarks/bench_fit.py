@@ -133,8 +133,8 @@ def _report(label: str, m: dict[str, float]) -> None:
     if "refits" in m:
         print(
             f"  {m['refits']} further refits: median {m['refit_median_s']:.2f} s; resident "
-            f"memory {m['rss_first5_mb']:.0f} MB (first 5) -> {m['rss_last5_mb']:.0f} MB "
-            f"(last 5), growth {m['rss_growth_mb']:+.1f} MB"
+            f"memory, median of refits 11-20 {m['rss_early_mb']:.0f} MB -> median of the last "
+            f"10 {m['rss_late_mb']:.0f} MB ({m['rss_growth_mb']:+.1f} MB)"
         )
     print(
         f"  ratios: fit/stock {m['fit_s'] / m['stock_s']:.3f}, "
