@@ -128,6 +128,19 @@ def _factor_axis(ax: Axes) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
 
 
+def _finish_forest(ax: Axes, *, xlabel: str, title: str, bottom: float) -> None:
+    """Shared frame of the forest plots: a log factor axis with a dashed 1x line, no y spine."""
+    ax.tick_params(axis="y", length=0)
+    ax.axvline(1.0, color="0.3", lw=0.8, ls="--", zorder=0)
+    _factor_axis(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, loc="left")
+    ax.set_ylim(bottom - 0.7, -0.4)
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="x", color="0.92", lw=0.5)
+    ax.set_axisbelow(True)
+
+
 def _right_labels(ax: Axes, ypos: Sequence[float], labels: Sequence[str], *, title: str) -> None:
     """Write per-row values at the right as tick labels, which the layout makes room for."""
     right = ax.secondary_yaxis("right")

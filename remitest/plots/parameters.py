@@ -14,8 +14,8 @@ from remitest.plots._style import (
     HOST_COLOURS,
     PRIOR_COLOUR,
     QUANTITY_LABELS,
-    _factor_axis,
     _figure_legend,
+    _finish_forest,
     _given_axes,
     _host_label,
     _quantiles,
@@ -96,15 +96,8 @@ def plot_biases(fit: Fit, *, ax: Axes | None = None) -> Figure:
                   [f"{table.loc[(estimators[ei], quantities[qi]), 'sd_ratio']:.2f}"
                    for ei, qi, _ in rows], title="posterior sd \u00f7 prior sd")
     ax.set_yticks([r[2] for r in rows], [estimators[r[0]] for r in rows])
-    ax.tick_params(axis="y", length=0)
-    ax.axvline(1.0, color="0.3", lw=0.8, ls="--", zorder=0)
-    _factor_axis(ax)
-    ax.set_xlabel("multiplicative bias (reported \u00f7 true)")
-    ax.set_title("Estimator biases", loc="left")
-    ax.set_ylim(bottom - 0.7, -0.4)
-    ax.spines["left"].set_visible(False)
-    ax.grid(axis="x", color="0.92", lw=0.5)
-    ax.set_axisbelow(True)
+    _finish_forest(ax, xlabel="multiplicative bias (reported \u00f7 true)",
+                   title="Estimator biases", bottom=bottom)
     handles = [
         Patch(color=PRIOR_COLOUR, alpha=0.35, lw=0, label="prior 90% interval"),
         Line2D([], [], color="0.2", lw=3.0, label="posterior 50%"),

@@ -12,8 +12,8 @@ from matplotlib.lines import Line2D
 from remitest.plots._style import (
     QUANTITY_LABELS,
     _columns,
-    _factor_axis,
     _figure_legend,
+    _finish_forest,
     _kind_handles,
     _right_labels,
     _styled,
@@ -105,15 +105,8 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None) -> Figure:
     _right_labels(ax, ypos, [f"{p:.2f}" if u and np.isfinite(p) else "not used"
                              for p, u in zip(predicted["pit"], predicted["used"], strict=True)],
                   title="predictive percentile (PIT)")
-    ax.tick_params(axis="y", length=0)
-    ax.axvline(1.0, color="0.3", lw=0.8, ls="--", zorder=0)
-    _factor_axis(ax)
-    ax.set_xlabel("reported value \u00f7 posterior predictive median")
-    ax.set_title("Posterior predictive check of each claim", loc="left")
-    ax.set_ylim(y - 0.7, -0.4)
-    ax.spines["left"].set_visible(False)
-    ax.grid(axis="x", color="0.92", lw=0.5)
-    ax.set_axisbelow(True)
+    _finish_forest(ax, xlabel="reported value \u00f7 posterior predictive median",
+                   title="Posterior predictive check of each claim", bottom=y)
     handles = [
         Line2D([], [], color="0.6", lw=4.0, label="predictive 50%"),
         Line2D([], [], color="0.6", lw=1.0, label="predictive 90%"),
