@@ -48,6 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _add_inputs(parser: argparse.ArgumentParser, *, out_help: str) -> None:
+    """The options every fitting command shares: the ledger, its hosts, the config, the folder."""
+    parser.add_argument("--ledger", metavar="PATH",
+                        help="claims CSV (default: the shipped ledger)")
+    parser.add_argument("--host", action="append", dest="hosts", metavar="H",
+                        help="an extra host scope the ledger may use (repeatable)")
+    parser.add_argument("--config", metavar="JSON_OR_PATH",
+                        help="configuration overrides: a JSON object, or a path to a JSON file")
+    parser.add_argument("--out", required=True, metavar="DIR", help=out_help)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="remitest")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,12 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Fit the reconciliation model to a claims ledger, print its diagnostics and "
                     "a short summary, and write the run folder.",
     )
-    fit.add_argument("--ledger", metavar="PATH", help="claims CSV (default: the shipped ledger)")
-    fit.add_argument("--host", action="append", dest="hosts", metavar="H",
-                     help="an extra host scope the ledger may use (repeatable)")
-    fit.add_argument("--config", metavar="JSON_OR_PATH",
-                     help="configuration overrides: a JSON object, or a path to a JSON file")
-    fit.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
+    _add_inputs(fit, out_help="run folder to write")
     fit.add_argument("--draws", type=_positive_int, default=1000, metavar="N",
                      help="posterior draws per chain (default 1000)")
     fit.add_argument("--tune", type=_non_negative_int, default=1000, metavar="N",
@@ -87,12 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                     "simulation-based calibration) and write their tables (CSV), figures (PNG) "
                     "and a report.md into one folder.",
     )
-    check.add_argument("--ledger", metavar="PATH", help="claims CSV (default: the shipped ledger)")
-    check.add_argument("--host", action="append", dest="hosts", metavar="H",
-                       help="an extra host scope the ledger may use (repeatable)")
-    check.add_argument("--config", metavar="JSON_OR_PATH",
-                       help="configuration overrides: a JSON object, or a path to a JSON file")
-    check.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    _add_inputs(check, out_help="folder to write")
     check.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
                        help="random seed of every fit and simulation (default 0)")
     check.add_argument("--quick", action="store_true",
