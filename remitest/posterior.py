@@ -317,6 +317,7 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
         {"year": fit.years.astype(np.int64), "scope": scope, "quantity": quantity},
     )
     frame["n_claims"] = _claims_per_scope_year(fit)[s]
+    frame["prior_only"] = bool(_prior_only(fit, _scopes(fit))[QUANTITIES.index(quantity), s])
     return frame.set_index("year")
 
 

@@ -208,3 +208,13 @@ def test_prior_only_labels_hosts_whose_share_did_not_move():
     certain = fit.idata.posterior["host_share"] * 0 + np.array([0.9, 0.05, 0.05])
     fit.idata.posterior = fit.idata.posterior.assign(host_share=certain)
     assert not posterior.summary(fit)["prior_only"].any()
+
+
+def test_series_is_the_summary_rows_of_one_quantity_and_scope():
+    fit = fake_fit()
+    table = posterior.summary(fit)
+    rows = table[(table["quantity"] == "workers") & (table["scope"] == "china")]
+    series = posterior.series(fit, "workers", scope="china")
+    assert list(series.reset_index().columns) == list(rows.columns)
+    np.testing.assert_array_equal(series["median"].to_numpy(), rows["median"].to_numpy())
+    assert series["prior_only"].all() and (series["n_claims"].to_numpy() == rows["n_claims"]).all()
