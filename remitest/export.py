@@ -315,7 +315,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "used": ("True when the fit used the claim as evidence; False for repeats (derived_from) "
              "and claims not in the fit", None),
     "pit": ("posterior predictive percentile: the predictive CDF at the reported value, in "
-            "[0, 1]", None),
+            "[0, 1]; near 0 or 1 is surprising, except for a bound read as censored, where "
+            "only near 1 ('more than') or near 0 ('as high as') is", None),
     "pred_q05": (f"5% quantile of the predicted reported value, {_QUANTITY_VALUE}", _BY_QUANTITY),
     "pred_q25": (f"25% quantile of the predicted reported value, {_QUANTITY_VALUE}",
                  _BY_QUANTITY),
