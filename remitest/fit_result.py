@@ -48,8 +48,9 @@ class Fit:
     random_seed : int
     sampler : str
     n_draws, n_tune, n_chains : int
-    model : pymc.Model or None
-        None for a fit loaded back from a run folder.
+    model : pymc.Model
+        The PyMC model of this fit. The default sampler never needs it, so it is built on first
+        access (a fraction of a second, nothing compiled), also for a fit loaded from a run folder.
     """
 
     idata: az.InferenceData
@@ -62,7 +63,7 @@ class Fit:
     n_draws: int
     n_tune: int
     n_chains: int
-    model: pm.Model | None = field(default=None, repr=False)
+    model: pm.Model | None = field(default=None, repr=False, compare=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     recorded_run_id: str | None = field(default=None, repr=False)
 
@@ -188,3 +189,20 @@ class Fit:
             f"{self.years[-1]}, {self.n_chains}x{self.n_draws} draws ({self.sampler}), "
             f"diagnostics {status}>"
         )
+
+
+def _get_model(self: Fit) -> pm.Model:
+    if self.__dict__.get("_model") is None:
+        from remitest.model import build_model
+
+        self.__dict__["_model"] = build_model(self.ledger, self.config, structure=self.structure)
+    return self.__dict__["_model"]
+
+
+def _set_model(self: Fit, value: pm.Model | None) -> None:
+    self.__dict__["_model"] = value
+
+
+# ``model`` stays an ordinary dataclass field (``Fit(..., model=m)``), read through a property
+# that builds the PyMC model on first access when none was given.
+Fit.model = property(_get_model, _set_model, doc="The PyMC model of this fit (built lazily).")

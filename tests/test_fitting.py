@@ -45,6 +45,14 @@ def test_posterior_holds_contract_variables(shipped_fit):
     assert shipped_fit.diagnostics.passed, str(shipped_fit.diagnostics)
 
 
+def test_fit_model_is_the_pymc_model_of_the_fit(shipped_fit):
+    model = shipped_fit.model  # built on first access: the default sampler never needed it
+    assert model is shipped_fit.model
+    assert list(model.coords["estimator"]) == list(shipped_fit.structure.estimators)
+    names = {v.name for v in model.deterministics}
+    assert {"workers", "remittances_usd", "per_worker_usd"} <= names
+
+
 def test_identity_holds_in_every_draw(shipped_fit):
     post = shipped_fit.idata.posterior
     np.testing.assert_allclose(
