@@ -54,6 +54,8 @@ VALUE_VARS = (
 )
 _LOG_2PI = math.log(2.0 * math.pi)
 _N_TYPES = len(ESTIMATOR_TYPES)  # a compile-time constant for numba
+# Integer columns of a claim block: quantity, estimator, type, first year index, stop index.
+_INT_COLUMNS = 5
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,9 @@ def layout_for(structure) -> Layout:
 class KernelData:
     """Everything the kernel reads besides ``x``: priors, structure and both claim blocks.
 
-    ``params`` packs the scalar priors; ``*_int`` columns are (quantity, estimator, type)
-    indices stored as floats (everything travels in one float64 buffer, see :func:`pack`);
-    ``*_real`` columns are (value, spread, direction).
+    ``params`` packs the scalar priors; ``*_int`` columns are (quantity, estimator, type, first
+    year, stop year) indices stored as floats (everything travels in one float64 buffer, see
+    :func:`pack`); ``*_real`` columns are (value, spread, direction).
     """
 
     params: np.ndarray
@@ -168,17 +170,23 @@ def kernel_data(
     """Convert the model's ``pm.Data`` arrays (see ``remitest.model.model_data``) for the kernel."""
 
     def block(prefix: str) -> tuple[np.ndarray, ...]:
+        # A claim's window is contiguous: loop over its years only, not over every year.
+        covered = np.asarray(data[f"{prefix}_window"]) > 0
+        first = np.argmax(covered, axis=1)
+        stop = covered.shape[1] - np.argmax(covered[:, ::-1], axis=1)
         ints = (
             np.stack(
                 [
                     np.argmax(data[f"{prefix}_quantity"], axis=1),
                     np.argmax(data[f"{prefix}_estimator"], axis=1),
                     np.argmax(data[f"{prefix}_estimator_type"], axis=1),
+                    first,
+                    stop,
                 ],
                 axis=1,
             )
             .astype(float)
-            .reshape(-1, 3)
+            .reshape(-1, _INT_COLUMNS)
         )
         direction = np.where(
             np.isfinite(data[f"{prefix}_upper"]),
@@ -299,12 +307,13 @@ def _claims(
 ) -> float:
     """Log-likelihood of one claim block; accumulates gradients w.r.t. the series and biases."""
     logp = 0.0
-    n_hosts, n_years = scope.shape[1], window.shape[1]
+    n_hosts = scope.shape[1]
     for i in range(ints.shape[0]):
         q, e, k = int(ints[i, 0]), int(ints[i, 1]), int(ints[i, 2])
+        first, stop = int(ints[i, 3]), int(ints[i, 4])
         measured = 0.0
         for h in range(n_hosts):
-            for t in range(n_years):
+            for t in range(first, stop):
                 c = scope[i, h] * window[i, t]
                 if c != 0.0:
                     if q == 0:
@@ -331,7 +340,7 @@ def _claims(
         d_noise[k] += ds * noise[k] * noise[k] / s  # through noise = exp(v)
         d_measured = dm / measured
         for h in range(n_hosts):
-            for t in range(n_years):
+            for t in range(first, stop):
                 c = scope[i, h] * window[i, t] * d_measured
                 if c != 0.0:
                     if q == 0:
@@ -615,11 +624,11 @@ def _unpack(buf: np.ndarray):
         n_years - 1,
         n_hosts,
         n_est,
-        n_g * 3,
+        n_g * _INT_COLUMNS,
         n_g * 3,
         n_g * n_years,
         n_g * n_hosts,
-        n_c * 3,
+        n_c * _INT_COLUMNS,
         n_c * 3,
         n_c * n_years,
         n_c * n_hosts,
@@ -633,11 +642,11 @@ def _unpack(buf: np.ndarray):
         buf[starts[1] : starts[2]],
         buf[starts[2] : starts[3]],
         buf[starts[3] : starts[4]],
-        buf[starts[4] : starts[5]].reshape((n_g, 3)),
+        buf[starts[4] : starts[5]].reshape((n_g, _INT_COLUMNS)),
         buf[starts[5] : starts[6]].reshape((n_g, 3)),
         buf[starts[6] : starts[7]].reshape((n_g, n_years)),
         buf[starts[7] : starts[8]].reshape((n_g, n_hosts)),
-        buf[starts[8] : starts[9]].reshape((n_c, 3)),
+        buf[starts[8] : starts[9]].reshape((n_c, _INT_COLUMNS)),
         buf[starts[9] : starts[10]].reshape((n_c, 3)),
         buf[starts[10] : starts[11]].reshape((n_c, n_years)),
         buf[starts[11] : starts[12]].reshape((n_c, n_hosts)),
