@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 
 from remitest import kernel
+from remitest.claims import ClaimArrays
 from remitest.config import ModelConfig
 from remitest.diagnostics import check_fit, enforce
 from remitest.fit_result import Fit
@@ -39,10 +40,10 @@ from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
 from remitest.model import (
     ModelStructure,
     _step_scale,
+    blocks_data,
     build_model,
     claim_blocks,
     model_coords,
-    model_data,
     model_structure,
 )
 
@@ -285,7 +286,8 @@ def _sample_kernel(
     import nutpie
 
     t = time.perf_counter()
-    data = model_data(ledger, structure, config)
+    blocks = claim_blocks(ledger, structure, config)  # read once: data and observed ids
+    data = blocks_data(*blocks, structure)
     kdata = kernel.kernel_data(data, structure, config, _step_scale(structure, config))
     # The buffer must outlive sampling: the replaced model holds the only reference to it.
     sampler = dataclasses.replace(entry.nutpie_model, user_data=kernel.pack(kdata))
@@ -336,15 +338,14 @@ def _sample_kernel(
     )
     stats = stats.assign_coords(chain=coords["chain"], draw=coords["draw"])
     idata = az.InferenceData(
-        posterior=posterior, sample_stats=stats, observed_data=_observed(ledger, structure, config)
+        posterior=posterior, sample_stats=stats, observed_data=_observed(*blocks)
     )
     timings["postprocess"] = time.perf_counter() - t
     return idata
 
 
-def _observed(ledger: Ledger, structure: ModelStructure, config: ModelConfig) -> xr.Dataset:
+def _observed(gaussian: ClaimArrays, censored: ClaimArrays) -> xr.Dataset:
     """The claims as the likelihood saw them (log scale), each block labelled by claim id."""
-    gaussian, censored = claim_blocks(ledger, structure, config)
     return xr.Dataset(
         {
             "gaussian_claims": ("gaussian_claim", gaussian.value),

@@ -190,7 +190,13 @@ def model_data(
     ledger: Ledger, structure: ModelStructure, config: ModelConfig
 ) -> dict[str, np.ndarray]:
     """Arrays for every ``pm.Data`` container (see ``DATA_NAMES``)."""
-    gaussian, censored = claim_blocks(ledger, structure, config)
+    return blocks_data(*claim_blocks(ledger, structure, config), structure)
+
+
+def blocks_data(
+    gaussian: ClaimArrays, censored: ClaimArrays, structure: ModelStructure
+) -> dict[str, np.ndarray]:
+    """:func:`model_data` of claims already read by :func:`claim_blocks`."""
     n_est = len(structure.estimators)
     return {**_block_data("gaussian", gaussian, n_est), **_block_data("censored", censored, n_est)}
 

@@ -17,7 +17,7 @@ import pandas as pd
 from remitest import kernel
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
-from remitest.model import _step_scale, claim_blocks, model_data, model_structure
+from remitest.model import _step_scale, blocks_data, claim_blocks, model_structure
 
 __all__ = ["SimulatedLedger", "simulate_ledger", "draw_prior"]
 
@@ -92,12 +92,13 @@ def simulate_ledger(
     originals = template.originals()
     structure = model_structure(originals, config)
     layout = kernel.layout_for(structure)
+    gaussian, censored = claim_blocks(originals, structure, config)
     kdata = kernel.kernel_data(
-        model_data(originals, structure, config), structure, config, _step_scale(structure, config)
+        blocks_data(gaussian, censored, structure), structure, config,
+        _step_scale(structure, config),
     )
     x = draw_prior(layout, config, rng)
     truth = kernel.expand_draws(x, layout, kdata)
-    gaussian, censored = claim_blocks(originals, structure, config)
     frame = originals.to_frame().set_index("id")
     interp = config.interpretation
     shift = np.log(interp.bound_ratio)
