@@ -96,6 +96,10 @@ class Fit:
                 self.n_draws,
                 self.n_tune,
                 self.n_chains,
+                # The structure names the parameter vector: a fit under a sweep's shared
+                # structure draws differently from the ledger's own.
+                [list(self.structure.years), list(self.structure.hosts),
+                 list(self.structure.estimators), int(self.structure.pin_year)],
             ],
         )
         return "run-" + hashlib.sha256(key.encode()).hexdigest()[:12]

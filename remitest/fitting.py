@@ -33,7 +33,7 @@ import xarray as xr
 
 from remitest import kernel
 from remitest.claims import ClaimArrays
-from remitest.config import ModelConfig
+from remitest.config import ConfigError, ModelConfig
 from remitest.diagnostics import check_fit, enforce
 from remitest.fit_result import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
@@ -145,9 +145,15 @@ class Reconciler:
     compiles: int = 0
 
     def compiled_for(self, structure: ModelStructure) -> _Compiled:
-        """A cached compiled sampler whose structure covers ``structure`` (or a new one)."""
+        """The cached compiled sampler of exactly ``structure`` (or a new one).
+
+        Only the pin year may differ: it reaches the compiled density as data. A cached structure
+        that merely covers this one (more estimators) is *not* reused, since its parameter vector,
+        and with it the draws for a given seed, would depend on what this process fitted before.
+        """
+        key = dataclasses.replace(structure, pin_year=0)
         for entry in self._compiled:
-            if entry.structure.covers(structure):
+            if dataclasses.replace(entry.structure, pin_year=0) == key:
                 return entry
         config = ModelConfig.from_json(structure.config_json)
         entry = _compile_kernel_sampler(structure, config)
@@ -168,8 +174,13 @@ class Reconciler:
         strict: bool = False,
         progressbar: bool = True,
         cores: int | None = None,
+        structure: ModelStructure | None = None,
     ) -> Fit:
-        """Fit ``ledger``; see :func:`remitest.fit` for the parameters."""
+        """Fit ``ledger``; see :func:`remitest.fit` for the parameters.
+
+        ``structure`` (optional) fits the ledger under a given structure that covers it, e.g.
+        one shared by every fold of a sweep on purpose; by default the ledger's own structure.
+        """
         config = config or self.config
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler = {sampler!r}: must be one of {SAMPLERS}")
@@ -179,11 +190,17 @@ class Reconciler:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         wanted = model_structure(ledger, config)
+        if structure is not None:
+            if not structure.covers(wanted):
+                raise ConfigError(
+                    "the given structure does not cover this ledger (its years, hosts, "
+                    "configuration or estimators differ); fit without structure="
+                )
+            wanted = dataclasses.replace(structure, pin_year=wanted.pin_year)
         model = None
         if sampler in ("auto", "nutpie"):
             entry = self.compiled_for(wanted)
-            # The cached estimators (a superset), with this ledger's own pin year.
-            structure = dataclasses.replace(entry.structure, pin_year=wanted.pin_year)
+            structure = wanted
             timings["compile"] = time.perf_counter() - start
             idata = _sample_kernel(
                 entry,

@@ -79,13 +79,17 @@ def test_refit_with_same_structure_only_swaps_data(reconciler, ledger, shipped_f
     assert float(after) != float(before)  # the data really changed
 
 
-def test_estimator_without_claims_stays_on_its_prior(reconciler, ledger):
-    compiles = reconciler.compiles
-    refit = reconciler.fit(
-        ledger.drop(["kinu-workers", "kinu-remittances"]), LOOSE, random_seed=3, **KW
-    )
-    assert reconciler.compiles == compiles
+def test_dropping_an_estimator_recompiles_unless_a_structure_is_given(reconciler, ledger):
     kinu = "Korea Institute for National Unification (KINU)"
+    dropped = ledger.drop(["kinu-workers", "kinu-remittances"])
+    compiles = reconciler.compiles
+    own = reconciler.fit(dropped, LOOSE, random_seed=3, **KW)
+    assert reconciler.compiles == compiles + 1  # its own, exact structure
+    assert kinu not in own.structure.estimators
+    # A sweep shares a larger structure on purpose: the estimator stays on its prior.
+    shared = rt.model_structure(ledger, LOOSE)
+    refit = reconciler.fit(dropped, LOOSE, random_seed=3, structure=shared, **KW)
+    assert reconciler.compiles == compiles + 1
     bias = refit.idata.posterior["estimator_bias"].sel(estimator=kinu, quantity="workers")
     prior_sd = np.hypot(LOOSE.priors.type_bias_sd, LOOSE.priors.estimator_bias_sd)
     assert abs(float(bias.std()) / prior_sd - 1) < 0.2
@@ -172,3 +176,42 @@ def test_stock_pymc_fallback_runs_the_same_model(ledger):
     np.testing.assert_allclose(
         post["remittances_usd"], post["workers"] * post["per_worker_usd"], rtol=1e-12
     )
+
+
+_RERUN_SCRIPT = """
+import sys
+import remitest as rt
+
+ledger = rt.load_ledger()
+if sys.argv[2] == "after_full":
+    rt.fit(ledger, random_seed=3, draws=60, tune=60, progressbar=False)
+fit = rt.fit(ledger.drop(["kinu-workers", "kinu-remittances"]), random_seed=3, draws=60,
+             tune=60, progressbar=False)
+fit.write(sys.argv[1], figures=False)
+print(fit.run_id)
+"""
+
+
+@pytest.mark.sampler
+def test_a_refit_writes_the_same_csvs_whatever_the_process_fitted_before(tmp_path):
+    import subprocess
+    import sys
+    import warnings
+
+    runs = {}
+    for history in ("fresh", "after_full"):
+        out = tmp_path / history
+        done = subprocess.run(
+            [sys.executable, "-c", _RERUN_SCRIPT, str(out), history],
+            capture_output=True, text=True, check=True,
+        )
+        runs[history] = (out, done.stdout.strip().splitlines()[-1])
+    warnings.simplefilter("ignore")
+    (fresh, fresh_id), (after, after_id) = runs["fresh"], runs["after_full"]
+    assert fresh_id == after_id
+    csvs = sorted(p.relative_to(fresh) for p in fresh.rglob("*.csv"))
+    assert csvs, "the run wrote no CSVs"
+    for rel in csvs:
+        assert (fresh / rel).read_bytes() == (after / rel).read_bytes(), rel
+    estimators = (after / "estimators.csv").read_text(encoding="utf-8")
+    assert "KINU" not in estimators

@@ -112,6 +112,7 @@ def run_fit(task: FitTask, reduce: Callable[[Fit], Any]) -> tuple[Any, dict[str,
         chains=task.chains,
         random_seed=task.random_seed,
         progressbar=False,
+        structure=task.structure,
     )
     failures = gate_failures(fitted.diagnostics, config)
     return reduce(fitted), {"passed": not failures, "failures": failures}
