@@ -30,13 +30,13 @@ from remitest.fit_result import Fit  # noqa: E402
 from remitest.fitting import Reconciler, fit  # noqa: E402
 from remitest.ledger import Ledger, LedgerError, load_ledger  # noqa: E402
 from remitest.model import build_model, model_structure  # noqa: E402
-from remitest.simulate import simulate_ledger  # noqa: E402
+from remitest.simulate import simulate_ledger, synthetic_ledger  # noqa: E402
 
 # --- end run folders and comparisons ----------------------------------------------------------
 
 __all__ = [
     "__version__", "Ledger", "LedgerError", "load_ledger", "ConfigError", "Event", "ModelConfig",
     "build_model", "model_structure", "Diagnostics", "DiagnosticsError", "DiagnosticsWarning",
-    "Fit", "Reconciler", "fit", "simulate_ledger", "Comparison", "compare", "load_run",
-    "write_run",
+    "Fit", "Reconciler", "fit", "simulate_ledger", "synthetic_ledger", "Comparison", "compare",
+    "load_run", "write_run",
 ]

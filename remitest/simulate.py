@@ -4,6 +4,10 @@ The truths (series, shares, biases, noise) are drawn from the prior; every claim
 ledger keeps its kind, quantity, estimator, scope and reference years, and gets a new figure drawn
 from the likelihood that the model uses to read it. The same simulator feeds parameter recovery
 and simulation-based calibration.
+
+Realistic ledgers from a process that is *not* the model's own (the yardstick of
+:func:`remitest.checks.cross_validate`) are :func:`synthetic_ledger`, in
+:mod:`remitest.synthetic`.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from remitest import kernel
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 from remitest.model import _step_scale, blocks_data, claim_blocks, model_structure
+from remitest.synthetic import SyntheticLedger, synthetic_ledger
 
-__all__ = ["SimulatedLedger", "simulate_ledger", "draw_prior"]
+__all__ = [
+    "SimulatedLedger", "simulate_ledger", "draw_prior", "SyntheticLedger", "synthetic_ledger"
+]
 
 
 @dataclass(frozen=True)
