@@ -77,11 +77,16 @@ class Priors:
     host_share_concentration: Mapping[str, float] = field(
         default_factory=lambda: {"china": 5.0, "russia": 3.5, "rest_of_world": 1.5}
     )
-    # Biases are log multiplicative factors. Type means and within-type deviations have FIXED
-    # scales: one or two estimators per type cannot inform a scale, and learning it makes a funnel.
-    # With no unbiased source, the level rests on these priors being centred on zero.
-    type_bias_sd: float = 0.2
-    estimator_bias_sd: float = 0.2
+    # Biases are log multiplicative factors, Normal(0, bias_sd[quantity]) per estimator, with the
+    # spread bias_sd LEARNED per quantity (non-centred). Published estimates in fields like this
+    # disagree by factors of 2-10 (the seeds alone span x4.5 on remittances; gross earnings and the
+    # state's cut differ by about x2), so the prior is LogNormal with median 0.4 (a new source
+    # within x/2.2 of the truth at 95%) and log-sd 0.5 (bias_sd 0.15-1.1 at 95%): it avoids zero,
+    # where the biases would collapse into a funnel, and leaves room for a factor-of-ten source.
+    # With four or five estimators per quantity its posterior stays close to this prior.
+    # With no unbiased source, the level rests on the biases being centred on zero.
+    bias_sd_median: float = 0.4
+    bias_sd_log_sd: float = 0.5
     # Reporting noise per estimator type, lognormal so that it stays away from zero (a point claim
     # with a vanishing noise term would sharpen without limit). Its 5% quantile is ~0.08. With
     # a log-sd of 0.5 and a 0.03 floor, the government type (four claims) fell into a funnel with

@@ -102,7 +102,7 @@ def gated_names(posterior: Any) -> list[str]:
 
     Host series, shares and biases are deterministic functions of these and are left out.
     """
-    skip = {"workers_host", "remittances_usd_host", "host_share", "type_bias", "estimator_bias"}
+    skip = {"workers_host", "remittances_usd_host", "host_share", "estimator_bias"}
     return [n for n in posterior.data_vars if n not in skip]
 
 

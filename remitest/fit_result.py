@@ -37,9 +37,9 @@ class Fit:
         ``posterior`` holds the world series ``workers`` (persons), ``remittances_usd`` and
         ``per_worker_usd`` (US$ per year) on ``(chain, draw, year)``; ``workers_host`` and
         ``remittances_usd_host`` on ``(chain, draw, host, year)``; ``host_share``;
-        ``estimator_bias`` (log factor, ``(estimator, quantity)``), ``type_bias``, ``noise_sd``
-        and the random-walk parameters. ``sample_stats`` and ``observed_data`` as PyMC writes them.
-        ``attrs`` hold the run metadata (see :meth:`metadata`).
+        ``estimator_bias`` (log factor, ``(estimator, quantity)``), ``bias_sd`` (per quantity),
+        ``noise_sd`` and the random-walk parameters. ``sample_stats`` and ``observed_data`` as
+        PyMC writes them. ``attrs`` hold the run metadata (see :meth:`metadata`).
     ledger : Ledger
         The ledger as given, repeats included.
     config : ModelConfig

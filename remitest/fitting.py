@@ -79,6 +79,7 @@ def _initial_point(layout: kernel.Layout, config: ModelConfig, seed: int) -> np.
     centre[sl["workers_step_sd_log__"]] = np.log(p.workers_step_sd * 0.67)
     centre[sl["per_worker_step_sd_log__"]] = np.log(p.per_worker_step_sd * 0.67)
     centre[sl["noise_sd_log__"]] = np.log(p.noise_median)
+    centre[sl["bias_sd_log__"]] = np.log(p.bias_sd_median)
     rng = np.random.default_rng(seed)
     return centre + rng.uniform(-1.0, 1.0, layout.n_dim)
 
@@ -272,7 +273,7 @@ POSTERIOR_DIMS = {
     "workers_step_z": ("step",),
     "per_worker_step_z": ("step",),
     "host_weight": ("host",),
-    "type_bias_z": ("estimator_type", "quantity"),
+    "bias_sd": ("quantity",),
     "estimator_bias_z": ("estimator", "quantity"),
     "noise_sd": ("estimator_type",),
     "workers": ("year",),
@@ -281,7 +282,6 @@ POSTERIOR_DIMS = {
     "host_share": ("host",),
     "workers_host": ("host", "year"),
     "remittances_usd_host": ("host", "year"),
-    "type_bias": ("estimator_type", "quantity"),
     "estimator_bias": ("estimator", "quantity"),
 }
 

@@ -14,7 +14,7 @@ Layout of the unconstrained vector ``x`` (PyMC value variables, in order)::
 
     log_workers_pinned, workers_step_sd_log__, workers_step_z[T-1],
     log_per_worker_pinned, per_worker_step_sd_log__, per_worker_step_z[T-1],
-    host_weight_log__[H], type_bias_z[K, 3], estimator_bias_z[E, 3], noise_sd_log__[K]
+    host_weight_log__[H], bias_sd_log__[3], estimator_bias_z[E, 3], noise_sd_log__[K]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ VALUE_VARS = (
     "per_worker_step_sd_log__",
     "per_worker_step_z",
     "host_weight_log__",
-    "type_bias_z",
+    "bias_sd_log__",
     "estimator_bias_z",
     "noise_sd_log__",
 )
@@ -79,7 +79,7 @@ class Layout:
             "per_worker_step_sd_log__": (),
             "per_worker_step_z": steps,
             "host_weight_log__": (self.n_hosts,),
-            "type_bias_z": (self.n_types, self.n_quantities),
+            "bias_sd_log__": (self.n_quantities,),
             "estimator_bias_z": (self.n_estimators, self.n_quantities),
             "noise_sd_log__": (self.n_types,),
         }
@@ -154,8 +154,8 @@ def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
             math.log(p.per_worker_median_usd),
             p.per_worker_log_sd,
             p.per_worker_step_sd,
-            p.type_bias_sd,
-            p.estimator_bias_sd,
+            math.log(p.bias_sd_median),
+            p.bias_sd_log_sd,
             math.log(p.noise_median),
             p.noise_log_sd,
             p.rounding_sd,
@@ -380,7 +380,7 @@ def logp_dlogp(
     nq = 3
     mu_w, sd_w, step_w = params[0], params[1], params[2]
     mu_p, sd_p, step_p = params[3], params[4], params[5]
-    type_sd, est_sd, mu_noise, sd_noise, rounding = (
+    mu_tau, sd_tau, mu_noise, sd_noise, rounding = (
         params[6],
         params[7],
         params[8],
@@ -393,8 +393,8 @@ def logp_dlogp(
     i_p0 = i_wz + n_years - 1
     i_psd, i_pz = i_p0 + 1, i_p0 + 2
     i_hw = i_pz + n_years - 1
-    i_tz = i_hw + n_hosts
-    i_ez = i_tz + n_types * nq
+    i_tau = i_hw + n_hosts
+    i_ez = i_tau + nq
     i_nv = i_ez + n_est * nq
 
     for j in range(grad.shape[0]):
@@ -414,7 +414,6 @@ def logp_dlogp(
     for start, count in (
         (i_wz, n_years - 1),
         (i_pz, n_years - 1),
-        (i_tz, n_types * nq),
         (i_ez, n_est * nq),
     ):
         for j in range(start, start + count):
@@ -427,6 +426,12 @@ def logp_dlogp(
         weight_total += weight
         logp += concentration[h] * gamma_v - weight - math.lgamma(concentration[h])
         grad[i_hw + h] += concentration[h] - weight
+    tau = np.empty(nq)
+    for q in range(nq):  # bias spread per quantity: LogNormal, log-transformed
+        r = x[i_tau + q] - mu_tau
+        logp += -0.5 * r * r / (sd_tau * sd_tau) - math.log(sd_tau) - 0.5 * _LOG_2PI
+        grad[i_tau + q] -= r / (sd_tau * sd_tau)
+        tau[q] = math.exp(x[i_tau + q])
     noise = np.empty(n_types)
     for k in range(n_types):  # LogNormal, log-transformed: a normal on the log
         r = x[i_nv + k] - mu_noise
@@ -447,9 +452,7 @@ def logp_dlogp(
     bias = np.empty((n_est, nq))
     for e in range(n_est):
         for q in range(nq):
-            bias[e, q] = (
-                type_sd * x[i_tz + int(estimator_type[e]) * nq + q] + est_sd * x[i_ez + e * nq + q]
-            )
+            bias[e, q] = tau[q] * x[i_ez + e * nq + q]
 
     # likelihood ---------------------------------------------------------------------------
     d_workers = np.zeros(n_years)
@@ -499,8 +502,8 @@ def logp_dlogp(
         grad[i_nv + k] += d_noise[k]
     for e in range(n_est):
         for q in range(nq):
-            grad[i_tz + int(estimator_type[e]) * nq + q] += d_bias[e, q] * type_sd
-            grad[i_ez + e * nq + q] += d_bias[e, q] * est_sd
+            grad[i_ez + e * nq + q] += d_bias[e, q] * tau[q]
+            grad[i_tau + q] += d_bias[e, q] * tau[q] * x[i_ez + e * nq + q]
     share_dot = 0.0
     for h in range(n_hosts):
         share_dot += d_share[h] * share[h]
@@ -551,10 +554,8 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     weight = np.exp(part("host_weight_log__"))
     share = weight / weight.sum(axis=-1, keepdims=True)
     remittances = workers * per_worker
-    type_bias = p[6] * part("type_bias_z")
-    estimator_bias = type_bias[..., kdata.estimator_type.astype(int), :] + p[7] * part(
-        "estimator_bias_z"
-    )
+    bias_sd = np.exp(part("bias_sd_log__"))
+    estimator_bias = bias_sd[..., None, :] * part("estimator_bias_z")
     return {
         "log_workers_pinned": part("log_workers_pinned"),
         "workers_step_sd": np.exp(part("workers_step_sd_log__")),
@@ -563,7 +564,7 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
         "per_worker_step_sd": np.exp(part("per_worker_step_sd_log__")),
         "per_worker_step_z": part("per_worker_step_z"),
         "host_weight": weight,
-        "type_bias_z": part("type_bias_z"),
+        "bias_sd": bias_sd,
         "estimator_bias_z": part("estimator_bias_z"),
         "noise_sd": np.exp(part("noise_sd_log__")),
         "workers": workers,
@@ -572,7 +573,6 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
         "host_share": share,
         "workers_host": share[..., :, None] * workers[..., None, :],
         "remittances_usd_host": share[..., :, None] * remittances[..., None, :],
-        "type_bias": type_bias,
         "estimator_bias": estimator_bias,
     }
 

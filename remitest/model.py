@@ -262,8 +262,9 @@ def build_model(
         With deterministic world series ``workers`` (persons), ``remittances_usd`` and
         ``per_worker_usd`` (US$ per year) on dim ``year``, host series ``workers_host`` and
         ``remittances_usd_host`` on dims ``("host", "year")``, ``host_share``,
-        ``estimator_bias`` (log factor, dims ``("estimator", "quantity")``), ``type_bias`` and
-        ``noise_sd`` (log-sd per estimator type), and the two observed claim blocks.
+        ``estimator_bias`` (log factor, dims ``("estimator", "quantity")``), ``bias_sd`` (the
+        learned spread of biases per quantity), ``noise_sd`` (log-sd per estimator type), and the
+        two observed claim blocks.
     """
     config = config or ModelConfig()
     structure = structure or model_structure(ledger, config)
@@ -273,7 +274,6 @@ def build_model(
     coords = model_coords(structure)
     step_scale = _step_scale(structure, config)
     pin_index = structure.pin_year - structure.years[0]
-    est_type = np.array([ESTIMATOR_TYPES.index(t) for t in structure.estimator_types], dtype=int)
     concentration = np.array([priors.host_share_concentration[h] for h in structure.hosts])
 
     with pm.Model(coords=coords) as model:
@@ -317,15 +317,17 @@ def build_model(
             [workers_host, remittances_host, pt.ones((len(structure.hosts), 1)) * per_worker]
         )
 
-        type_z = pm.Normal("type_bias_z", 0.0, 1.0, dims=("estimator_type", "quantity"))
-        type_bias = pm.Deterministic(
-            "type_bias", priors.type_bias_sd * type_z, dims=("estimator_type", "quantity")
+        # The spread of estimator biases, learned per quantity; biases non-centred around zero.
+        # No type-level offsets: their number would depend on which types a fold keeps.
+        bias_sd = pm.LogNormal(
+            "bias_sd",
+            mu=np.log(priors.bias_sd_median),
+            sigma=priors.bias_sd_log_sd,
+            dims="quantity",
         )
         est_z = pm.Normal("estimator_bias_z", 0.0, 1.0, dims=("estimator", "quantity"))
         bias = pm.Deterministic(
-            "estimator_bias",
-            type_bias[est_type] + priors.estimator_bias_sd * est_z,
-            dims=("estimator", "quantity"),
+            "estimator_bias", bias_sd[None, :] * est_z, dims=("estimator", "quantity")
         )
         noise = pm.LogNormal(
             "noise_sd",

@@ -108,16 +108,12 @@ def _claim_bias(
     )
     n_new = len(estimator_types) - bias.shape[1]
     if n_new:
-        # An estimator the fit never saw: a fresh draw from the hierarchy around its type's bias.
-        type_bias = post["type_bias"].transpose("chain", "draw", "estimator_type", "quantity")
-        type_bias = type_bias.sel(
-            estimator_type=list(ESTIMATOR_TYPES), quantity=list(QUANTITIES)
-        ).to_numpy()
-        type_bias = type_bias.reshape(chains * draws, len(ESTIMATOR_TYPES), len(QUANTITIES))
-        new_types = [ESTIMATOR_TYPES.index(t) for t in estimator_types[bias.shape[1] :]]
-        fresh = type_bias[:, new_types, :] + fit.config.priors.estimator_bias_sd * (
-            rng.standard_normal((chains * draws, n_new, len(QUANTITIES)))
-        )
+        # An estimator the fit never saw: a fresh draw from the hierarchy, Normal(0, bias_sd)
+        # with the learned spread of its quantity, per draw.
+        spread = post["bias_sd"].transpose("chain", "draw", "quantity")
+        spread = spread.sel(quantity=list(QUANTITIES)).to_numpy()
+        spread = spread.reshape(chains * draws, 1, len(QUANTITIES))
+        fresh = spread * rng.standard_normal((chains * draws, n_new, len(QUANTITIES)))
         bias = np.concatenate([bias, fresh], axis=1)
     return bias[:, claims["estimator"], claims["quantity"]]
 
@@ -182,8 +178,8 @@ def claim_distribution(
     """Per-draw location and scale of each claim's observation, exactly as the model reads it.
 
     The one place where predictions (and the checks' pointwise log-likelihood) read claims. An
-    estimator absent from the fit gets, per draw, ``type_bias[its type] + estimator_bias_sd *
-    N(0, 1)`` (a fresh estimator from the hierarchy); ``random_seed`` seeds those draws only.
+    estimator absent from the fit gets, per draw, ``bias_sd[quantity] * N(0, 1)`` (a fresh
+    estimator from the hierarchy, with the learned spread); ``random_seed`` seeds those draws only.
 
     Parameters
     ----------
@@ -245,7 +241,9 @@ def predict_claims(
     quantiles come from one predictive sample per posterior draw.
 
     An estimator absent from the fit has no fitted bias: per draw it gets
-    ``type_bias[its type] + estimator_bias_sd * N(0, 1)``, a fresh estimator from the hierarchy.
+    ``bias_sd[quantity] * N(0, 1)``, a fresh estimator from the hierarchy with the learned spread
+    of biases. With no unbiased source, that spread is centred on zero by the prior: the level of
+    every prediction rests on it.
 
     Parameters
     ----------

@@ -63,6 +63,7 @@ def draw_prior(layout: kernel.Layout, config: ModelConfig, rng: np.random.Genera
     x[sl["per_worker_step_sd_log__"]] = np.log(abs(rng.normal(0, p.per_worker_step_sd)))
     hosts = list(config.hosts)
     x[sl["host_weight_log__"]] = np.log(rng.gamma([p.host_share_concentration[h] for h in hosts]))
+    x[sl["bias_sd_log__"]] = rng.normal(np.log(p.bias_sd_median), p.bias_sd_log_sd, size=3)
     x[sl["noise_sd_log__"]] = rng.normal(
         np.log(p.noise_median), p.noise_log_sd, size=layout.n_types
     )

@@ -19,9 +19,33 @@ from remitest.posterior import summarize_draws
 if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
 
-__all__ = ["estimators_table", "host_share_table"]
+__all__ = ["estimators_table", "host_share_table", "bias_prior_sd", "bias_prior_quantile"]
 
 _Z95 = float(special.ndtri(0.95))
+
+
+def bias_prior_sd(priors) -> float:
+    """Marginal prior sd of one estimator's bias: ``bias_sd * N(0, 1)``, bias_sd lognormal."""
+    return float(priors.bias_sd_median * np.exp(priors.bias_sd_log_sd**2))
+
+
+def bias_prior_quantile(priors, p: float) -> float:
+    """Quantile ``p`` of the marginal prior of one estimator's bias (a normal scale mixture).
+
+    The CDF ``E[Phi(x / bias_sd)]`` is integrated by Gauss-Hermite quadrature over the lognormal
+    ``bias_sd`` and inverted by root finding.
+    """
+    from scipy import optimize
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    weights = weights / weights.sum()
+    scales = priors.bias_sd_median * np.exp(priors.bias_sd_log_sd * nodes)
+
+    def cdf(x: float) -> float:
+        return float(np.sum(weights * special.ndtr(x / scales))) - p
+
+    bound = 50.0 * float(scales.max())
+    return float(optimize.brentq(cdf, -bound, bound, xtol=1e-10))
 
 
 def _posterior_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
@@ -39,7 +63,9 @@ def estimators_table(fit: Fit) -> pd.DataFrame:
     """Each estimator's bias per quantity and each type's noise, prior beside posterior.
 
     Priors are analytic from ``fit.config.priors``: an estimator's bias (natural-log factor) is
-    ``Normal(0, sqrt(type_bias_sd^2 + estimator_bias_sd^2))`` marginally; a type's noise (log-sd)
+    ``bias_sd * Normal(0, 1)`` with ``bias_sd ~ LogNormal(log(bias_sd_median), bias_sd_log_sd)``,
+    whose marginal sd is ``bias_sd_median * exp(bias_sd_log_sd^2)`` (its quantiles are computed
+    from that scale mixture); a type's noise (log-sd)
     is ``LogNormal(log(noise_median), noise_log_sd)``. With no unbiased reference source the
     biases are identified only relative to that prior: ``sd_ratio`` near 1 means the claims
     taught the parameter nothing beyond it.
@@ -59,7 +85,7 @@ def estimators_table(fit: Fit) -> pd.DataFrame:
     priors, post = fit.config.priors, fit.idata.posterior
     originals = fit.ledger.originals().to_frame()
     estimators, types = list(fit.structure.estimators), list(fit.structure.estimator_types)
-    bias_sd = float(np.hypot(priors.type_bias_sd, priors.estimator_bias_sd))
+    bias_sd, bias_q95 = bias_prior_sd(priors), bias_prior_quantile(priors, 0.95)
     counts = originals.groupby(["estimator", "quantity"]).size()
     bias = pd.DataFrame({
         "parameter": "estimator_bias",
@@ -67,7 +93,7 @@ def estimators_table(fit: Fit) -> pd.DataFrame:
         "estimator_type": np.repeat(types, len(QUANTITIES)),
         "quantity": np.tile(QUANTITIES, len(estimators)),
         "prior_mean": 0.0, "prior_sd": bias_sd,
-        "prior_q05": -_Z95 * bias_sd, "prior_q95": _Z95 * bias_sd,
+        "prior_q05": -bias_q95, "prior_q95": bias_q95,
         **{k: v.ravel() for k, v in _posterior_columns(
             post["estimator_bias"].transpose("chain", "draw", "estimator", "quantity")
             .sel(estimator=estimators, quantity=list(QUANTITIES)).to_numpy()).items()},

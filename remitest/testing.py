@@ -63,9 +63,8 @@ def fake_fit(
     )
     share = weights / weights.sum(-1, keepdims=True)
     remittances = workers * per_worker
-    type_bias = 0.2 * rng.standard_normal((*shape, len(ESTIMATOR_TYPES), len(QUANTITIES)))
-    est_types = [ESTIMATOR_TYPES.index(t) for t in structure.estimator_types]
-    est_bias = type_bias[:, :, est_types, :] + 0.2 * rng.standard_normal(
+    bias_sd = np.exp(np.log(0.4) + 0.3 * rng.standard_normal((*shape, len(QUANTITIES))))
+    est_bias = bias_sd[:, :, None, :] * rng.standard_normal(
         (*shape, len(structure.estimators), len(QUANTITIES))
     )
     cd = ("chain", "draw")
@@ -80,7 +79,7 @@ def fake_fit(
                 cd + ("host", "year"),
                 share[..., None] * remittances[:, :, None, :],
             ),
-            "type_bias": (cd + ("estimator_type", "quantity"), type_bias),
+            "bias_sd": (cd + ("quantity",), bias_sd),
             "estimator_bias": (cd + ("estimator", "quantity"), est_bias),
             "noise_sd": (
                 cd + ("estimator_type",),

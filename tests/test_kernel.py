@@ -32,7 +32,7 @@ DETERMINISTICS = (
     "workers_host",
     "remittances_usd_host",
     "estimator_bias",
-    "type_bias",
+    "bias_sd",
     "noise_sd",
 )
 

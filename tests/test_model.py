@@ -33,7 +33,6 @@ DETERMINISTICS = {
     "remittances_usd_host": ("host", "year"),
     "host_share": ("host",),
     "estimator_bias": ("estimator", "quantity"),
-    "type_bias": ("estimator_type", "quantity"),
 }
 DEFAULT = ModelConfig()
 UPPER_CENSORED = ModelConfig().replace(interpretation={"upper_bound": "censored"})

@@ -29,7 +29,7 @@ def fit():
 
 
 def degenerate_fit(
-    *, workers=80_000.0, per_worker=6_000.0, bias=0.1, type_bias=0.05, noise=0.2, draws=2_000
+    *, workers=80_000.0, per_worker=6_000.0, bias=0.1, bias_sd=0.3, noise=0.2, draws=2_000
 ):
     """Posterior concentrated on known values: series, biases and noise all (nearly) constant."""
     fit = fake_fit(
@@ -42,7 +42,7 @@ def degenerate_fit(
     )
     post = fit.idata.posterior
     post["estimator_bias"].values[...] = bias
-    post["type_bias"].values[...] = type_bias
+    post["bias_sd"].values[...] = bias_sd
     post["noise_sd"].values[...] = noise
     return fit
 
@@ -123,9 +123,8 @@ def test_unseen_estimator_draws_from_hierarchy():
     )
     table = predictive.predict_claims(fit, ledger_with(frame), random_seed=1)
     s = np.hypot(0.2, fit.config.priors.rounding_sd)
-    eb = fit.config.priors.estimator_bias_sd
-    # bias ~ type_bias (0.05) + N(0, eb^2): the PIT integrates that normal analytically
-    expected = special.ndtr((np.log(1e5) - np.log(80_000.0) - 0.05) / np.hypot(s, eb))
+    # bias ~ N(0, bias_sd^2) with the fitted spread (0.3): the PIT integrates it analytically
+    expected = special.ndtr((np.log(1e5) - np.log(80_000.0)) / np.hypot(s, 0.3))
     assert table["pit"].iloc[0] == pytest.approx(expected, abs=0.01)
     assert not table["used"].iloc[0]
 
@@ -163,7 +162,7 @@ def test_predictions_match_the_model_likelihood():
     ledger = load_ledger()
     model = build_model(ledger)
     names = ["workers", "per_worker_usd", "remittances_usd", "host_share", "workers_host",
-             "remittances_usd_host", "estimator_bias", "type_bias", "noise_sd"]  # fmt: skip
+             "remittances_usd_host", "estimator_bias", "bias_sd", "noise_sd"]  # fmt: skip
     likelihood = model["gaussian_claims"].owner.inputs  # rng, size, mu, sigma
     outputs = model.replace_rvs_by_values([*(model[n] for n in names), *likelihood[2:]])
     evaluate = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore",

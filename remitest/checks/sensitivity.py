@@ -55,16 +55,13 @@ def interpretation_grid(base: ModelConfig | None = None) -> dict[str, ModelConfi
 
 
 def prior_grid(base: ModelConfig | None = None) -> dict[str, ModelConfig]:
-    """Priors halved and doubled: workers' median, both bias sds together, the noise median."""
+    """Priors halved and doubled: workers' median, the bias spread median, the noise median."""
     base = base or ModelConfig()
     p = base.priors
     grid = {}
     for factor, label in ((0.5, "\u00d70.5"), (2.0, "\u00d72")):
         grid[f"workers prior median {label}"] = {"workers_median": p.workers_median * factor}
-        grid[f"bias sds {label}"] = {
-            "type_bias_sd": p.type_bias_sd * factor,
-            "estimator_bias_sd": p.estimator_bias_sd * factor,
-        }
+        grid[f"bias spread median {label}"] = {"bias_sd_median": p.bias_sd_median * factor}
         grid[f"noise median {label}"] = {"noise_median": p.noise_median * factor}
     order = sorted(grid, key=lambda name: name.split(" \u00d7")[0])  # pair x0.5 with x2
     return {name: base.replace(priors=grid[name]) for name in order}
