@@ -38,5 +38,8 @@ __all__ = [
     "__version__", "Ledger", "LedgerError", "load_ledger", "ConfigError", "Event", "ModelConfig",
     "build_model", "model_structure", "Diagnostics", "DiagnosticsError", "DiagnosticsWarning",
     "Fit", "Reconciler", "fit", "simulate_ledger", "synthetic_ledger", "Comparison", "compare",
-    "load_run", "write_run",
+    "load_run", "write_run", "checks",
 ]
+
+# Last: the checks build on everything above (rt.checks.cross_validate, rt.checks.run_all, ...).
+from remitest import checks as checks  # noqa: E402

@@ -59,8 +59,8 @@ FIGURE_TEXT = {
         "the reported value (a range's geometric midpoint with its whisker; a bound with an "
         "arrow towards where the estimator places the truth), in the estimator's colour and "
         "marker. The right-hand column is the predictive percentile (PIT) of each claim; values "
-        "near 0 or 1 flag claims the fit finds surprising (for a censored bound only one side "
-        "does: near 1 for \u201cmore than\u201d, near 0 for \u201cas high as\u201d). Hollow "
+        "near 0 or 1 flag claims the fit finds surprising (a bound read as censored gets a "
+        "percentile drawn uniformly over the side of its figure that it states). Hollow "
         "markers are repeats, which the fit does not use."
     ),
     "prior_predictive": (

@@ -27,6 +27,7 @@ __all__ = [
     "ClaimDistribution",
     "claim_distribution",
     "claims_seed",
+    "randomized_pit",
     "predict_claims",
     "claims_table",
 ]
@@ -47,6 +48,37 @@ def claims_seed(fit: Fit) -> int:
     """
     state = np.random.SeedSequence(int(fit.random_seed), spawn_key=(1,)).generate_state(1)
     return int(state[0])
+
+
+def randomized_pit(cdf: np.ndarray, direction: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Percentile of each claim: exact for a point, uniform over its side for a censored bound.
+
+    A bound read as censored says only on which side of X the value lies. Its percentile is drawn
+    uniformly over that side: ``u = F(X) + V (1 - F(X))`` for "more than X" and ``u = V F(X)``
+    for "as high as X", with ``V ~ Uniform(0, 1)``. Under a calibrated model every claim's
+    percentile is uniform and a bound counts as a 50% or 90% interval like any other claim. This
+    rule decides which claims are called surprising (near 0 or 1), in ``predict_claims`` and in
+    the checks.
+
+    Parameters
+    ----------
+    cdf : ndarray, shape (claim,)
+        Predictive CDF F at the observation (belief median, or the bound X), in [0, 1].
+    direction : ndarray, shape (claim,)
+        +1 "more than", -1 "as high as" for censored claims; 0 for the others (percentile F).
+    uniform : ndarray, shape (claim,)
+        Draws V from Uniform(0, 1), one per claim (used only for censored claims).
+
+    Returns
+    -------
+    ndarray, shape (claim,)
+    """
+    cdf, direction, uniform = np.broadcast_arrays(
+        np.asarray(cdf, float), np.asarray(direction), np.asarray(uniform, float)
+    )
+    return np.where(
+        direction > 0, cdf + uniform * (1.0 - cdf), np.where(direction < 0, uniform * cdf, cdf)
+    )
 
 
 def _check_claims(frame: pd.DataFrame, fit: Fit) -> None:
@@ -237,8 +269,10 @@ def predict_claims(
     its scale ``s = sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)`` (spread 0 for censored
     claims). The percentile is the predictive CDF at the observation, averaged over draws:
     ``Phi((value - m) / s)``, where ``value`` is the belief median for gaussian claims (the
-    reported value less its fixed offset) and the log bound for censored ones. The predictive
-    quantiles come from one predictive sample per posterior draw.
+    reported value less its fixed offset) and the log bound for censored ones. A censored
+    bound's percentile is then drawn uniformly over the side it states (:func:`randomized_pit`,
+    with one uniform per claim drawn after the predictive samples). The predictive quantiles come
+    from one predictive sample per posterior draw.
 
     An estimator absent from the fit has no fitted bias: per draw it gets
     ``bias_sd[quantity] * N(0, 1)``, a fresh estimator from the hierarchy with the learned spread
@@ -259,7 +293,8 @@ def predict_claims(
         Columns ``PREDICTION_COLUMNS``, one row per claim in ledger order: ``reported_value``
         (the figure, a range's geometric midpoint, or the bound) and ``pred_q05`` ...
         ``pred_q95`` in base units (persons, US$ per year, US$ per worker-year); ``pit`` in
-        [0, 1]; ``used`` is True only for the originals of ``fit.ledger``.
+        [0, 1], near 0 or 1 when the fit finds the claim surprising (:func:`randomized_pit`);
+        ``used`` is True only for the originals of ``fit.ledger``.
 
     Raises
     ------
@@ -281,7 +316,8 @@ def predict_claims(
     quantiles = np.exp(np.quantile(predictive, _PRED_PROBS, axis=0))
     out["reported_value"] = np.exp(dist.reported)
     out["used"] = out["id"].isin(fit.ledger.originals().to_frame()["id"]).to_numpy(bool)
-    out["pit"] = special.ndtr((dist.value - location) / scale).mean(axis=0)
+    cdf = special.ndtr((dist.value - location) / scale).mean(axis=0)
+    out["pit"] = randomized_pit(cdf, dist.direction, rng.random(len(cdf)))  # after the draws
     for i, p in enumerate(_PRED_PROBS):
         out[f"pred_q{round(p * 100):02d}"] = quantiles[i]
     return out.reset_index(drop=True)

@@ -235,14 +235,19 @@ def test_run_all_writes_every_table_figure_and_report(fast_fits, monkeypatch, tm
     lines = []
     folder = checks.run_all(ledger, out_dir=tmp_path / "checks", quick=True, progress=lines.append)
     names = {p.name for p in folder.iterdir()}
-    for stem in ("pit", "loo", "held_out", "influence_claim", "influence_estimator",
-                 "sensitivity", "sbc"):
+    for stem in ("cross_validation", "pit", "loo", "held_out", "influence_claim",
+                 "influence_estimator", "sensitivity", "sbc"):
         assert f"{stem}.csv" in names and f"{stem}.png" in names
-    assert "sbc_summary.csv" in names and "report.md" in names
+    assert {"sbc_summary.csv", "cross_validation_coverage.csv", "report.md"} <= names
     assert not [n for n in names if n.startswith(".")]  # no temporary files left
     report = (folder / "report.md").read_text()
     assert "](influence_claim.png)" in report and "## Simulation-based calibration" in report
-    assert sum(line.endswith("...") for line in lines) == 7
+    # The headline is the cross-validated coverage, before every check's section.
+    headline = report.index("## Headline: cross-validated coverage")
+    assert headline < report.index("## Cross-validation by estimator")
+    assert headline < report.index("## Held-out claims")
+    assert "| all | 9 | 6 |" in report
+    assert sum(line.endswith("...") for line in lines) == 8
 
 
 def test_cli_check_reports_bad_input_with_status_2(tmp_path, capsys):

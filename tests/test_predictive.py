@@ -98,21 +98,49 @@ def test_pit_closed_form_degenerate():
     assert table.loc["usstate2017-remittances", "pit"] == pytest.approx(expected, abs=1e-9)
 
 
-def test_pit_censored_claim():
+def _uniforms(fit, ledger, seed):
+    """The uniforms ``predict_claims`` draws for the randomized PIT: after the predictive draws."""
+    rng = np.random.default_rng(seed)
+    rng.standard_normal((fit.n_chains * fit.n_draws, len(ledger)))
+    return pd.Series(rng.random(len(ledger)), index=ledger.to_frame()["id"])
+
+
+def test_pit_censored_claim_is_uniform_over_its_side():
     fit = degenerate_fit()
     table = predictive.predict_claims(fit, fit.ledger, random_seed=0).set_index("id")
+    uniform = _uniforms(fit, fit.ledger, 0)
     s = np.hypot(0.2, fit.config.priors.rounding_sd)
-    # "more than 50,000" is censored by default: the CDF at the bound
-    expected = special.ndtr((np.log(50_000) - np.log(80_000.0) - 0.1) / s)
+    # "more than 50,000" is censored by default: uniform above the CDF at the bound
+    cdf = special.ndtr((np.log(50_000) - np.log(80_000.0) - 0.1) / s)
+    expected = cdf + uniform["un-darusman2015-workers"] * (1 - cdf)
     assert table.loc["un-darusman2015-workers", "pit"] == pytest.approx(expected, abs=1e-9)
+    assert table.loc["un-darusman2015-workers", "pit"] >= cdf
     assert table.loc["un-darusman2015-workers", "reported_value"] == pytest.approx(50_000)
-    # "as high as 150,000" read as censored too
+    # "as high as 150,000" read as censored too: uniform below the CDF at the bound
     config = ModelConfig().replace(interpretation={"upper_bound": "censored"})
     fit_c = degenerate_fit()
     fit_c.config = config
     row = predictive.predict_claims(fit_c, fit_c.ledger, random_seed=0).set_index("id")
-    expected = special.ndtr((np.log(150_000) - np.log(80_000.0) - 0.1) / s)
+    cdf = special.ndtr((np.log(150_000) - np.log(80_000.0) - 0.1) / s)
+    expected = uniform["kinu-workers"] * cdf
     assert row.loc["kinu-workers", "pit"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_randomized_pit_rule():
+    cdf = np.array([0.2, 0.2, 0.2, 0.9])
+    direction = np.array([0.0, 1.0, -1.0, 1.0])
+    uniform = np.array([0.5, 0.5, 0.5, 0.0])
+    np.testing.assert_allclose(
+        predictive.randomized_pit(cdf, direction, uniform), [0.2, 0.6, 0.1, 0.9]
+    )
+    # Under a calibrated model (the truth drawn from the predictive distribution) a censored
+    # claim's randomized PIT is uniform, whichever side the bound turns out to state.
+    rng = np.random.default_rng(0)
+    truth, bound = rng.standard_normal(200_000), rng.normal(0.3, 0.5, 200_000)
+    direction = np.where(truth > bound, 1.0, -1.0)
+    pit = predictive.randomized_pit(special.ndtr(bound), direction, rng.random(len(truth)))
+    counts = np.histogram(pit, bins=10, range=(0, 1))[0] / len(pit)
+    np.testing.assert_allclose(counts, 0.1, atol=0.004)
 
 
 def test_unseen_estimator_draws_from_hierarchy():

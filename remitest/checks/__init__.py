@@ -1,13 +1,21 @@
 """Statistical checks of a fit: do the claims fit the model, and can the fit be trusted.
 
 Each check returns a result with a ``.table`` (pandas DataFrame) and ``.plot(*, ax=None)``
-(a matplotlib Figure). Sweeps (``influence``, ``sensitivity``, ``sbc``) take
+(a matplotlib Figure). ``cross_validate`` (leave out each estimator, claim or later year, predict
+it, and count the coverage of the predictive intervals) is the headline check. Sweeps
+(``cross_validate``, ``influence``, ``sensitivity``, ``sbc``) take
 ``executor=`` (any ``concurrent.futures.Executor``: a ``ProcessPoolExecutor`` or a
 ``dask.distributed`` client's ``get_executor()``) and submit one picklable task per fit; with
 None they fit serially in this process through one compiled sampler. ``run_all`` writes them all
 into one folder with a ``report.md``. See ``docs/checks.md``.
 """
 
+from remitest.checks.cross_validation import (
+    CrossValidationResult,
+    coverage_table,
+    cross_validate,
+    cv_folds,
+)
 from remitest.checks.held_out import HeldOutResult, default_cutoff, held_out
 from remitest.checks.influence import InfluenceResult, influence
 from remitest.checks.loo import LooResult, loo, pointwise_log_likelihood
@@ -21,6 +29,7 @@ from remitest.checks.sensitivity import (
 )
 
 __all__ = [
+    "cross_validate", "cv_folds", "coverage_table", "CrossValidationResult",
     "pointwise_log_likelihood", "loo", "LooResult",
     "held_out", "default_cutoff", "HeldOutResult",
     "influence", "InfluenceResult",

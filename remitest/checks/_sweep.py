@@ -21,7 +21,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, as_completed
 from typing import Any
 
 import numpy as np
@@ -147,16 +147,27 @@ def run_tasks(
     reduce: Callable[[Fit], Any] | Sequence[Callable[[Fit], Any]],
     *,
     executor: Executor | None = None,
+    done: Callable[[int], None] | None = None,
 ) -> list[tuple[Any, dict[str, Any]]]:
     """Run every task: serially in this process, or one ``executor.submit`` per fit.
 
     ``reduce`` is one function for every task, or one per task (each must be picklable for a
     process or cluster executor: a module-level function or a ``functools.partial`` of one).
+    ``done``, if given, is called with each task's index as it finishes (for progress).
     """
     reducers = list(reduce) if isinstance(reduce, Sequence) else [reduce] * len(tasks)
     if executor is None:
-        return [run_fit(task, r) for task, r in zip(tasks, reducers, strict=True)]
+        results = []
+        for index, (task, r) in enumerate(zip(tasks, reducers, strict=True)):
+            results.append(run_fit(task, r))
+            if done is not None:
+                done(index)
+        return results
     futures = [executor.submit(run_fit, task, r) for task, r in zip(tasks, reducers, strict=True)]
+    if done is not None:
+        index = {future: i for i, future in enumerate(futures)}
+        for future in as_completed(futures):
+            done(index[future])
     return [future.result() for future in futures]
 
 

@@ -1,0 +1,361 @@
+"""Cross-validation: refit without some claims, predict them, and score the predictions.
+
+Each fold fits the claims it keeps and predicts the original claims it leaves out with
+:func:`remitest.predictive.predict_claims`. Every claim gets a percentile (PIT; a bound read as
+censored gets one drawn uniformly over the side it states, :func:`remitest.predictive.
+randomized_pit`), so a claim lies in the predictive 50% interval when its PIT is within
+0.25-0.75 and in the 90% interval when it is within 0.05-0.95, bounds included. Coverage is
+counted per quantity, with a band from a bootstrap over estimators (misses cluster by source).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from remitest.checks._figures import GRID_COLOUR, new_figure, styled
+from remitest.checks._sweep import make_tasks, run_tasks, sweep_config, warn_failed
+from remitest.config import ModelConfig
+from remitest.ledger import QUANTITIES, Ledger
+from remitest.predictive import claim_distribution, predict_claims
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from remitest.fit_result import Fit
+
+__all__ = [
+    "CrossValidationResult",
+    "cross_validate",
+    "cv_folds",
+    "coverage_table",
+    "fold_rng",
+    "Fold",
+    "CV_COLUMNS",
+    "COVERAGE_COLUMNS",
+]
+
+CV_COLUMNS = (
+    "id", "quantity", "scope", "estimator", "fold", "pit", "pred_q05", "pred_q25", "pred_q50",
+    "pred_q75", "pred_q95", "in_50", "in_90", "log_score", "kind", "reported_value",
+    "diagnostics_passed",
+)  # fmt: skip
+COVERAGE_COLUMNS = (
+    "quantity", "level", "n_claims", "n_estimators", "coverage", "band_low", "band_high",
+    "below", "above",
+)  # fmt: skip
+LEVELS = (0.5, 0.9)
+MIN_EARLIER_CLAIMS = 3
+N_BOOTSTRAP = 2000
+# Streams of SeedSequence(random_seed) used here (the sweep fits use random_seed itself).
+_FOLD_STREAM, _BOOTSTRAP_STREAM = 3, 4
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold: the ledger fitted and the original claims predicted from that fit.
+
+    Attributes
+    ----------
+    name : str
+        The estimator left out, the claim id left out, or the publication year predicted.
+    training : Ledger
+        The claims fitted (repeats go with their original, in or out).
+    predicted : Ledger
+        The original claims predicted.
+    """
+
+    name: str
+    training: Ledger
+    predicted: Ledger
+
+
+def cv_folds(ledger: Ledger, by: str) -> list[Fold]:
+    """The folds of ``ledger``: each predicted original claim appears in exactly one fold.
+
+    ``by="estimator"``: one fold per estimator with original claims, leaving out all of them
+    (with their repeats, whoever repeats them). ``by="claim"``: one fold per original claim,
+    left out with its repeats. ``by="published"``: one fold per publication year, predicting
+    the original claims published that year from every claim published in earlier years; a year
+    with fewer than ``MIN_EARLIER_CLAIMS`` earlier original claims is skipped.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``by``, or when no fold keeps any claim to fit.
+    """
+    originals = ledger.originals()
+    frame = originals.to_frame()
+    ids = frame["id"].to_numpy(str)
+    if by == "estimator":
+        groups = {str(e): ids[(frame["estimator"] == e).to_numpy()]
+                  for e in dict.fromkeys(frame["estimator"])}  # fmt: skip
+        folds = [Fold(e, ledger.drop(group), originals.filter(np.isin(ids, group)))
+                 for e, group in groups.items()]  # fmt: skip
+    elif by == "claim":
+        folds = [Fold(str(i), ledger.drop(i), originals.filter(ids == i)) for i in ids]
+    elif by == "published":
+        published = originals.published_year
+        folds = [
+            Fold(str(year), ledger.filter(ledger.published_year < year),
+                 originals.filter(published == year))
+            for year in np.unique(published)
+            if (published < year).sum() >= MIN_EARLIER_CLAIMS
+        ]  # fmt: skip
+    else:
+        raise ValueError(f"by = {by!r}: must be 'estimator', 'claim' or 'published'")
+    if not folds or any(len(f.training.originals()) == 0 for f in folds):
+        raise ValueError(
+            f"cross_validate by {by}: every fold must keep claims to fit; this ledger has "
+            f"{len(frame)} original claims from {frame['estimator'].nunique()} estimators"
+            + (f" and needs {MIN_EARLIER_CLAIMS} published before a later year"
+               if by == "published" else "")  # fmt: skip
+        )
+    return folds
+
+
+def fold_rng(random_seed: int, index: int) -> np.random.Generator:
+    """The generator of fold ``index``'s predictions (its own stream of ``random_seed``)."""
+    seed = np.random.SeedSequence(random_seed, spawn_key=(_FOLD_STREAM, index))
+    return np.random.default_rng(seed)
+
+
+def score_fold(fit: Fit, predicted: Ledger, *, fold: str, random_seed: int, index: int
+               ) -> pd.DataFrame:
+    """Predict ``predicted`` from ``fit`` and score each claim (the reduce of one fold's task).
+
+    ``pit`` and the quantiles are :func:`~remitest.predictive.predict_claims` with
+    ``fold_rng(random_seed, index)``; ``log_score`` is the log predictive density of the claim's
+    log belief median (per unit of log), or for a censored bound the log predictive probability
+    of the side it states, averaged over posterior draws.
+    """
+    table = predict_claims(fit, predicted, random_seed=fold_rng(random_seed, index))
+    dist = claim_distribution(fit, predicted, random_seed=fold_rng(random_seed, index))
+    z = (dist.value - dist.location) / dist.scale
+    log_density = np.where(
+        dist.censored,
+        special.log_ndtr(np.where(dist.direction > 0, -z, z)),
+        -0.5 * z**2 - np.log(dist.scale) - 0.5 * np.log(2 * np.pi),
+    )
+    table["log_score"] = special.logsumexp(log_density, axis=0) - np.log(len(log_density))
+    table["fold"] = fold
+    pit = table["pit"]
+    table["in_50"] = pit.between(0.25, 0.75)
+    table["in_90"] = pit.between(0.05, 0.95)
+    return table
+
+
+@dataclass
+class CrossValidationResult:
+    """Claims predicted from fits that did not see them.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``CV_COLUMNS``, one row per predicted original claim, in fold order: ``fold`` (the
+        estimator, claim id or publication year left out), ``pit`` (randomized for a censored
+        bound), the predictive quantiles ``pred_q05`` ... ``pred_q95`` of the reported value
+        (base units), ``in_50`` / ``in_90`` (PIT within 0.25-0.75 / 0.05-0.95), ``log_score``
+        (see :func:`score_fold`), and whether the fold's fit passed its diagnostics gate.
+    coverage : DataFrame
+        ``COVERAGE_COLUMNS`` (:func:`coverage_table`): coverage of the 50% and 90% intervals
+        per quantity and over all claims, with a 90% bootstrap band over estimators and the
+        misses below and above the interval.
+    by : {"estimator", "claim", "published"}
+    random_seed : int
+    """
+
+    table: pd.DataFrame
+    coverage: pd.DataFrame
+    by: str
+    random_seed: int = 0
+
+    def plot(self, *, ax: Axes | None = None) -> Figure:
+        """ECDF of the PIT minus the uniform CDF, with a simultaneous 90% band, by quantity.
+
+        With ``ax``, one panel of every claim together is drawn there.
+        """
+        return _plot_pit_ecdf(self, ax=ax)
+
+
+def cross_validate(
+    ledger: Ledger,
+    *,
+    by: Literal["estimator", "claim", "published"] = "estimator",
+    config: ModelConfig | None = None,
+    executor: Executor | None = None,
+    random_seed: int = 0,
+    draws: int = 1000,
+    tune: int = 1000,
+    progress: bool | Callable[[str], None] = False,
+) -> CrossValidationResult:
+    """Refit without each estimator (or claim, or later year) and predict what was left out.
+
+    ``by="estimator"`` leaves out every original claim of one estimator at a time (repeats go with
+    their original); the fit keeps the estimator in its structure with no claims, so its bias is a
+    fresh draw from its type's hierarchy, as :func:`~remitest.predictive.predict_claims` gives a
+    new source. ``by="claim"`` leaves out one original claim with its repeats (the same fits as
+    :func:`~remitest.checks.influence` by claim with the same seed). ``by="published"`` predicts
+    the claims published in each year from the claims published before it, skipping years with
+    fewer than ``MIN_EARLIER_CLAIMS`` earlier original claims.
+
+    Every fold keeps the full ledger's years and pin year, and every fit is compiled once for the
+    full ledger's structure (:mod:`remitest.checks._sweep`) and seeded with ``random_seed``;
+    fold ``i`` predicts with :func:`fold_rng` ``(random_seed, i)``. Serial and executor runs give
+    the same table.
+
+    Parameters
+    ----------
+    ledger : Ledger
+    by : {"estimator", "claim", "published"}
+    config : ModelConfig, optional
+    executor : concurrent.futures.Executor, optional
+        Runs one task per fold (``ProcessPoolExecutor``, a dask client's ``get_executor()``);
+        None fits serially in this process through one compiled sampler.
+    random_seed : int
+        Seeds the fits, the predictions (with the censored bounds' randomized PIT) and the
+        bootstrap.
+    draws, tune : int
+        Per chain (4 chains).
+    progress : bool or callable
+        True: a progress bar on standard error; a callable is given one line per finished fold.
+
+    Returns
+    -------
+    CrossValidationResult
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``by`` or a ledger with no fold to fit (see :func:`cv_folds`).
+    """
+    folds = cv_folds(ledger, by)
+    config = sweep_config(config or ModelConfig(), ledger)
+    tasks = make_tasks([f.training for f in folds], config, structure_ledger=ledger,
+                       seeds=[random_seed] * len(folds), draws=draws, tune=tune)
+    reducers = [partial(score_fold, predicted=f.predicted, fold=f.name, random_seed=random_seed,
+                        index=i) for i, f in enumerate(folds)]  # fmt: skip
+    results = run_tasks(tasks, reducers, executor=executor,
+                        done=_progress(progress, by, [f.name for f in folds]))
+    warn_failed(f"cross-validation by {by}", [f.name for f in folds], [d for _, d in results])
+    frames = [table.assign(diagnostics_passed=diagnostics["passed"])
+              for table, diagnostics in results]  # fmt: skip
+    table = pd.concat(frames, ignore_index=True)[list(CV_COLUMNS)]
+    coverage = coverage_table(table, random_seed=random_seed)
+    return CrossValidationResult(table=table, coverage=coverage, by=by, random_seed=random_seed)
+
+
+def _progress(progress: bool | Callable[[str], None], by: str, names: list[str]
+              ) -> Callable[[int], None] | None:
+    """A ``done(index)`` callback that reports each finished fold."""
+    if not progress:
+        return None
+    finished: list[int] = []
+
+    def done(index: int) -> None:
+        finished.append(index)
+        n, total = len(finished), len(names)
+        if callable(progress):
+            progress(f"cross-validation by {by}: fold {n}/{total} done ({names[index]})")
+            return
+        filled = round(30 * n / total)
+        sys.stderr.write(f"\rcross-validation by {by} [{'#' * filled}{'.' * (30 - filled)}] "
+                         f"{n}/{total} folds" + ("\n" if n == total else ""))
+        sys.stderr.flush()
+
+    return done
+
+
+def coverage_table(table: pd.DataFrame, *, random_seed: int = 0,
+                   n_bootstrap: int = N_BOOTSTRAP) -> pd.DataFrame:
+    """Coverage of the 50% and 90% predictive intervals, per quantity and over every claim.
+
+    Parameters
+    ----------
+    table : DataFrame
+        With columns ``quantity``, ``estimator`` and ``pit`` (as ``CrossValidationResult.table``).
+    random_seed : int
+        Seeds the bootstrap (its own stream).
+    n_bootstrap : int
+
+    Returns
+    -------
+    DataFrame
+        ``COVERAGE_COLUMNS``, one row per quantity present (in ``QUANTITIES`` order, then
+        ``"all"``) and level (0.5, 0.9): ``n_claims``, ``n_estimators``, ``coverage`` (the share
+        of claims whose PIT lies within the central interval), ``band_low`` / ``band_high`` (5%
+        and 95% quantiles of coverage over ``n_bootstrap`` resamples of the estimators with
+        replacement, each bringing all its claims), and ``below`` / ``above`` (claims whose PIT
+        falls below / above the interval: a surplus on one side says the level is off, on both
+        sides that the intervals are too narrow).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(random_seed, spawn_key=(_BOOTSTRAP_STREAM,)))
+    groups = [(q, table[table["quantity"] == q]) for q in QUANTITIES
+              if (table["quantity"] == q).any()]  # fmt: skip
+    rows = []
+    for quantity, part in [*groups, ("all", table)]:
+        estimators, index = np.unique(part["estimator"].to_numpy(str), return_inverse=True)
+        n_per = np.bincount(index, minlength=len(estimators))
+        resample = rng.integers(len(estimators), size=(n_bootstrap, len(estimators))) if len(
+            estimators) else np.zeros((0, 0), int)  # fmt: skip
+        pit = part["pit"].to_numpy(float)
+        for level in LEVELS:
+            low, high = (1 - level) / 2, (1 + level) / 2
+            inside = (pit >= low) & (pit <= high)
+            hits = np.bincount(index, weights=inside, minlength=len(estimators))
+            boot = hits[resample].sum(axis=1) / np.maximum(n_per[resample].sum(axis=1), 1)
+            band = np.quantile(boot, [0.05, 0.95]) if len(boot) else [np.nan, np.nan]
+            rows.append({
+                "quantity": quantity, "level": level, "n_claims": len(part),
+                "n_estimators": len(estimators),
+                "coverage": inside.mean() if len(part) else np.nan,
+                "band_low": band[0], "band_high": band[1],
+                "below": int((pit < low).sum()), "above": int((pit > high).sum()),
+            })  # fmt: skip
+    return pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
+
+
+@styled
+def _plot_pit_ecdf(result: CrossValidationResult, *, ax: Axes | None) -> Figure:
+    import arviz as az
+    from scipy import stats
+
+    from remitest.plots import QUANTITY_LABELS
+
+    table = result.table
+    if ax is not None:
+        panels = [("all", table)]
+        axes = [ax]
+        fig = ax.figure
+    else:
+        panels = [(q, table[table["quantity"] == q]) for q in QUANTITIES
+                  if (table["quantity"] == q).any()] + [("all", table)]  # fmt: skip
+        fig = new_figure(2.4 * len(panels) + 0.4, 2.6)
+        axes = list(fig.subplots(1, len(panels), squeeze=False, sharey=True).ravel())
+    for i, (panel, (quantity, part)) in enumerate(zip(axes, panels, strict=True)):
+        pit = part["pit"].to_numpy(float, copy=True)  # plot_ecdf sorts it in place
+        if len(pit):
+            az.plot_ecdf(pit, cdf=stats.uniform().cdf, eval_points=np.linspace(0, 1, 101),
+                         difference=True, confidence_bands=True, ci_prob=0.9,
+                         random_state=np.random.default_rng(result.random_seed + i), ax=panel,
+                         plot_kwargs={"color": "#0072B2", "lw": 1.2},
+                         fill_kwargs={"color": "0.85", "alpha": 1.0})  # fmt: skip
+        panel.axhline(0.0, color="0.4", lw=0.6, zorder=0)
+        label = "All claims" if quantity == "all" else QUANTITY_LABELS[quantity]
+        panel.set_title(f"{label}\n{len(pit)} claims", loc="left")
+        panel.set_xlim(0, 1)
+        panel.set_xlabel("predictive percentile (PIT)")
+        panel.grid(axis="y", color=GRID_COLOUR, lw=0.5)
+    axes[0].set_ylabel("ECDF \u2212 uniform")
+    fig.suptitle(f"Cross-validation by {result.by}: PIT of each left-out claim (grey: 90% "
+                 "simultaneous band of a uniform PIT)", x=0.01, ha="left")
+    return fig
