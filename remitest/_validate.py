@@ -22,6 +22,13 @@ ESTIMATOR_TYPES = ("government", "intergovernmental", "research_institute", "med
 DEFAULT_HOSTS = ("china", "russia", "rest_of_world")
 DEFAULT_GROUPS = {"china_russia": ("china", "russia")}
 WORLD = "world"
+# What a figure counts (the optional ``measure`` column); the first of each is the reference,
+# which an empty value also means. Others are declared with ``load_ledger(measures=...)``.
+MEASURES = {
+    "workers": ("headcount", "permits"),
+    "remittances_usd": ("state_revenue", "gross_earnings"),
+    "per_worker_usd": (),
+}
 
 COLUMNS = (
     "id", "quantity", "kind", "low", "high", "coverage", "qualifier", "ref_start", "ref_end",
@@ -125,7 +132,12 @@ def check_columns(columns: Sequence[str]) -> list[Problem]:
 
 
 def validate_table(
-    table: pd.DataFrame, rows: Sequence[int], *, unit: str, scopes: Sequence[str]
+    table: pd.DataFrame,
+    rows: Sequence[int],
+    *,
+    unit: str,
+    scopes: Sequence[str],
+    measures: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check every row of a ledger held as text and return it in canonical form.
 
@@ -139,6 +151,8 @@ def validate_table(
         ``"line"`` or ``"row"``: how `rows` are named in messages.
     scopes : sequence of str
         The valid scopes: ``"world"``, the hosts, the group names.
+    measures : dict, optional
+        Valid values of the optional ``measure`` column per quantity (default `MEASURES`).
 
     Returns
     -------
@@ -151,6 +165,7 @@ def validate_table(
     found: list[tuple[int, str, str, str]] = []  # (position, field, value, message)
     for position, record in enumerate(records):
         found += [(position, *p) for p in _row_problems(record, scopes)]
+        found += [(position, *p) for p in _measure_problems(record, measures or MEASURES)]
     labels = [f"{unit} {row}" for row in rows]
     found += _duplicate_ids(records, labels)
     found += _derivation_problems(records)
@@ -183,6 +198,22 @@ def _row_problems(record: dict[str, str], scopes: Sequence[str]) -> list[tuple[s
     found += _coverage_problems(record)
     found += _period_problems(record)
     return found
+
+
+def _measure_problems(
+    record: dict[str, str], measures: dict[str, tuple[str, ...]]
+) -> list[tuple[str, str, str]]:
+    """The optional ``measure`` column: empty (the reference measure) or known for the quantity."""
+    value, quantity = record.get("measure", ""), record["quantity"]
+    if not value or quantity not in measures:
+        return []
+    valid = measures[quantity]
+    if value in valid:
+        return []
+    listed = ", ".join(valid) if valid else "none besides the empty reference measure"
+    return [("measure", value,
+             f"is not a measure of {quantity} (valid: {listed}; empty means the reference); "
+             f"declare a new one with load_ledger(..., measures={{{quantity!r}: [{value!r}]}})")]
 
 
 def _positive(record: dict[str, str], name: str, found: list) -> float | None:

@@ -4,11 +4,22 @@ Every claim becomes one of two observations on the log scale:
 
 * **gaussian** -- a point, a range, or a bound read as an interval end. ``y`` is the log of the
   belief's median (the figure, a range's log-midpoint, or a bound moved inwards by
-  ``log(bound_ratio)``) and ``spread`` is the belief's own log-sd (0 for a point, a range's
-  half-width over the normal quantile of its coverage). The likelihood is
-  ``y ~ Normal(log(true x bias), sqrt(noise^2 + rounding^2 + spread^2))``.
-* **censored** -- a bound read as censored. ``bound`` is the log of the figure and ``direction``
-  is +1 for "more than" (the belief lies above) and -1 for "as high as" (it lies below).
+  ``log(bound_ratio)``), less ``log(median)`` of its measure's offset, and ``spread`` is the
+  claim's own log-sd, the root sum of squares of
+
+  - the belief's width: 0 for a point, a range's half-width over the normal quantile of its
+    coverage, ``log(bound_ratio) / z`` for a bound read as an interval end;
+  - the bound ratio's own uncertainty, ``bound_ratio_log_sd`` (bounds read as interval ends);
+  - the figure's rounding (points): ``min(log((x + u/2) / (x - u/2)) / sqrt(12),
+    rounding_sd_max)`` with ``u`` the largest of {1, 2, 5} x 10^k dividing the figure;
+  - the qualifier's imprecision (``interpretation.qualifier_sd``);
+  - the measure's ``log_sd`` (a non-reference ``measure``, see ``ModelConfig.measures``).
+
+  The likelihood is ``y ~ Normal(log(true x bias), sqrt(noise^2 + rounding_sd^2 + spread^2))``.
+* **censored** -- a bound read as censored, or a figure of a measure read as a lower bound from
+  its ``lower_bound_from`` year. ``bound`` is the log of the figure (less the measure's offset)
+  and ``direction`` is +1 for "more than" (the belief lies above) and -1 for "as high as" (it
+  lies below).
 
 Keeping this in one pure-numpy module means the likelihood and the posterior predictive
 percentiles cannot drift apart.
@@ -22,8 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from remitest.config import ModelConfig
-from remitest.ledger import QUANTITIES
+from remitest.config import ConfigError, ModelConfig
+from remitest.ledger import MEASURES, QUANTITIES
+
+# The reference measure of each quantity (an empty ``measure`` means it too).
+_REFERENCE = {q: m[0] for q, m in MEASURES.items() if m}
 
 __all__ = ["ClaimArrays", "read_claims", "scope_weights", "window_weights", "normal_quantile"]
 
@@ -96,6 +110,45 @@ def scope_weights(scopes: np.ndarray, quantities: np.ndarray, config: ModelConfi
     return weights
 
 
+def rounding_unit(x: float) -> float:
+    """The largest of {1, 2, 5} x 10^k (k integer) that divides ``x``; 0 when none does.
+
+    >>> rounding_unit(100_000), rounding_unit(64_000), rounding_unit(37_218)
+    (100000.0, 2000.0, 2.0)
+    """
+    if not np.isfinite(x) or x <= 0:
+        return 0.0
+    for k in range(int(np.floor(np.log10(x))), -1, -1):
+        for m in (5, 2, 1):
+            u = m * 10.0**k
+            if u <= x and abs(x / u - round(x / u)) < 1e-9:
+                return u
+    return 0.0
+
+
+def rounding_sd(values: np.ndarray, cap: float) -> np.ndarray:
+    """Log-sd of a uniform rounding error of each figure (see :func:`rounding_unit`), capped."""
+    out = np.zeros(len(values))
+    for i, x in enumerate(np.asarray(values, float)):
+        u = rounding_unit(x)
+        if u > 0:
+            out[i] = np.log((x + u / 2) / (x - u / 2)) / np.sqrt(12) if u < 2 * x else np.inf
+    return np.minimum(out, cap)
+
+
+def qualifier_sd(qualifiers: np.ndarray, table: dict, default: float) -> np.ndarray:
+    """Imprecision of each claim's hedge: the largest table entry whose words it contains."""
+    out = np.zeros(len(qualifiers))
+    for i, text in enumerate(qualifiers):
+        text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+        words = " " + " ".join(text.lower().replace("...", " ").split()) + " "
+        if not words.strip():
+            continue
+        found = [sd for key, sd in table.items() if f" {key.lower()} " in words]
+        out[i] = max(found) if found else default
+    return out
+
+
 def _coverage(frame: pd.DataFrame, default: float) -> np.ndarray:
     return frame["coverage"].fillna(default).to_numpy(float)
 
@@ -135,24 +188,44 @@ def read_claims(
     )
     z = normal_quantile(0.5 + coverage / 2)
     shift = np.log(interp.bound_ratio)
+    quantity = frame["quantity"].to_numpy(str)
+    offset, measure_sd, as_lower = _measures(frame, quantity, config)
+    # A measure read as a lower bound from some year on: "more than X", censored.
+    kind = np.where(as_lower, "lower_bound", kind)
+    low = np.where(as_lower & ~np.isfinite(low), high, low)
 
-    censored = ((kind == "upper_bound") & (interp.upper_bound == "censored")) | (
-        (kind == "lower_bound") & (interp.lower_bound == "censored")
+    censored = (
+        ((kind == "upper_bound") & (interp.upper_bound == "censored"))
+        | ((kind == "lower_bound") & (interp.lower_bound == "censored"))
+        | as_lower
     )
     with np.errstate(invalid="ignore"):
         median = np.select(
             [kind == "point", kind == "range", kind == "upper_bound", kind == "lower_bound"],
             [low, (low + high) / 2, high - shift, low + shift],
         )
-        spread = np.select(
+        width = np.select(
             [kind == "range", np.isin(kind, ["upper_bound", "lower_bound"])],
             [(high - low) / 2 / z, shift / z],
             default=0.0,
         )
         reported = np.select([kind == "upper_bound", kind == "lower_bound"], [high, low], median)
+    ratio_sd = np.where(np.isin(kind, ["upper_bound", "lower_bound"]), interp.bound_ratio_log_sd, 0)
+    round_sd = np.where(
+        kind == "point",
+        rounding_sd(frame["low"].to_numpy(float), config.priors.rounding_sd_max),
+        0.0,
+    )
+    hedge_sd = qualifier_sd(
+        frame["qualifier"].to_numpy(object) if "qualifier" in frame else np.full(len(frame), ""),
+        dict(interp.qualifier_sd),
+        interp.qualifier_default_sd,
+    )
+    spread = np.sqrt(width**2 + ratio_sd**2 + round_sd**2 + hedge_sd**2 + measure_sd**2)
+    # What the model compares with truth x bias: the figure read back to the reference measure.
+    median, low, high, reported = median - offset, low - offset, high - offset, reported - offset
     direction = np.select([kind == "lower_bound", kind == "upper_bound"], [1.0, -1.0], 0.0)
 
-    quantity = frame["quantity"].to_numpy(str)
     est_index = {e: i for i, e in enumerate(estimators)}
     common = {
         "ids": frame["id"].to_numpy(str),
@@ -180,8 +253,35 @@ def read_claims(
         )
 
     gaussian = block(~censored, median)
+    # (reported keeps its offset too: percentiles are taken on the reference measure's scale)
     bounds = np.where(kind == "lower_bound", low, high)
     cens = block(censored, bounds)
     cens = ClaimArrays(**{**cens.__dict__, "spread": np.zeros(len(cens))})
     gaussian = ClaimArrays(**{**gaussian.__dict__, "direction": np.zeros(len(gaussian))})
     return gaussian, cens
+
+
+def _measures(
+    frame: pd.DataFrame, quantity: np.ndarray, config: ModelConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per claim: log offset of its measure, the offset's log-sd, and whether read as a bound."""
+    n = len(frame)
+    offset, sd, as_lower = np.zeros(n), np.zeros(n), np.zeros(n, bool)
+    if "measure" not in frame:
+        return offset, sd, as_lower
+    names = frame["measure"].fillna("").astype(str).to_numpy()
+    ref_start = frame["ref_start"].to_numpy(int)
+    for i, name in enumerate(names):
+        if not name or name == _REFERENCE.get(quantity[i]):
+            continue
+        measure = config.measures.get(name)
+        if measure is None or measure.quantity != quantity[i]:
+            raise ConfigError(
+                f"claim {frame['id'].iloc[i]!r}: measure = {name!r} ({quantity[i]}) has no prior "
+                f"in the configuration; add one: ModelConfig().replace(measures={{{name!r}: "
+                f"{{'quantity': {quantity[i]!r}, 'median': ..., 'log_sd': ...}}}})"
+            )
+        offset[i], sd[i] = np.log(measure.median), measure.log_sd
+        if measure.lower_bound_from is not None and ref_start[i] >= measure.lower_bound_from:
+            as_lower[i] = True
+    return offset, sd, as_lower

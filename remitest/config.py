@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 from remitest.ledger import DEFAULT_GROUPS, DEFAULT_HOSTS
 
-__all__ = ["ConfigError", "Event", "Priors", "Interpretation", "Gate", "ModelConfig"]
+__all__ = [
+    "ConfigError", "Event", "Measure", "Priors", "Interpretation", "Gate", "ModelConfig",
+]
 
 
 class ConfigError(ValueError):
@@ -93,10 +95,13 @@ class Priors:
     # the biases: 3-13 divergences per 4,000 draws, all at small noise.
     noise_median: float = 0.15
     noise_log_sd: float = 0.4
-    # Published figures are rounded to one or two significant digits ("about 100,000",
-    # "US$500 million"): a uniform rounding error of +-10% has a log-sd of ~0.05. This is the
-    # noise floor under every claim.
-    rounding_sd: float = 0.05
+    # A floor under every claim's noise (log-sd). Each figure adds its own rounding on top: with
+    # u the largest of {1, 2, 5} x 10^k dividing the figure (100,000 -> 100,000; 64,000 -> 2,000;
+    # 37,218 -> 2), a uniform rounding error has log-sd log((x + u/2) / (x - u/2)) / sqrt(12),
+    # capped at rounding_sd_max: "100,000" says "somewhere near a hundred thousand" (+-25%), not
+    # "50,000-150,000".
+    rounding_sd: float = 0.02
+    rounding_sd_max: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,20 @@ class Interpretation:
     lower_bound: Literal["censored", "interval_end"] = "censored"
     bound_coverage: float = 0.8
     bound_ratio: float = 1.5
+    # "As high as X" read as an interval end: the ratio is itself uncertain. A log-sd of 0.3 lets
+    # it range over x1.5 / 1.8 to x1.5 * 1.8 (95%); it adds to the claim's variance.
+    bound_ratio_log_sd: float = 0.3
+    # Imprecision (log-sd) a hedge word adds to a claim, on top of its rounding. A qualifier
+    # gets the largest entry whose words it contains; a qualifier with none gets the default.
+    qualifier_sd: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "about": 0.1, "around": 0.1, "approximately": 0.1, "roughly": 0.1, "some": 0.1,
+            "nearly": 0.05, "almost": 0.05, "estimated": 0.05, "up to": 0.05,
+            "as many as": 0.05, "as high as": 0.05, "possibly": 0.2, "tens of thousands": 0.3,
+            "more than": 0.0, "over": 0.0, "at least": 0.0, "between": 0.0,
+        }
+    )  # fmt: skip
+    qualifier_default_sd: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,50 @@ class Gate:
     max_divergences: int = 0
     ebfmi_min: float = 0.3
 
+
+@dataclass(frozen=True)
+class Measure:
+    """What a non-reference ``measure`` counts, as the truth times an offset.
+
+    The data cannot separate an offset from the estimators' biases, so it is an interpretation,
+    like a hedge reading: the claim is read as ``truth x median`` and ``log_sd`` adds to its
+    variance (no parameter is learned).
+
+    Parameters
+    ----------
+    quantity : str
+    median : float
+        The figure over the reference measure's value (> 0).
+    log_sd : float
+        Uncertainty of that ratio (log scale, >= 0).
+    lower_bound_from : int, optional
+        From this reference year on, a figure of this measure is read as a censored lower bound
+        ("more than X") instead: the count misses part of the truth by an unknown amount.
+    reason : str
+        Why these numbers (written with every run).
+    """
+
+    quantity: str
+    median: float
+    log_sd: float
+    lower_bound_from: int | None = None
+    reason: str = ""
+
+
+DEFAULT_MEASURES = {
+    "permits": Measure(
+        "workers", 0.9, 0.25, 2020,
+        "Valid work permits in official host data: close to the headcount (some work without "
+        "one, some permits go unused) until the 2019 repatriation deadline; after it workers are "
+        "reported to have moved to student and visitor visas, so from 2020 a permit count is "
+        "read as a lower bound (a change of paperwork is not a change in heads).",
+    ),
+    "gross_earnings": Measure(
+        "remittances_usd", 1.4, 0.3, None,
+        "What the workers earn before the state's cut; the cut is commonly put at well over "
+        "half of gross earnings (70% here: gross = revenue x 1.4, x0.8-2.5 at 95%).",
+    ),
+}  # fmt: skip
 
 _NESTED = {"priors": Priors, "interpretation": Interpretation, "gate": Gate}
 
@@ -177,6 +240,7 @@ class ModelConfig:
         default_factory=lambda: dict(DEFAULT_GROUPS)
     )
     events: tuple[Event, ...] = DEFAULT_EVENTS
+    measures: Mapping[str, Measure] = field(default_factory=lambda: dict(DEFAULT_MEASURES))
     pin_year: int | None = None
     priors: Priors = field(default_factory=Priors)
     interpretation: Interpretation = field(default_factory=Interpretation)
@@ -193,6 +257,11 @@ class ModelConfig:
         )
         object.__setattr__(
             self, "events", tuple(e if isinstance(e, Event) else Event(**e) for e in self.events)
+        )
+        object.__setattr__(
+            self,
+            "measures",
+            {k: _measure(k, v) for k, v in dict(self.measures).items()},
         )
         if self.years is not None:
             if len(self.years) != 2:
@@ -247,6 +316,22 @@ class ModelConfig:
                 f"interpretation.lower_bound = {interp.lower_bound!r}: "
                 "must be 'censored' or 'interval_end'"
             )
+        for name, value in dict(interp.qualifier_sd).items():
+            if not _is_number(value) or value < 0:
+                problems.append(f"interpretation.qualifier_sd[{name!r}] = {value!r}: must be >= 0")
+        for name, measure in self.measures.items():
+            from remitest.ledger import QUANTITIES
+
+            if measure.quantity not in QUANTITIES:
+                problems.append(
+                    f"measures[{name!r}].quantity = {measure.quantity!r}: must be one of "
+                    f"{list(QUANTITIES)}"
+                )
+            if not measure.median > 0 or not measure.log_sd >= 0:
+                problems.append(
+                    f"measures[{name!r}]: median = {measure.median!r} must be > 0 and "
+                    f"log_sd = {measure.log_sd!r} >= 0"
+                )
         if interp.bound_ratio <= 1:
             problems.append(f"interpretation.bound_ratio = {interp.bound_ratio!r}: must be > 1")
         if not 0.5 <= self.target_accept < 1:
@@ -282,6 +367,8 @@ class ModelConfig:
         out["scope_groups"] = {k: list(v) for k, v in self.scope_groups.items()}
         out["years"] = list(self.years) if self.years is not None else None
         out["priors"]["host_share_concentration"] = dict(self.priors.host_share_concentration)
+        out["interpretation"]["qualifier_sd"] = dict(self.interpretation.qualifier_sd)
+        out["measures"] = {k: dataclasses.asdict(v) for k, v in self.measures.items()}
         return out
 
     def to_json(self) -> str:
@@ -327,6 +414,16 @@ class ModelConfig:
         if not isinstance(data, dict):
             raise ConfigError("configuration JSON must be an object of field: value")
         return cls.from_dict(data)
+
+
+def _measure(name: str, value: Any) -> Measure:
+    if isinstance(value, Measure):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"measures[{name!r}] = {value!r}: must be a Measure or a mapping")
+    value = dict(value)
+    _check_keys(f"measures.{name}.", value, {f.name for f in dataclasses.fields(Measure)})
+    return Measure(**value)
 
 
 def _event(value: Any, index: int) -> Event:
@@ -375,6 +472,10 @@ def _deep_merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, A
     for key, value in changes.items():
         if key in _NESTED and isinstance(value, Mapping) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}
+        elif key == "measures" and isinstance(value, Mapping):  # add or change one measure
+            merged[key] = {**merged.get(key, {}), **{
+                k: dataclasses.asdict(v) if isinstance(v, Measure) else v
+                for k, v in value.items()}}  # fmt: skip
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             merged[key] = dataclasses.asdict(value)
         else:

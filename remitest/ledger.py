@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from os import PathLike
 from pathlib import Path
@@ -26,6 +26,7 @@ from remitest._validate import (
     DEFAULT_HOSTS,
     ESTIMATOR_TYPES,
     KINDS,
+    MEASURES,
     QUANTITIES,
     REQUIRED_COLUMNS,
     WORLD,
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_HOSTS",
     "ESTIMATOR_TYPES",
     "KINDS",
+    "MEASURES",
     "QUANTITIES",
     "REQUIRED_COLUMNS",
     "Ledger",
@@ -71,14 +73,28 @@ class Ledger:
         Host scopes beyond `DEFAULT_HOSTS` that claims may use.
     """
 
-    def __init__(self, frame: pd.DataFrame, *, hosts: Sequence[str] | None = None):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        hosts: Sequence[str] | None = None,
+        measures: Mapping[str, Sequence[str]] | None = None,
+    ):
         table = pd.DataFrame({str(c): [_cell_text(v) for v in frame[c]] for c in frame.columns})
         rows = list(range(len(frame)))
-        built = _build(table, rows, unit="row", hosts=_all_hosts(hosts), source="claims frame")
+        built = _build(table, rows, unit="row", hosts=_all_hosts(hosts),
+                       measures=_all_measures(measures), source="claims frame")
         self._table, self._hosts, self._sha256 = built._table, built._hosts, None
+        self._measures = built._measures
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, hosts: Sequence[str] | None = None) -> Ledger:
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        hosts: Sequence[str] | None = None,
+        measures: Mapping[str, Sequence[str]] | None = None,
+    ) -> Ledger:
         """Validate a data frame of claims and return it as a ledger.
 
         Parameters
@@ -91,6 +107,10 @@ class Ledger:
             position of the row in `frame` (as in ``frame.iloc[N]``).
         hosts : sequence of str, optional
             Extra host scopes, added to `DEFAULT_HOSTS`.
+        measures : mapping of quantity to list of str, optional
+            Extra values of the optional ``measure`` column, added to `MEASURES`
+            (``{"workers": ["contracts"]}``); the model needs a prior for each
+            (``ModelConfig.measures``).
 
         Returns
         -------
@@ -101,14 +121,21 @@ class Ledger:
         LedgerError
             Listing every row, field and value that breaks a rule.
         """
-        return cls(frame, hosts=hosts)
+        return cls(frame, hosts=hosts, measures=measures)
 
     @classmethod
-    def _from_valid(cls, table: pd.DataFrame, hosts: tuple[str, ...]) -> Ledger:
+    def _from_valid(
+        cls, table: pd.DataFrame, hosts: tuple[str, ...], measures: dict[str, tuple[str, ...]]
+    ) -> Ledger:
         ledger = cls.__new__(cls)
         ledger._table = table.reset_index(drop=True)
-        ledger._hosts, ledger._sha256 = hosts, None
+        ledger._hosts, ledger._sha256, ledger._measures = hosts, None, measures
         return ledger
+
+    @property
+    def measures(self) -> dict[str, tuple[str, ...]]:
+        """Valid values of the ``measure`` column per quantity: `MEASURES` plus declared ones."""
+        return dict(self._measures)
 
     # -- scopes -----------------------------------------------------------------------------
     @property
@@ -141,8 +168,11 @@ class Ledger:
             return NotImplemented
         table = pd.concat([self._table, other._table], ignore_index=True).fillna("")
         hosts = self._hosts + tuple(h for h in other._hosts if h not in self._hosts)
+        measures = {q: (*m, *(x for x in other._measures.get(q, ()) if x not in m))
+                    for q, m in self._measures.items()}  # fmt: skip
         rows = list(range(len(table)))
-        return _build(table, rows, unit="row", hosts=hosts, source="combined ledger")
+        return _build(table, rows, unit="row", hosts=hosts, measures=measures,
+                      source="combined ledger")
 
     @property
     def sha256(self) -> str:
@@ -263,7 +293,7 @@ class Ledger:
             kept = set(ids[keep])
             orphaned = keep & np.array([p != "" and p not in kept for p in parents], dtype=bool)
             if not orphaned.any():
-                return Ledger._from_valid(self._table[keep], self._hosts)
+                return Ledger._from_valid(self._table[keep], self._hosts, self._measures)
             keep &= ~orphaned
 
     # -- repeats ----------------------------------------------------------------------------
@@ -332,7 +362,10 @@ class Ledger:
 
 
 def load_ledger(
-    path: str | PathLike | None = None, *, hosts: Sequence[str] | None = None
+    path: str | PathLike | None = None,
+    *,
+    hosts: Sequence[str] | None = None,
+    measures: Mapping[str, Sequence[str]] | None = None,
 ) -> Ledger:
     """Read and validate a claims CSV; the file is read once and never changed.
 
@@ -343,6 +376,9 @@ def load_ledger(
         ``remitest/data/claims.csv``.
     hosts : sequence of str, optional
         Host scopes beyond `DEFAULT_HOSTS` that claims may use (``hosts=["mongolia"]``).
+    measures : mapping of quantity to list of str, optional
+        Values of the optional ``measure`` column beyond `MEASURES`
+        (``measures={"workers": ["contracts"]}``).
 
     Returns
     -------
@@ -363,7 +399,8 @@ def load_ledger(
     if problems:
         raise LedgerError(problems, source)
     table = pd.DataFrame(records, columns=header, dtype=str)
-    return _build(table, rows, unit="line", hosts=_all_hosts(hosts), source=source)
+    return _build(table, rows, unit="line", hosts=_all_hosts(hosts),
+                  measures=_all_measures(measures), source=source)
 
 
 def _read_csv(text: str) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:
@@ -387,7 +424,13 @@ def _read_csv(text: str) -> tuple[list[str], list[list[str]], list[int], list[Pr
 
 
 def _build(
-    table: pd.DataFrame, rows: list[int], *, unit: str, hosts: tuple[str, ...], source: str
+    table: pd.DataFrame,
+    rows: list[int],
+    *,
+    unit: str,
+    hosts: tuple[str, ...],
+    measures: dict[str, tuple[str, ...]],
+    source: str,
 ) -> Ledger:
     """Validate a text table (columns checked, optional ones added) into a Ledger."""
     problems = check_columns(list(table.columns))
@@ -395,10 +438,30 @@ def _build(
         raise LedgerError(problems, source)
     extras = [c for c in table.columns if c not in COLUMNS]
     table = table.reindex(columns=[*COLUMNS, *extras], fill_value="")
-    table, problems = validate_table(table, rows, unit=unit, scopes=_scopes(hosts))
+    table, problems = validate_table(
+        table, rows, unit=unit, scopes=_scopes(hosts), measures=measures
+    )
     if problems:
         raise LedgerError(problems, source)
-    return Ledger._from_valid(table, hosts)
+    return Ledger._from_valid(table, hosts, measures)
+
+
+def _all_measures(measures: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
+    """`MEASURES` plus the declared ones, per quantity."""
+    out = {q: tuple(m) for q, m in MEASURES.items()}
+    for quantity, extra in dict(measures or {}).items():
+        if quantity not in out:
+            raise ValueError(
+                f"measures: {quantity!r} is not a quantity (quantities are {list(out)})"
+            )
+        if isinstance(extra, str):
+            extra = [extra]
+        for name in extra:
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"measures[{quantity!r}]: {name!r} is not a valid measure name")
+            if name not in out[quantity]:
+                out[quantity] = (*out[quantity], name)
+    return out
 
 
 def _all_hosts(hosts: Sequence[str] | None) -> tuple[str, ...]:

@@ -78,7 +78,8 @@ def test_pointwise_log_likelihood_matches_scipy_by_hand(ledger):
     bias = float(post["estimator_bias"].sel(estimator="US State Department",
                                             quantity="workers")[0, 0])
     noise = float(post["noise_sd"].sel(estimator_type="government")[0, 0])
-    scale = np.hypot(noise, fit.config.priors.rounding_sd)
+    priors = fit.config.priors  # "some 100,000": rounding (capped) and the qualifier (0.1)
+    scale = np.sqrt(noise**2 + priors.rounding_sd**2 + priors.rounding_sd_max**2 + 0.1**2)
     expected = stats.norm.logpdf(np.log(100_000), np.log(workers) + bias, scale)
     assert float(ll.sel(claim="usstate2017-workers")) == pytest.approx(expected, rel=1e-9)
     # "more than 50,000" in 2015 (censored): log P(belief > 50,000).

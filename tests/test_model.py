@@ -38,7 +38,9 @@ DEFAULT = ModelConfig()
 UPPER_CENSORED = ModelConfig().replace(interpretation={"upper_bound": "censored"})
 LOWER_INTERVAL = ModelConfig().replace(interpretation={"lower_bound": "interval_end"})
 ROUNDING_SD = DEFAULT.priors.rounding_sd
+ROUND_CAP = DEFAULT.priors.rounding_sd_max  # a figure as round as 100,000 or 5,000
 RATIO = DEFAULT.interpretation.bound_ratio
+RATIO_SD = DEFAULT.interpretation.bound_ratio_log_sd
 
 
 @cache
@@ -71,7 +73,7 @@ def claim_row(**fields) -> dict:
         "quote": "some quote",
     }
     row = {**base, **fields}
-    columns = shipped().to_frame().columns
+    columns = [*shipped().to_frame().columns, "measure"]
     return {c: row.get(c, "") for c in columns}
 
 
@@ -230,7 +232,7 @@ LIKELIHOOD_CASES = {
         "default",
         {},
         lambda d: d["workers"][year(2017)],
-        _gaussian(np.log(100_000), 0.0),
+        _gaussian(np.log(100_000), ROUND_CAP),
     ),
     "range_default_coverage": (
         "default",
@@ -270,13 +272,13 @@ LIKELIHOOD_CASES = {
             "estimator_type": "anonymous",
         },
         lambda d: d["workers"][year(2017)],
-        _gaussian(np.log(150_000 / RATIO), np.log(RATIO) / z(0.8)),
+        _gaussian(np.log(150_000 / RATIO), np.hypot(np.log(RATIO) / z(0.8), RATIO_SD)),
     ),
     "upper_bound_interval_end_claim_coverage": (
         "default",
         {"kind": "upper_bound", "low": np.nan, "high": 150_000, "coverage": 0.5},
         lambda d: d["workers"][year(2017)],
-        _gaussian(np.log(150_000 / RATIO), np.log(RATIO) / z(0.5)),
+        _gaussian(np.log(150_000 / RATIO), np.hypot(np.log(RATIO) / z(0.5), RATIO_SD)),
     ),
     "upper_bound_censored": (
         "upper_censored",
@@ -300,7 +302,7 @@ LIKELIHOOD_CASES = {
         "lower_interval",
         {"kind": "lower_bound", "low": 50_000, "high": np.nan},
         lambda d: d["workers"][year(2017)],
-        _gaussian(np.log(50_000 * RATIO), np.log(RATIO) / z(0.8)),
+        _gaussian(np.log(50_000 * RATIO), np.hypot(np.log(RATIO) / z(0.8), RATIO_SD)),
     ),
     "lower_bound_censored_remittances": (
         "upper_censored",
@@ -354,7 +356,7 @@ LIKELIHOOD_CASES = {
             "published": "2020",
         },
         lambda d: np.mean(d["remittances_usd_host"][RUSSIA, year(2018) : year(2019) + 1]),
-        _gaussian(np.log(1e8), 0.0),
+        _gaussian(np.log(1e8), ROUND_CAP),
     ),
     "per_worker": (
         "default",
@@ -368,7 +370,30 @@ LIKELIHOOD_CASES = {
             "published": "2018",
         },
         lambda d: d["per_worker_usd"][year(2018)],
-        _gaussian(np.log(5_000), 0.0),
+        _gaussian(np.log(5_000), ROUND_CAP),
+    ),
+    # a precise figure: u = 2,000 divides 64,000, rounding log(65/63)/sqrt(12)
+    "precise_point_with_qualifier": (
+        "default",
+        {"kind": "point", "low": 64_000, "high": 64_000, "qualifier": "about"},
+        lambda d: d["workers"][year(2017)],
+        _gaussian(np.log(64_000), np.hypot(np.log(65 / 63) / np.sqrt(12), 0.1)),
+    ),
+    # gross earnings: read back to the state's revenue (x1.4), the offset's sd adds
+    "gross_earnings": (
+        "default",
+        {"quantity": "remittances_usd", "kind": "range", "low": 4e8, "high": 8e8,
+         "measure": "gross_earnings"},
+        lambda d: d["remittances_usd"][year(2017)],
+        _gaussian(np.log(np.sqrt(4e8 * 8e8) / 1.4), np.hypot(np.log(2) / 2 / z(0.8), 0.3)),
+    ),
+    # permits from 2020: "more than" the permit count, read back to heads
+    "permits_after_deadline": (
+        "default",
+        {"kind": "point", "low": 9_000, "high": 9_000, "measure": "permits", "scope": "russia",
+         "ref_start": 2021, "ref_end": 2021, "published": "2022"},
+        lambda d: d["workers_host"][RUSSIA, year(2021)],
+        _above(9_000 / 0.9),
     ),
     # per-worker amounts are the same in every host: a group scope does not sum them
     "per_worker_china_russia": (

@@ -73,20 +73,22 @@ def test_pit_closed_form_degenerate():
     rounding = fit.config.priors.rounding_sd
     m_workers = np.log(80_000.0) + 0.1
     s = np.hypot(0.2, rounding)
-    # point claim: "100,000 workers"
-    expected = special.ndtr((np.log(1e5) - m_workers) / s)
+    cap = fit.config.priors.rounding_sd_max  # the rounding of a figure as round as 100,000
+    # point claim: "some 100,000 workers": rounding (capped) and the qualifier "some" (0.1)
+    s_point = np.sqrt(s**2 + cap**2 + 0.1**2)
+    expected = special.ndtr((np.log(1e5) - m_workers) / s_point)
     assert table.loc["usstate2017-workers", "pit"] == pytest.approx(expected, abs=1e-9)
     # its predictive quantiles: lognormal around exp(m), from 4,000 predictive draws
     z = normal_quantile(np.array([0.05, 0.5, 0.95]))
     np.testing.assert_allclose(
         table.loc["usstate2017-workers", ["pred_q05", "pred_q50", "pred_q95"]].to_numpy(float),
-        np.exp(m_workers + s * z),
+        np.exp(m_workers + s_point * z),
         rtol=0.03,
     )
     # range claim: belief median at the log-midpoint, spread from its half-width
     spread = (np.log(60_000) - np.log(50_000)) / 2 / normal_quantile(0.9)
     expected = special.ndtr(
-        (np.log(np.sqrt(50_000 * 60_000)) - m_workers) / np.sqrt(s**2 + spread**2)
+        (np.log(np.sqrt(50_000 * 60_000)) - m_workers) / np.sqrt(s**2 + spread**2 + 0.05**2)
     )
     assert table.loc["scmp2016-workers", "pit"] == pytest.approx(expected, abs=1e-9)
     assert table.loc["scmp2016-workers", "reported_value"] == pytest.approx(
@@ -94,7 +96,7 @@ def test_pit_closed_form_degenerate():
     )
     # remittances: workers x per-worker amount
     m_remit = np.log(80_000.0 * 6_000.0) + 0.1
-    expected = special.ndtr((np.log(5e8) - m_remit) / s)
+    expected = special.ndtr((np.log(5e8) - m_remit) / np.hypot(s, cap))
     assert table.loc["usstate2017-remittances", "pit"] == pytest.approx(expected, abs=1e-9)
 
 
@@ -150,7 +152,9 @@ def test_unseen_estimator_draws_from_hierarchy():
         id="new-workers", estimator="A new government", estimator_type="government"
     )
     table = predictive.predict_claims(fit, ledger_with(frame), random_seed=1)
-    s = np.hypot(0.2, fit.config.priors.rounding_sd)
+    priors = fit.config.priors
+    # "some 100,000": noise, floor, rounding (capped) and the qualifier "some"
+    s = np.sqrt(0.2**2 + priors.rounding_sd**2 + priors.rounding_sd_max**2 + 0.1**2)
     # bias ~ N(0, bias_sd^2) with the fitted spread (0.3): the PIT integrates it analytically
     expected = special.ndtr((np.log(1e5) - np.log(80_000.0)) / np.hypot(s, 0.3))
     assert table["pit"].iloc[0] == pytest.approx(expected, abs=0.01)

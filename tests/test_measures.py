@@ -1,0 +1,88 @@
+"""What a figure counts (the ``measure`` column) and a hedge's own imprecision."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import remitest as rt
+from remitest.claims import qualifier_sd, rounding_sd, rounding_unit
+from remitest.model import claim_blocks, model_structure
+
+
+def _with_measure(measure, quantity="workers", **more):
+    frame = rt.load_ledger().to_frame()
+    row = frame[frame["id"] == "usstate2017-workers"].assign(
+        id="extra", measure=measure, quantity=quantity, **more
+    )
+    return pd.concat([frame.assign(measure=""), row], ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("x", "u"), [(100_000, 100_000), (64_000, 2_000), (37_218, 2), (500e6, 500e6), (75, 5)]
+)
+def test_rounding_unit_is_the_largest_1_2_5_power_of_ten_that_divides(x, u):
+    assert rounding_unit(x) == u
+
+
+def test_rounding_sd_is_capped_and_small_for_precise_figures():
+    sd = rounding_sd(np.array([100_000.0, 64_000.0, 37_218.0]), 0.15)
+    assert sd[0] == 0.15
+    assert sd[1] == pytest.approx(np.log(65 / 63) / np.sqrt(12))
+    assert sd[2] < 1e-4
+
+
+def test_qualifier_takes_the_largest_matching_entry_or_the_default():
+    table = {"about": 0.1, "estimated": 0.05, "more than": 0.0}
+    got = qualifier_sd(np.array(["about", "an estimated", "roughly", "", "More than"]), table, 0.07)
+    np.testing.assert_allclose(got, [0.1, 0.05, 0.07, 0.0, 0.0])
+
+
+def test_an_unknown_measure_is_a_ledger_error_naming_row_field_and_value():
+    frame = _with_measure("contracts")
+    with pytest.raises(rt.LedgerError) as err:
+        rt.Ledger.from_frame(frame)
+    text = str(err.value)
+    assert "row 10" in text and "'measure'" in text and "'contracts'" in text
+    assert "measures=" in text
+    # declared, it loads; the model then needs its prior
+    ledger = rt.Ledger.from_frame(frame, measures={"workers": ["contracts"]})
+    assert "contracts" in ledger.measures["workers"]
+    with pytest.raises(rt.ConfigError, match="contracts"):
+        claim_blocks(ledger, model_structure(ledger), rt.ModelConfig())
+    config = rt.ModelConfig().replace(
+        measures={"contracts": {"quantity": "workers", "median": 1.2, "log_sd": 0.2}}
+    )
+    assert {"permits", "gross_earnings", "contracts"} <= set(config.measures)
+    gaussian, _ = claim_blocks(ledger, model_structure(ledger, config), config)
+    plain = claim_blocks(rt.load_ledger(), model_structure(ledger, config), config)[0]
+    i, j = list(gaussian.ids).index("extra"), list(plain.ids).index("usstate2017-workers")
+    assert gaussian.value[i] == pytest.approx(plain.value[j] - np.log(1.2))
+    assert gaussian.spread[i] == pytest.approx(np.hypot(plain.spread[j], 0.2))
+
+
+def test_a_measure_of_another_quantity_is_refused():
+    with pytest.raises(rt.LedgerError, match="permits"):
+        rt.Ledger.from_frame(_with_measure("permits", quantity="remittances_usd", low=5e8,
+                                           high=5e8))
+
+
+def test_permits_from_the_deadline_on_are_read_as_lower_bounds():
+    frame = _with_measure("permits", ref_start=2021, ref_end=2021, scope="russia", low=9_000,
+                          high=9_000, published="2022")
+    ledger = rt.Ledger.from_frame(frame)
+    config = rt.ModelConfig()
+    gaussian, censored = claim_blocks(ledger, model_structure(ledger, config), config)
+    assert "extra" in censored.ids and "extra" not in gaussian.ids
+    k = list(censored.ids).index("extra")
+    assert censored.direction[k] == 1.0
+    assert censored.value[k] == pytest.approx(np.log(9_000 / 0.9))
+
+
+def test_measures_round_trip_through_json():
+    config = rt.ModelConfig().replace(
+        measures={"permits": {"quantity": "workers", "median": 0.8, "log_sd": 0.3}}
+    )
+    again = rt.ModelConfig.from_json(config.to_json())
+    assert again == config and again.measures["permits"].median == 0.8
+    with pytest.raises(rt.ConfigError, match="measures"):
+        rt.ModelConfig().replace(measures={"x": {"quantity": "heads", "median": 1, "log_sd": 0}})
