@@ -52,7 +52,7 @@ def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
     ]
     table = frame.assign(low=frame["low"].map(_number), high=frame["high"].map(_number))
     table["ref years"] = years
-    return table[list(_TABLE_COLUMNS)]
+    return table[list(_TABLE_COLUMNS)].fillna("")
 
 
 def spread_table(ledger: Ledger) -> pd.DataFrame:
@@ -64,7 +64,7 @@ def spread_table(ledger: Ledger) -> pd.DataFrame:
         if claims.empty:
             continue
         numbers = np.concatenate([claims["low"].dropna(), claims["high"].dropna()])
-        repeats = int((claims["derived_from"] != "").sum())
+        repeats = int(claims["derived_from"].notna().sum())
         rows.append({
             "quantity": quantity, "claims": len(claims), "originals": len(claims) - repeats,
             "repeats": repeats, "min": _number(numbers.min()), "max": _number(numbers.max()),

@@ -43,3 +43,11 @@ def test_missing_file_returns_2(tmp_path, capsys):
 def test_hosts_are_passed_on(capsys, hosts):
     assert ledger_command(None, hosts) == 0
     assert ("mongolia" in capsys.readouterr().out) == bool(hosts)
+
+
+def test_binary_file_returns_2_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "claims.xlsx"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00")
+    assert ledger_command(str(path), None) == 2
+    err = capsys.readouterr().err
+    assert "claims.xlsx" in err and "UTF-8" in err

@@ -86,7 +86,7 @@ def test_series_marks_repeats_hollow_and_other_scopes_faded(fit, claims):
     (ax,) = fig.axes
     mine = claims[claims["quantity"] == "workers"].reset_index(drop=True)
     bars = errorbars(ax)
-    repeat = bars[int(np.flatnonzero(mine["derived_from"] != "")[0])]
+    repeat = bars[int(np.flatnonzero(mine["derived_from"].notna())[0])]
     assert repeat.lines[0].get_markerfacecolor() == "white"
     other_scope = bars[int(np.flatnonzero(mine["scope"] == "china_russia")[0])]
     assert other_scope.lines[0].get_alpha() == pytest.approx(plots.FADED_ALPHA)
@@ -142,7 +142,7 @@ def test_series_for_a_host_fades_world_claims(fit):
 def test_biases_show_only_quantities_with_claims(fit, claims):
     fig = plots.plot_biases(fit)
     (ax,) = fig.axes
-    originals = claims[claims["derived_from"] == ""]
+    originals = claims[claims["derived_from"].isna()]
     pairs = originals[["estimator", "quantity"]].drop_duplicates()
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == len(pairs)
@@ -192,7 +192,7 @@ def test_ppc_has_one_row_per_claim(fit, claims):
                                              "per_worker_usd": 2}), kind="stable")["id"])
     assert len(arrows(ax)) == claims["kind"].isin(["lower_bound", "upper_bound"]).sum()
     hollow = [line for line in ax.lines if line.get_markerfacecolor() == "white"]
-    assert len(hollow) == (claims["derived_from"] != "").sum()
+    assert len(hollow) == claims["derived_from"].notna().sum()
     assert ax.get_xscale() == "log"
     assert "predictive 50%" in legend_labels(fig)
 

@@ -82,7 +82,7 @@ def _draw_claims(ax: Axes, claims: pd.DataFrame, *, scope: str, styles: dict[str
     for dodge, claim in zip(_claim_dodge(claims), claims.itertuples(index=False), strict=True):
         style = styles[claim.estimator]
         alpha = 1.0 if claim.scope == scope else FADED_ALPHA
-        hollow = claim.derived_from != ""
+        hollow = isinstance(claim.derived_from, str)
         x = (claim.ref_start + claim.ref_end) / 2
         y, yerr = _claim_value(claim)
         half_period = (claim.ref_end - claim.ref_start) / 2
@@ -189,7 +189,7 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
 
 def _claims_per_year(claims: pd.DataFrame, years: np.ndarray) -> np.ndarray:
     """Count the original claims (of any quantity) whose reference period covers each year."""
-    originals = claims[claims["derived_from"] == ""]
+    originals = claims[claims["derived_from"].isna()]
     start = originals["ref_start"].to_numpy(int)[:, None]
     end = originals["ref_end"].to_numpy(int)[:, None]
     return ((years[None, :] >= start) & (years[None, :] <= end)).sum(axis=0)
