@@ -222,3 +222,35 @@ def test_prior_predictive_draws_prior_bands_and_claims():
         assert len(errorbars(ax)) == (world["quantity"] == quantity).sum()
         assert len(ax.collections) >= 2
     assert "prior median, 50% and 90% intervals" in legend_labels(fig)
+
+
+def test_ledger_figure_draws_every_claim_on_its_panel():
+    from remitest.plots.ledger import ledger_panels
+
+    ledger = load_ledger()
+    claims = ledger.to_frame()
+    fig = plots.plot_ledger(ledger)
+    panels = ledger_panels(ledger)
+    assert panels == [("workers", "world"), ("workers", "china_russia"),
+                      ("remittances_usd", "world")]
+    assert len(fig.axes) == len(panels)
+    for ax, (quantity, scope) in zip(fig.axes, panels, strict=True):
+        mine = claims[(claims["quantity"] == quantity) & (claims["scope"] == scope)]
+        assert len(errorbars(ax)) == len(mine)
+        assert ax.get_yscale() == "log"
+        assert f"{len(mine)} claim" in ax.get_title(loc="left")
+    # the spread: smallest and largest figure, and their ratio
+    assert "50k\u2013150k (3\u00d7)" in fig.axes[0].get_title(loc="left")
+    # the repeat is joined to its original by a line without an arrow head
+    links = [t for t in fig.axes[0].texts if getattr(t, "arrow_patch", None) is not None
+             and t.arrow_patch.get_arrowstyle().__class__.__name__ == "Curve"]
+    assert len(links) == 1
+    for estimator in ledger.estimators()["estimator"]:
+        assert estimator in legend_labels(fig)
+
+
+def test_ledger_figure_draws_into_given_axes():
+    fig = Figure()
+    axes = fig.subplots(3, 1)
+    assert plots.plot_ledger(load_ledger(), axes=axes) is fig
+    assert axes[-1].get_legend() is not None
