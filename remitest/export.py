@@ -98,7 +98,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         "summary": posterior.summary(fit),
         "estimators": tables.estimators_table(fit),
         "host_shares": tables.host_share_table(fit),
-        "claims": predictive.claims_table(fit),  # seeded by predictive.claims_seed(fit)
+        "claims": _with_keys(predictive.claims_table(fit), fit),  # seeded by claims_seed(fit)
     }
     files: dict[str, str] = {}
     for name in TABLES:
@@ -115,6 +115,15 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     for stale in sorted(previous - set(files)):  # e.g. figures of an earlier run
         (out / stale).unlink(missing_ok=True)
     return out
+
+
+def _with_keys(claims: pd.DataFrame, fit: Fit) -> pd.DataFrame:
+    """Put each claim's key, the number that labels it on the figures, after its id."""
+    from remitest.plots import claim_keys
+
+    keyed = claims.copy()
+    keyed.insert(1, "key", claim_keys(fit.ledger).reindex(keyed["id"]).to_numpy(np.int64))
+    return keyed
 
 
 def _temporary_beside(path: Path) -> Path:
@@ -303,6 +312,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "prior_only": ("True for a host's workers and remittances when that host's share did not "
                    "move from its prior: the split shown is the prior's, not the claims'", None),
     "id": ("claim identifier, as in ledger.csv", None),
+    "key": ("the claim's key: its position in ledger.csv (1 = first claim), the number that "
+            "labels it on the figures of ledgers with more than 12 claims", None),
     "kind": ("point, range, lower_bound or upper_bound", None),
     "estimator": ("who made the estimate", None),
     "estimator_type": ("government, intergovernmental, research_institute, media or anonymous",

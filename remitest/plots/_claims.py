@@ -53,11 +53,14 @@ def claim_keys(ledger: Ledger) -> pd.Series:
     return pd.Series(np.arange(1, len(ids) + 1), index=pd.Index(ids, name="id"), name="key")
 
 
-def by_estimator(claims: pd.DataFrame, *, other_entries: int) -> bool:
-    """True when the legend may name each estimator: few claims, and the entries fit."""
-    n_estimators = claims["estimator"].nunique()
+def by_estimator(claims: pd.DataFrame) -> bool:
+    """True when the legend may name each estimator: few claims, and room for every name.
+
+    The other entries take at most five places (two for the bands, three for how claims are
+    drawn), so the estimators get the other seven.
+    """
     return (len(claims) <= ESTIMATOR_LEGEND_LIMIT
-            and n_estimators + other_entries <= LEGEND_LIMIT)
+            and claims["estimator"].nunique() <= LEGEND_LIMIT - 5)
 
 
 def claim_styles(claims: pd.DataFrame, *, per_estimator: bool) -> dict[str, dict[str, str]]:

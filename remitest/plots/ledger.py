@@ -109,7 +109,7 @@ def plot_ledger(ledger: Ledger, *, axes: Any = None) -> Figure:
         None, _given_axes(axes, len(panels)))
     fig = fig or axes[0].figure
     kinds = kind_handles(claims)
-    per_estimator = by_estimator(claims, other_entries=len(kinds))
+    per_estimator = by_estimator(claims)
     styles = claim_styles(claims, per_estimator=per_estimator)
     keys = claim_keys(ledger)
     years = np.arange(claims["ref_start"].min() - 1, claims["ref_end"].max() + 2)

@@ -183,7 +183,7 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     fig, axes = _series_grid(panels) if created else (None, _given_axes(axes, len(panels)))
     fig = fig or axes[0].figure
     kinds = kind_handles(claims)
-    per_estimator = by_estimator(claims, other_entries=2 + len(kinds))
+    per_estimator = by_estimator(claims)
     styles = claim_styles(claims, per_estimator=per_estimator)
     keys = claim_keys(fit.ledger)
     marks, extrapolated = [], False
@@ -252,7 +252,7 @@ def plot_prior_predictive(ledger: Ledger, config: ModelConfig | None = None, *, 
         None, _given_axes(axes, 2))
     fig = fig or axes[0].figure
     kinds = kind_handles(claims)
-    per_estimator = by_estimator(claims, other_entries=2 + len(kinds))
+    per_estimator = by_estimator(claims)
     styles = claim_styles(claims, per_estimator=per_estimator)
     keys = claim_keys(ledger)
     years = np.asarray(structure.years)
