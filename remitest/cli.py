@@ -161,7 +161,10 @@ def fit_command(args: argparse.Namespace) -> int:
     try:
         from remitest.export import write_run
 
-        folder = write_run(fit, Path(args.out), figures=args.figures)
+        if args.figures:
+            print("\nwriting the run folder and its figures", flush=True)
+        folder = write_run(fit, Path(args.out), figures=args.figures,
+                           progress=lambda line: print(f"  {line}", flush=True))
     except OSError as error:
         return _fail(f"cannot write the run folder {args.out!r}: {error}", 1)
     print(f"\nrun {fit.run_id} written to {folder}")

@@ -67,7 +67,8 @@ _TABLE_DESCRIPTIONS = {
 
 
 # -- writing ----------------------------------------------------------------------------------
-def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True) -> Path:
+def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True,
+              progress: Callable[[str], Any] | None = None) -> Path:
     """Write the run folder of ``fit``: CSVs, ``datapackage.json``, ``idata.nc``, ledger, figures.
 
     Parameters
@@ -78,6 +79,8 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     figures : bool
         Also write every figure of ``remitest.plots.FIGURES`` as ``<name>.png`` (300 dpi),
         ``<name>.svg`` and ``<name>.caption.txt``.
+    progress : callable, optional
+        Called with one line as each figure is written ("figure 2/4: biases, 0.8 s").
 
     Returns
     -------
@@ -108,7 +111,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     files["config.json"] = _write_text(fit.config.to_json() + "\n", out / "config.json")
     files["idata.nc"] = _write_idata(fit.idata, metadata, out / "idata.nc")
     if figures:
-        files.update(_write_figures(fit, out))
+        files.update(_write_figures(fit, out, progress))
     previous = _listed_files(out)
     package = datapackage(fit, frames, files, metadata)
     _write_text(_dump_json(package), out / "datapackage.json")
@@ -200,15 +203,19 @@ def _write_idata(idata: az.InferenceData, metadata: dict[str, Any], path: Path) 
     return _atomic_with(path, lambda tmp: tagged.to_netcdf(tmp))
 
 
-def _write_figures(fit: Fit, out: Path) -> dict[str, str]:
+def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = None
+                   ) -> dict[str, str]:
     """Write each figure as PNG (300 dpi) and SVG, with its caption; the files' SHA-256."""
+    import time
+
     import matplotlib.pyplot as plt
 
     from remitest.captions import caption as caption_of
     from remitest.plots import FIGURES
 
     files = {}
-    for name, plot in FIGURES.items():
+    for number, (name, plot) in enumerate(FIGURES.items(), start=1):
+        started = time.perf_counter()
         caption = caption_of(fit, name)
         files[f"{name}.caption.txt"] = _write_text(caption.rstrip("\n") + "\n",
                                                    out / f"{name}.caption.txt")
@@ -217,6 +224,9 @@ def _write_figures(fit: Fit, out: Path) -> dict[str, str]:
             files.update(_save_figure(fit, name, figure, caption, out))
         finally:
             plt.close(figure)
+        if progress is not None:
+            progress(f"figure {number}/{len(FIGURES)}: {name}, "
+                     f"{time.perf_counter() - started:.1f} s")
     return files
 
 
