@@ -16,27 +16,27 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from remitest.fit_result import Fit
 
-__all__ = ["FIGURE_TEXT", "caption", "cite_sources", "describe_run"]
+__all__ = ["FIGURE_TEXT", "caption", "cite_sources", "claims_key", "describe_run"]
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 
 _CLAIMS_KEY = (
-    "Markers are published claims at their reference years, one colour and marker per "
-    "estimator: vertical whiskers are stated ranges (marker at the geometric midpoint), arrows "
-    "are bounds (up: \u201cmore than\u201d; down: \u201cas high as\u201d), horizontal bars span "
-    "multi-year reference periods; hollow markers repeat an earlier claim and add no evidence; "
-    "faded, labelled markers are claims about another scope than the panel's."
+    "Markers are published claims at their reference years, each on its own scope's panel and "
+    "coloured by estimator type: vertical whiskers are stated ranges (marker at the geometric "
+    "midpoint), arrows are bounds (up: \u201cmore than\u201d; down: \u201cas high as\u201d), "
+    "horizontal bars span multi-year reference periods; hollow markers repeat an earlier claim "
+    "and add no evidence."
 )
-
 FIGURE_TEXT = {
     "series": (
-        "Yearly posterior estimates, world, {years}: workers abroad (thousand persons), "
-        "remittances reaching the state (US$ million per year) and remittance per worker "
-        "(US$ per worker-year; remittances = workers \u00d7 remittance per worker in every "
-        "draw). Lines are posterior medians; dark and light bands are central 50% and 90% "
-        "credible intervals. " + _CLAIMS_KEY + " Grey shading marks years that no claim's "
-        "reference period covers: there the series is extrapolated by the random walk."
+        "Yearly posterior estimates, {years}, one panel per quantity and per scope with claims "
+        "(world first): workers abroad (thousand persons), remittances reaching the state "
+        "(US$ million per year) and remittance per worker (US$ per worker-year; remittances = "
+        "workers \u00d7 remittance per worker in every draw). Lines are posterior medians; dark "
+        "and light bands are central 50% and 90% credible intervals. " + _CLAIMS_KEY + " Grey "
+        "shading marks years that no claim on the panel's quantity and scope covers: there the "
+        "series is extrapolated by the random walk."
     ),
     "biases": (
         "Multiplicative bias of each estimator (reported \u00f7 true value), for each quantity "
@@ -145,4 +145,27 @@ def caption(fit: Fit, figure_name: str) -> str:
         )
     years = f"{fit.years[0]}\u2013{fit.years[-1]}"
     what = FIGURE_TEXT[figure_name].format(years=years)
+    if figure_name in ("series", "prior_predictive"):
+        what += " " + claims_key(fit)
     return f"{what} Sources: {cite_sources(fit)}. {describe_run(fit)}"
+
+
+def claims_key(fit: Fit) -> str:
+    """Which number labels which claim, for a ledger too large to name estimators in a legend.
+
+    At most 12 claims (and 7 estimators): the legend names the estimators, so no key. Up to 30:
+    the key in full, "1 scmp2016-workers (Japanese government), 2 ...". Above: the key is in
+    claims.csv.
+    """
+    from remitest.plots._claims import CAPTION_KEY_LIMIT, by_estimator
+
+    claims = fit.ledger.to_frame()
+    if by_estimator(claims):
+        return ""
+    lead = ("Numbers label the claims where space allows; each is the claim's position in the "
+            "ledger (the key column of claims.csv)")
+    if len(claims) > CAPTION_KEY_LIMIT:
+        return lead + "."
+    entries = ", ".join(f"{i} {row.id} ({row.estimator})"
+                        for i, row in enumerate(claims.itertuples(index=False), start=1))
+    return f"{lead}: {entries}."

@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "ledger":
-        return ledger_command(args.path, args.hosts)
+        return ledger_command(args.path, args.hosts, args.plot)
     if args.command == "check":
         try:
             return check_command(args)
@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     ledger = commands.add_parser("ledger", help="validate a claims ledger and print its claims")
     ledger.add_argument("path", nargs="?", help="claims CSV (default: the shipped ledger)")
     ledger.add_argument("--host", action="append", dest="hosts", help="an extra host scope")
+    ledger.add_argument("--plot", metavar="FILE",
+                        help="also draw the ledger at a glance into FILE (.png, .svg or .pdf)")
 
     fit = commands.add_parser(
         "fit", help="fit a ledger and write a run folder (CSVs, datapackage.json, figures)",
@@ -159,7 +161,10 @@ def fit_command(args: argparse.Namespace) -> int:
     try:
         from remitest.export import write_run
 
-        folder = write_run(fit, Path(args.out), figures=args.figures)
+        if args.figures:
+            print("\nwriting the run folder and its figures", flush=True)
+        folder = write_run(fit, Path(args.out), figures=args.figures,
+                           progress=lambda line: print(f"  {line}", flush=True))
     except OSError as error:
         return _fail(f"cannot write the run folder {args.out!r}: {error}", 1)
     print(f"\nrun {fit.run_id} written to {folder}")

@@ -67,7 +67,8 @@ _TABLE_DESCRIPTIONS = {
 
 
 # -- writing ----------------------------------------------------------------------------------
-def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True) -> Path:
+def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True,
+              progress: Callable[[str], Any] | None = None) -> Path:
     """Write the run folder of ``fit``: CSVs, ``datapackage.json``, ``idata.nc``, ledger, figures.
 
     Parameters
@@ -78,6 +79,8 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     figures : bool
         Also write every figure of ``remitest.plots.FIGURES`` as ``<name>.png`` (300 dpi),
         ``<name>.svg`` and ``<name>.caption.txt``.
+    progress : callable, optional
+        Called with one line as each figure is written ("figure 2/4: biases, 0.8 s").
 
     Returns
     -------
@@ -98,7 +101,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         "summary": posterior.summary(fit),
         "estimators": tables.estimators_table(fit),
         "host_shares": tables.host_share_table(fit),
-        "claims": predictive.claims_table(fit),  # seeded by predictive.claims_seed(fit)
+        "claims": _with_keys(predictive.claims_table(fit), fit),  # seeded by claims_seed(fit)
     }
     files: dict[str, str] = {}
     for name in TABLES:
@@ -108,13 +111,22 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     files["config.json"] = _write_text(fit.config.to_json() + "\n", out / "config.json")
     files["idata.nc"] = _write_idata(fit.idata, metadata, out / "idata.nc")
     if figures:
-        files.update(_write_figures(fit, out))
+        files.update(_write_figures(fit, out, progress))
     previous = _listed_files(out)
     package = datapackage(fit, frames, files, metadata)
     _write_text(_dump_json(package), out / "datapackage.json")
     for stale in sorted(previous - set(files)):  # e.g. figures of an earlier run
         (out / stale).unlink(missing_ok=True)
     return out
+
+
+def _with_keys(claims: pd.DataFrame, fit: Fit) -> pd.DataFrame:
+    """Put each claim's key, the number that labels it on the figures, after its id."""
+    from remitest.plots import claim_keys
+
+    keyed = claims.copy()
+    keyed.insert(1, "key", claim_keys(fit.ledger).reindex(keyed["id"]).to_numpy(np.int64))
+    return keyed
 
 
 def _temporary_beside(path: Path) -> Path:
@@ -191,15 +203,19 @@ def _write_idata(idata: az.InferenceData, metadata: dict[str, Any], path: Path) 
     return _atomic_with(path, lambda tmp: tagged.to_netcdf(tmp))
 
 
-def _write_figures(fit: Fit, out: Path) -> dict[str, str]:
+def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = None
+                   ) -> dict[str, str]:
     """Write each figure as PNG (300 dpi) and SVG, with its caption; the files' SHA-256."""
+    import time
+
     import matplotlib.pyplot as plt
 
     from remitest.captions import caption as caption_of
     from remitest.plots import FIGURES
 
     files = {}
-    for name, plot in FIGURES.items():
+    for number, (name, plot) in enumerate(FIGURES.items(), start=1):
+        started = time.perf_counter()
         caption = caption_of(fit, name)
         files[f"{name}.caption.txt"] = _write_text(caption.rstrip("\n") + "\n",
                                                    out / f"{name}.caption.txt")
@@ -208,6 +224,9 @@ def _write_figures(fit: Fit, out: Path) -> dict[str, str]:
             files.update(_save_figure(fit, name, figure, caption, out))
         finally:
             plt.close(figure)
+        if progress is not None:
+            progress(f"figure {number}/{len(FIGURES)}: {name}, "
+                     f"{time.perf_counter() - started:.1f} s")
     return files
 
 
@@ -303,6 +322,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "prior_only": ("True for a host's workers and remittances when that host's share did not "
                    "move from its prior: the split shown is the prior's, not the claims'", None),
     "id": ("claim identifier, as in ledger.csv", None),
+    "key": ("the claim's key: its position in ledger.csv (1 = first claim), the number that "
+            "labels it on the figures of ledgers with more than 12 claims", None),
     "kind": ("point, range, lower_bound or upper_bound", None),
     "estimator": ("who made the estimate", None),
     "estimator_type": ("government, intergovernmental, research_institute, media or anonymous",

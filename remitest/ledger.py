@@ -191,10 +191,14 @@ class Ledger:
             `COLUMNS` first, then any extra columns. ``low``, ``high`` (persons or US$) and
             ``coverage`` are float64, NaN when absent; ``ref_start`` and ``ref_end`` are int64;
             ``published`` and ``document_date`` are datetime64, the first day of the stated period
-            (NaT when absent). Every other column is text, with ``""`` (not NaN) when empty:
-            test ``frame["derived_from"] != ""`` for repeats.
+            (NaT when absent). Every other column is text, missing (NaN) when empty, as pandas
+            users expect: ``frame["derived_from"].notna()`` marks the repeats. The CSV form
+            (`to_csv`) keeps empty cells.
         """
         frame = self._table.copy()
+        text = [c for c in frame.columns
+                if c not in (*_NUMBER_COLUMNS, *_YEAR_COLUMNS, *_DATE_COLUMNS)]
+        frame[text] = frame[text].where(frame[text] != "", np.nan)
         for name in _NUMBER_COLUMNS:
             frame[name] = np.array([float(v) if v else np.nan for v in frame[name]], dtype=float)
         for name in _YEAR_COLUMNS:
@@ -395,12 +399,34 @@ def load_ledger(
         source = "shipped ledger remitest/data/claims.csv"
     else:
         data, source = Path(path).read_bytes(), f"claims ledger {str(path)!r}"
-    header, records, rows, problems = _read_csv(data.decode("utf-8-sig"))
+    text, problems = _decode(data)
+    if not problems:
+        header, records, rows, problems = _read_csv(text)
     if problems:
         raise LedgerError(problems, source)
     table = pd.DataFrame(records, columns=header, dtype=str)
     return _build(table, rows, unit="line", hosts=_all_hosts(hosts),
                   measures=_all_measures(measures), source=source)
+
+
+def _decode(data: bytes) -> tuple[str, list[Problem]]:
+    """The file's text, or the problem that keeps it from being a UTF-8 CSV file."""
+    expected = ("a claims ledger is a CSV text file encoded as UTF-8 (in a spreadsheet: save "
+                "as 'CSV UTF-8')")
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        line = data[:offset].count(b"\n") + 1
+        return "", [Problem(line, None, None, None,
+                            f"holds a NUL byte at byte {offset}, so it looks like a binary file "
+                            f"(a spreadsheet, an archive, a PDF?); {expected}")]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        byte = data[error.start:error.start + 1].hex()
+        return "", [Problem(line, None, None, None,
+                            f"byte 0x{byte} at byte {error.start} is not UTF-8 ({error.reason}); "
+                            f"{expected}")]
 
 
 def _read_csv(text: str) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:

@@ -1,9 +1,10 @@
-"""``remitest ledger``: validate a claims ledger and print its claims and their spread."""
+"""``remitest ledger``: validate a claims ledger, print its claims and spread, draw it (--plot)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,11 @@ from remitest.ledger import QUANTITIES, Ledger, LedgerError, load_ledger
 
 _TABLE_COLUMNS = ("id", "quantity", "kind", "low", "high", "ref years", "estimator", "scope",
                   "derived_from")  # fmt: skip
-_NUMERIC = {"low", "high", "min", "max", "claims", "originals", "repeats"}
+_NUMERIC = {"low", "high", "min", "max", "max/min", "claims", "originals", "repeats"}
 
 
-def ledger_command(path: str | None, hosts: list[str] | None) -> int:
-    """Validate a ledger, then print its claims and the spread of numbers per quantity.
+def ledger_command(path: str | None, hosts: list[str] | None, plot: str | None = None) -> int:
+    """Validate a ledger, print its claims and their spread per quantity and scope.
 
     Parameters
     ----------
@@ -24,24 +25,53 @@ def ledger_command(path: str | None, hosts: list[str] | None) -> int:
         A claims CSV; None for the ledger shipped with remitest.
     hosts : list of str or None
         Host scopes beyond the defaults that claims may use.
+    plot : str or None
+        Where to write the ledger-at-a-glance figure (``plot_ledger``); the format follows
+        the suffix (.png at 300 dpi, .svg, .pdf).
 
     Returns
     -------
     int
-        0 when the ledger is valid; 2 when it is not (or cannot be read), with the problems
-        printed to stderr.
+        0 when the ledger is valid; 2 when it is not (or cannot be read, or ``plot`` has a
+        suffix matplotlib cannot write), with the problems printed to stderr; 1 when the figure
+        cannot be written.
     """
     try:
         ledger = load_ledger(path, hosts=hosts)
     except (LedgerError, OSError, ValueError) as error:
         print(f"remitest ledger: {error}", file=sys.stderr)
         return 2
+    if plot is not None and Path(plot).suffix.lower() not in _PLOT_SUFFIXES:
+        print(f"remitest ledger: --plot {plot!r}: the file name must end in one of "
+              f"{', '.join(_PLOT_SUFFIXES)}", file=sys.stderr)
+        return 2
     frame = ledger.to_frame()
     print(f"{len(ledger)} claims, sha256 {ledger.sha256}, hosts {', '.join(ledger.hosts)}\n")
     print(_format_table(claims_table(frame)))
-    print("\nSpread per quantity (numbers in persons or US$ per year):")
+    print("\nSpread per quantity and scope (numbers in persons or US$ per year):")
     print(_format_table(spread_table(ledger)))
+    if plot is not None:
+        try:
+            write_ledger_figure(ledger, Path(plot))
+        except OSError as error:
+            print(f"remitest ledger: cannot write {plot!r}: {error}", file=sys.stderr)
+            return 1
+        print(f"\nledger figure written to {plot}")
     return 0
+
+
+_PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def write_ledger_figure(ledger: Ledger, path: Path) -> None:
+    """Draw ``plot_ledger`` and write it atomically (a temporary file beside it, then a rename)."""
+    from remitest.export import _atomic_with
+    from remitest.plots import plot_ledger
+
+    figure = plot_ledger(ledger)
+    fmt = path.suffix.lower().lstrip(".")
+    metadata = None if fmt == "pdf" else {"Title": f"Claims ledger {ledger.sha256[:12]}"}
+    _atomic_with(path, lambda tmp: figure.savefig(tmp, dpi=300, format=fmt, metadata=metadata))
 
 
 def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -52,23 +82,29 @@ def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
     ]
     table = frame.assign(low=frame["low"].map(_number), high=frame["high"].map(_number))
     table["ref years"] = years
-    return table[list(_TABLE_COLUMNS)]
+    return table[list(_TABLE_COLUMNS)].fillna("")
 
 
 def spread_table(ledger: Ledger) -> pd.DataFrame:
-    """Per quantity with claims: count, originals, repeats, smallest and largest number stated."""
+    """Per quantity and scope with claims: counts, and the smallest and largest number stated.
+
+    ``max/min``, their ratio, is the spread the model reconciles.
+    """
     frame = ledger.to_frame()
     rows = []
     for quantity in QUANTITIES:
-        claims = frame[frame["quantity"] == quantity]
-        if claims.empty:
-            continue
-        numbers = np.concatenate([claims["low"].dropna(), claims["high"].dropna()])
-        repeats = int((claims["derived_from"] != "").sum())
-        rows.append({
-            "quantity": quantity, "claims": len(claims), "originals": len(claims) - repeats,
-            "repeats": repeats, "min": _number(numbers.min()), "max": _number(numbers.max()),
-        })  # fmt: skip
+        mine = frame[frame["quantity"] == quantity]
+        scopes = [s for s in ledger.valid_scopes if s in set(mine["scope"])]
+        for scope in scopes:
+            claims = mine[mine["scope"] == scope]
+            numbers = np.concatenate([claims["low"].dropna(), claims["high"].dropna()])
+            repeats = int(claims["derived_from"].notna().sum())
+            rows.append({
+                "quantity": quantity, "scope": scope, "claims": len(claims),
+                "originals": len(claims) - repeats, "repeats": repeats,
+                "min": _number(numbers.min()), "max": _number(numbers.max()),
+                "max/min": f"{numbers.max() / numbers.min():.3g}",
+            })  # fmt: skip
     return pd.DataFrame(rows).astype(str)
 
 

@@ -66,3 +66,16 @@ def test_caption_reports_a_failed_gate(fit):
 def test_unknown_figure_name_lists_the_known_ones(fit):
     with pytest.raises(ValueError, match="host_split"):
         caption(fit, "histogram")
+
+
+def test_series_caption_keys_numbered_claims_only_for_larger_ledgers():
+    from _synthetic import synthetic_ledger
+
+    from remitest.captions import caption
+    from remitest.testing import fake_fit
+
+    assert "Numbers label" not in caption(fake_fit(draws=20), "series")
+    medium = caption(fake_fit(synthetic_ledger(20, random_seed=1), draws=20), "series")
+    assert "Numbers label the claims" in medium and "1 c001 (Estimator" in medium
+    large = caption(fake_fit(synthetic_ledger(60, random_seed=1), draws=20), "series")
+    assert "key column of claims.csv" in large and "1 c001" not in large

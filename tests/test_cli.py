@@ -157,3 +157,24 @@ def test_format_summary_is_readable():
     assert "2013" in lines[2] and "2024" in lines[-1]
     assert "k (" in text and "M (" in text
     assert "no claims" in lines[2]
+
+
+def test_summary_fits_80_columns_at_150_claims():
+    from _synthetic import synthetic_ledger
+
+    from remitest.cli import format_summary
+    from remitest.testing import fake_fit
+
+    text = format_summary(fake_fit(synthetic_ledger(150, random_seed=1), draws=20).summary())
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_write_run_reports_progress_per_figure(tmp_path):
+    from remitest.export import write_run
+    from remitest.plots import FIGURES
+    from remitest.testing import fake_fit
+
+    lines = []
+    write_run(fake_fit(draws=20), tmp_path / "run", progress=lines.append)
+    assert [line.split(":")[0] for line in lines] == [
+        f"figure {i}/{len(FIGURES)}" for i in range(1, len(FIGURES) + 1)]

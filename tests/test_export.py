@@ -272,3 +272,17 @@ def test_load_run_rejects_a_changed_file(run):
 def test_load_run_rejects_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(RunFolderError, match="no datapackage.json"):
         load_run(tmp_path)
+
+
+def test_claims_csv_has_each_claims_key(tmp_path):
+    import pandas as pd
+
+    from remitest.export import write_run
+    from remitest.testing import fake_fit
+
+    fit = fake_fit(draws=20)
+    run = write_run(fit, tmp_path / "run", figures=False)
+    claims = pd.read_csv(run / "claims.csv")
+    assert list(claims.columns[:2]) == ["id", "key"]
+    ledger_ids = list(fit.ledger.to_frame()["id"])
+    assert [ledger_ids[k - 1] for k in claims["key"]] == list(claims["id"])

@@ -84,7 +84,7 @@ def test_to_frame_dtypes(ledger):
     assert frame.loc[1, "published"] == pd.Timestamp("2016-04-01")
     assert frame.loc[1, "document_date"] == pd.Timestamp("2016-04-28")
     assert pd.isna(frame.loc[0, "document_date"]) and np.isnan(frame.loc[0, "coverage"])
-    assert frame.loc[0, "derived_from"] == "" and frame.loc[2, "derived_from"] == "a-workers"
+    assert pd.isna(frame.loc[0, "derived_from"]) and frame.loc[2, "derived_from"] == "a-workers"
     assert pd.api.types.is_string_dtype(frame["id"])
 
 
@@ -157,7 +157,7 @@ def test_add_concatenates_and_unites_hosts(ledger):
     combined = ledger + other
     assert len(combined) == len(ledger) + 1
     assert combined.hosts == (*DEFAULT_HOSTS, "mongolia")
-    assert combined.to_frame()["note"].tolist() == ["", "", "", "", "n"]
+    assert combined.to_frame()["note"].fillna("").tolist() == ["", "", "", "", "n"]
 
 
 def test_add_rejects_duplicate_ids(ledger):
@@ -363,3 +363,31 @@ def test_multiline_quote_keeps_line_numbers(tmp_path):
     path = write_csv(tmp_path / "c.csv", rows, columns=[*COLUMNS])
     with pytest.raises(LedgerError, match=r"line 4 \(id 'b'\)"):
         load_ledger(path)
+
+
+# -- files that are not UTF-8 CSV text --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00binary spreadsheet", "NUL byte at byte 5"),
+        ("id,quantity\nb\u00e9,workers\n".encode("latin-1"), "byte 0xe9 at byte 13"),
+    ],
+    ids=["binary", "latin-1"],
+)
+def test_a_file_that_is_not_utf8_text_raises_ledger_error(tmp_path, data, expected):
+    path = tmp_path / "claims.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(LedgerError) as caught:
+        load_ledger(path)
+    message = str(caught.value)
+    assert "claims.xlsx" in message and expected in message
+    assert "CSV text file encoded as UTF-8" in message
+
+
+def test_missing_text_is_missing_in_the_frame():
+    frame = load_ledger().to_frame()
+    assert frame["derived_from"].notna().sum() == 1
+    assert frame["derived_from"].isna().sum() == len(frame) - 1
+    assert frame["qualifier"].isna().any() and frame["outlet"].isna().any()
+    # and the frame goes back to the same canonical CSV, empty cells and all
+    assert Ledger.from_frame(frame).to_csv() == load_ledger().to_csv()

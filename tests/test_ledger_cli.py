@@ -8,7 +8,8 @@ def test_shipped_ledger_prints_table_and_spread(capsys):
     assert ledger_command(None, None) == 0
     out = capsys.readouterr().out
     for heading in ("id", "quantity", "kind", "low", "high", "ref years", "estimator", "scope",
-                    "derived_from", "Spread per quantity", "originals", "repeats"):  # fmt: skip
+                    "derived_from", "Spread per quantity and scope", "originals", "repeats",
+                    "max/min"):  # fmt: skip
         assert heading in out
     for claim_id in load_ledger().to_frame()["id"]:
         assert claim_id in out
@@ -19,8 +20,10 @@ def test_shipped_ledger_prints_table_and_spread(capsys):
 def test_spread_line_counts_originals_and_repeats(capsys):
     ledger_command(None, None)
     lines = capsys.readouterr().out.splitlines()
-    workers = next(line for line in lines if line.startswith("workers "))
-    assert workers.split()[1:4] == ["6", "5", "1"]
+    world = next(line for line in lines if line.startswith("workers ") and " world " in line)
+    assert world.split()[2:5] == ["5", "4", "1"]
+    group = next(line for line in lines if " china_russia " in line)
+    assert group.split()[2:] == ["1", "1", "0", "20,000", "200,000", "10"]
 
 
 def test_bad_file_returns_2_with_message_on_stderr(tmp_path, capsys):
@@ -43,3 +46,32 @@ def test_missing_file_returns_2(tmp_path, capsys):
 def test_hosts_are_passed_on(capsys, hosts):
     assert ledger_command(None, hosts) == 0
     assert ("mongolia" in capsys.readouterr().out) == bool(hosts)
+
+
+def test_binary_file_returns_2_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "claims.xlsx"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00")
+    assert ledger_command(str(path), None) == 2
+    err = capsys.readouterr().err
+    assert "claims.xlsx" in err and "UTF-8" in err
+
+
+def test_plot_writes_the_ledger_figure(tmp_path, capsys):
+    out = tmp_path / "ledger.png"
+    assert ledger_command(None, None, str(out)) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["ledger.png"]  # no temporary file left
+    assert "ledger figure written to" in capsys.readouterr().out
+
+
+def test_plot_with_an_unknown_suffix_returns_2(tmp_path, capsys):
+    assert ledger_command(None, None, str(tmp_path / "ledger.bmpx")) == 2
+    assert ".png" in capsys.readouterr().err
+
+
+def test_cli_passes_the_plot_option(tmp_path):
+    from remitest.cli import main
+
+    out = tmp_path / "ledger.svg"
+    assert main(["ledger", "--plot", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml")

@@ -460,7 +460,7 @@ def test_claims_in_both_blocks_add_up():
 def test_repeats_add_no_evidence():
     ledger = shipped()
     frame = ledger.to_frame()
-    repeat = frame["derived_from"] != ""
+    repeat = frame["derived_from"].notna()
     assert repeat.sum() == 1
     # a repeat that even quotes a different figure must not change anything
     changed = frame.copy()

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from remitest import plots  # noqa: E402
 from remitest.ledger import load_ledger  # noqa: E402
+from remitest.plots._claims import TYPE_COLOURS  # noqa: E402
 from remitest.tables import host_share_table  # noqa: E402
 from remitest.testing import fake_fit  # noqa: E402
 
@@ -65,51 +66,57 @@ def test_plotting_leaves_global_style_alone(fit):
     assert dict(mpl.rcParams) == before
 
 
-def test_series_draws_every_claim_at_its_reference_period(fit, claims):
+def panel_of(fig, quantity, scope):
+    label = {"workers": "Workers abroad", "remittances_usd": "Remittances",
+             "per_worker_usd": "Per worker"}[quantity]
+    name = "world" if scope == "world" else plots.scope_label(scope)
+    (ax,) = [a for a in fig.axes if a.get_title(loc="left").split("\n")[0] == f"{label}: {name}"]
+    return ax
+
+
+def test_series_has_a_panel_per_quantity_and_scope_with_claims(fit, claims):
     fig = plots.plot_series(fit)
-    assert len(fig.axes) == 3
-    for ax, quantity in zip(fig.axes, ("workers", "remittances_usd", "per_worker_usd"),
-                            strict=True):
-        mine = claims[claims["quantity"] == quantity]
-        assert len(errorbars(ax)) == len(mine)
+    panels = {("workers", "world"), ("workers", "china_russia"), ("remittances_usd", "world"),
+              ("per_worker_usd", "world")}
+    assert len(fig.axes) == len(panels)
+    for quantity, scope in panels:
+        ax = panel_of(fig, quantity, scope)
+        mine = claims[(claims["quantity"] == quantity) & (claims["scope"] == scope)]
+        assert len(errorbars(ax)) == len(mine)  # a host's claims only on the host's panel
         assert len(arrows(ax)) == mine["kind"].isin(["lower_bound", "upper_bound"]).sum()
         assert len(ax.collections) >= 2  # the 50% and 90% bands
-        assert ax.get_title(loc="left") == plots.QUANTITY_LABELS[quantity]
     # the 2017-2019 range is drawn across its period
-    remittances = fig.axes[1]
-    multi_year = [c for c in errorbars(remittances) if c.has_xerr]
+    multi_year = [c for c in errorbars(panel_of(fig, "remittances_usd", "world")) if c.has_xerr]
     assert len(multi_year) == 1
 
 
-def test_series_marks_repeats_hollow_and_other_scopes_faded(fit, claims):
+def test_series_colours_claims_by_estimator_type_and_marks_repeats_hollow(fit, claims):
     fig = plots.plot_series(fit, quantities=("workers",))
-    (ax,) = fig.axes
-    mine = claims[claims["quantity"] == "workers"].reset_index(drop=True)
+    ax = panel_of(fig, "workers", "world")
+    mine = claims[(claims["quantity"] == "workers") & (claims["scope"] == "world")]
+    mine = mine.reset_index(drop=True)
     bars = errorbars(ax)
-    repeat = bars[int(np.flatnonzero(mine["derived_from"] != "")[0])]
+    repeat = bars[int(np.flatnonzero(mine["derived_from"].notna())[0])]
     assert repeat.lines[0].get_markerfacecolor() == "white"
-    other_scope = bars[int(np.flatnonzero(mine["scope"] == "china_russia")[0])]
-    assert other_scope.lines[0].get_alpha() == pytest.approx(plots.FADED_ALPHA)
-    assert any("China + Russia" in t.get_text() for t in ax.texts)
+    for bar, kind in zip(bars, mine["estimator_type"], strict=True):
+        assert to_rgba(bar.lines[0].get_color()) == to_rgba(TYPE_COLOURS[kind])
+    assert not [t for t in ax.texts if "only" in t.get_text()]
 
 
 def test_series_shades_extrapolated_years_and_says_so(fit):
     fig = plots.plot_series(fit)
-    summary = fit.summary()
-    world = summary[(summary["scope"] == "world") & (summary["quantity"] == "workers")]
-    assert (world["n_claims"] == 0).any()
-    assert extrapolation_spans(fig.axes[0])
+    assert extrapolation_spans(panel_of(fig, "workers", "world"))
     labels = legend_labels(fig)
-    assert any(label.startswith("extrapolation") for label in labels)
+    assert any(label.startswith("extrapolated") for label in labels)
     for estimator in fit.ledger.estimators()["estimator"]:
-        assert estimator in labels
-    assert {"posterior median", "50% interval", "90% interval"} <= set(labels)
+        assert estimator in labels  # ten claims: the legend names each estimator
+    assert "posterior median, 50% and 90% intervals" in labels
     assert any("repeat" in label for label in labels)
     assert len(fig.legends) == 1  # below the panels, not over the data
 
 
 def test_series_units_are_scaled_on_the_axis_only(fit):
-    fig = plots.plot_series(fit, quantities=("workers", "remittances_usd"))
+    fig = plots.plot_series(fit, quantities=("workers", "remittances_usd"), scopes=["world"])
     workers, remittances = fig.axes
     assert workers.get_ylabel() == "thousand persons"
     assert remittances.get_ylabel() == "US$ million per year"
@@ -122,27 +129,28 @@ def test_series_units_are_scaled_on_the_axis_only(fit):
 def test_series_draws_into_given_axes(fit):
     fig = Figure()
     axes = fig.subplots(1, 2)
-    out = plots.plot_series(fit, quantities=("workers", "remittances_usd"), axes=axes)
+    out = plots.plot_series(fit, quantities=("workers", "remittances_usd"), scopes=["world"],
+                            axes=axes)
     assert out is fig
     assert len(fig.axes) == 2
     assert axes[-1].get_legend() is not None
-    with pytest.raises(ValueError, match="expected 3 axes"):
+    with pytest.raises(ValueError, match="expected 4 axes"):
         plots.plot_series(fit, axes=axes)
 
 
-def test_series_for_a_host_fades_world_claims(fit):
-    fig = plots.plot_series(fit, quantities=("workers",), scope="china")
-    (ax,) = fig.axes
-    alphas = [c.lines[0].get_alpha() for c in errorbars(ax)]
-    assert all(a == pytest.approx(plots.FADED_ALPHA) for a in alphas)
+def test_series_for_chosen_scopes(fit):
+    fig = plots.plot_series(fit, quantities=("workers",), scopes=["china", "china_russia"])
+    china, group = fig.axes
+    assert not errorbars(china)
+    assert len(errorbars(group)) == 1
     with pytest.raises(ValueError, match="scope"):
-        plots.plot_series(fit, scope="mars")
+        plots.plot_series(fit, scopes=["mars"])
 
 
 def test_biases_show_only_quantities_with_claims(fit, claims):
     fig = plots.plot_biases(fit)
     (ax,) = fig.axes
-    originals = claims[claims["derived_from"] == ""]
+    originals = claims[claims["derived_from"].isna()]
     pairs = originals[["estimator", "quantity"]].drop_duplicates()
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == len(pairs)
@@ -192,7 +200,7 @@ def test_ppc_has_one_row_per_claim(fit, claims):
                                              "per_worker_usd": 2}), kind="stable")["id"])
     assert len(arrows(ax)) == claims["kind"].isin(["lower_bound", "upper_bound"]).sum()
     hollow = [line for line in ax.lines if line.get_markerfacecolor() == "white"]
-    assert len(hollow) == (claims["derived_from"] != "").sum()
+    assert len(hollow) == claims["derived_from"].notna().sum()
     assert ax.get_xscale() == "log"
     assert "predictive 50%" in legend_labels(fig)
 
@@ -208,8 +216,41 @@ def test_prior_predictive_draws_prior_bands_and_claims():
     fig = plots.plot_prior_predictive(ledger, draws=30, random_seed=1)
     assert len(fig.axes) == 2
     claims = ledger.to_frame()
+    world = claims[claims["scope"] == "world"]
     for ax, quantity in zip(fig.axes, ("workers", "remittances_usd"), strict=True):
         assert ax.get_yscale() == "log"
-        assert len(errorbars(ax)) == (claims["quantity"] == quantity).sum()
+        assert len(errorbars(ax)) == (world["quantity"] == quantity).sum()
         assert len(ax.collections) >= 2
-    assert "prior median" in legend_labels(fig)
+    assert "prior median, 50% and 90% intervals" in legend_labels(fig)
+
+
+def test_ledger_figure_draws_every_claim_on_its_panel():
+    from remitest.plots.ledger import ledger_panels
+
+    ledger = load_ledger()
+    claims = ledger.to_frame()
+    fig = plots.plot_ledger(ledger)
+    panels = ledger_panels(ledger)
+    assert panels == [("workers", "world"), ("workers", "china_russia"),
+                      ("remittances_usd", "world")]
+    assert len(fig.axes) == len(panels)
+    for ax, (quantity, scope) in zip(fig.axes, panels, strict=True):
+        mine = claims[(claims["quantity"] == quantity) & (claims["scope"] == scope)]
+        assert len(errorbars(ax)) == len(mine)
+        assert ax.get_yscale() == "log"
+        assert f"{len(mine)} claim" in ax.get_title(loc="left")
+    # the spread: smallest and largest figure, and their ratio
+    assert "50k\u2013150k (3\u00d7)" in fig.axes[0].get_title(loc="left")
+    # the repeat is joined to its original by a line without an arrow head
+    links = [t for t in fig.axes[0].texts if getattr(t, "arrow_patch", None) is not None
+             and t.arrow_patch.get_arrowstyle().__class__.__name__ == "Curve"]
+    assert len(links) == 1
+    for estimator in ledger.estimators()["estimator"]:
+        assert estimator in legend_labels(fig)
+
+
+def test_ledger_figure_draws_into_given_axes():
+    fig = Figure()
+    axes = fig.subplots(3, 1)
+    assert plots.plot_ledger(load_ledger(), axes=axes) is fig
+    assert axes[-1].get_legend() is not None

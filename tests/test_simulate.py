@@ -36,7 +36,7 @@ def test_keeps_the_template_claims(seed, config):
     originals = template().originals().to_frame().set_index("id")
     frame = sim.ledger.to_frame().set_index("id")
     assert isinstance(sim.ledger, Ledger)
-    assert (frame["derived_from"] == "").all()  # repeats are left out
+    assert frame["derived_from"].isna().all()  # repeats are left out
     # every original is either kept (same position order) or listed as dropped
     assert list(frame.index) == [i for i in originals.index if i not in sim.dropped]
     assert set(sim.dropped) <= set(originals.index)

@@ -1,4 +1,4 @@
-"""Figures of a fit: yearly series, estimator biases, host split, posterior predictive check.
+"""Figures: the ledger at a glance; of a fit, yearly series, biases, host split, predictive check.
 
 Each function draws with matplotlib only, returns the ``Figure``, draws into ``ax``/``axes``
 when given (a new figure otherwise) and leaves saving to the export step. Data stay in base
@@ -8,8 +8,13 @@ estimator keeps one colour and one marker across every figure of a fit.
 
 ``FIGURES`` maps the figure names used by the export step and the captions to their functions.
 
+``plot_ledger`` draws a ledger before any fit. Claims are coloured by estimator type everywhere
+they are drawn over a series; ``_claims`` keeps them legible at 150 claims (numbered keys, a
+legend of at most 12 entries outside the panels).
+
 Modules: ``_style`` (palette, rc context, formatters, axes and legend helpers), ``series``
-(posterior and prior predictive series with the claims), ``parameters`` (estimator biases, host
+(posterior and prior predictive series with the claims), ``ledger`` (the ledger at a
+glance), ``parameters`` (estimator biases, host
 split) and ``ppc`` (posterior predictive check of each claim).
 """
 
@@ -19,6 +24,7 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
+from remitest.plots._claims import claim_keys
 from remitest.plots._style import _STYLE as _STYLE
 from remitest.plots._style import BAND_COLOUR as BAND_COLOUR
 from remitest.plots._style import ESTIMATOR_COLOURS as ESTIMATOR_COLOURS
@@ -34,6 +40,7 @@ from remitest.plots._style import _styled as _styled
 from remitest.plots._style import _unit_formatter as _unit_formatter
 from remitest.plots._style import estimator_styles as estimator_styles
 from remitest.plots._style import scope_label as scope_label
+from remitest.plots.ledger import plot_ledger
 from remitest.plots.parameters import plot_biases, plot_host_split
 from remitest.plots.ppc import plot_ppc
 from remitest.plots.series import plot_prior_predictive, plot_series
@@ -41,8 +48,10 @@ from remitest.plots.series import plot_prior_predictive, plot_series
 __all__ = [
     "FIGURES",
     "QUANTITY_LABELS",
+    "claim_keys",
     "plot_biases",
     "plot_host_split",
+    "plot_ledger",
     "plot_ppc",
     "plot_prior_predictive",
     "plot_series",

@@ -188,7 +188,7 @@ def _kind_handles(claims: pd.DataFrame, *, faded: bool = False, horizontal: bool
     if "upper_bound" in kinds:
         handles.append(Line2D([], [], ls="", marker=less, color="0.2", ms=8,
                               label='"as high as" (upper bound)'))
-    if (claims["derived_from"] != "").any():
+    if claims["derived_from"].notna().any():
         handles.append(Line2D([], [], ls="", marker="o", mfc="white", color="0.2", ms=5,
                               label="repeat (adds no evidence)"))
     if faded:

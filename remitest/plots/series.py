@@ -1,4 +1,9 @@
-"""Yearly series, posterior and prior predictive, with the published claims drawn over them."""
+"""Yearly series, posterior and prior predictive, with the published claims drawn over them.
+
+The posterior figure has one panel per quantity and per scope with claims (world first), each
+claim on its own scope's panel; see `remitest.plots._claims` for how claims stay legible at any
+ledger size.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,38 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import patheffects, transforms
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.figure import Figure
 
+from remitest.ledger import WORLD
+from remitest.plots._claims import (
+    band_handles,
+    by_estimator,
+    claim_dodge,
+    claim_keys,
+    claim_styles,
+    draw_claim,
+    kind_handles,
+    legend_below,
+    panel_title,
+    place_keys,
+    scope_order,
+    who_handles,
+)
 from remitest.plots._style import (
     BAND_COLOUR,
     EXTRAPOLATION_COLOUR,
-    FADED_ALPHA,
     QUANTITY_LABELS,
-    _columns,
-    _figure_legend,
     _given_axes,
-    _kind_handles,
     _new_axes,
     _quantiles,
     _series_axes,
     _styled,
-    estimator_styles,
     scope_label,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
     from remitest.config import ModelConfig
     from remitest.fit_result import Fit
@@ -57,90 +69,92 @@ def _shade_extrapolation(ax: Axes, years: np.ndarray, n_claims: np.ndarray) -> b
     return bool(empty.any())
 
 
-def _claim_dodge(claims: pd.DataFrame, *, step: float = 6.5) -> np.ndarray:
-    """Horizontal dodge (points) so claims about the same period do not hide each other."""
-    centre = (claims["ref_start"] + claims["ref_end"]).to_numpy(float) / 2
-    dodge = np.zeros(len(claims))
-    for value in np.unique(centre):
-        same = np.flatnonzero(centre == value)
-        dodge[same] = (np.arange(len(same)) - (len(same) - 1) / 2) * step
-    return dodge
+def _claims_per_year(claims: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """Count the original claims whose reference period covers each year."""
+    originals = claims[claims["derived_from"].isna()]
+    start = originals["ref_start"].to_numpy(int)[:, None]
+    end = originals["ref_end"].to_numpy(int)[:, None]
+    return ((years[None, :] >= start) & (years[None, :] <= end)).sum(axis=0)
 
 
-def _claim_value(claim: Any) -> tuple[float, Any]:
-    """Where a claim's marker sits (a range at its geometric midpoint) and its vertical whisker."""
-    if claim.kind == "range":
-        y = float(np.sqrt(claim.low * claim.high))
-        return y, [[y - claim.low], [claim.high - y]]
-    return (claim.high if claim.kind == "upper_bound" else claim.low), None
+def _members(scope: str, fit: Fit) -> set[str]:
+    groups = {WORLD: tuple(fit.hosts), **fit.config.scope_groups}
+    return set(groups.get(scope, (scope,)))
 
 
-def _draw_claims(ax: Axes, claims: pd.DataFrame, *, scope: str, styles: dict[str, dict[str, str]],
-                 config: ModelConfig | None) -> None:
-    """Claims of one quantity at their reference periods (see ``plot_series``)."""
-    fig = ax.figure
-    for dodge, claim in zip(_claim_dodge(claims), claims.itertuples(index=False), strict=True):
-        style = styles[claim.estimator]
-        alpha = 1.0 if claim.scope == scope else FADED_ALPHA
-        hollow = claim.derived_from != ""
-        x = (claim.ref_start + claim.ref_end) / 2
-        y, yerr = _claim_value(claim)
-        half_period = (claim.ref_end - claim.ref_start) / 2
-        shifted = transforms.offset_copy(ax.transData, fig=fig, x=dodge, units="points")
-        ax.errorbar(
-            [x], [y], yerr=yerr, xerr=[[half_period]] if half_period else None,
-            fmt=style["marker"], color=style["color"], ms=5, mew=1.0, elinewidth=1.0, capsize=2,
-            mfc="white" if hollow else style["color"], alpha=alpha, zorder=4, transform=shifted,
-        )
-        if claim.kind in ("lower_bound", "upper_bound"):
-            head = transforms.offset_copy(ax.transData, fig=fig, x=dodge,
-                                          y=16 if claim.kind == "lower_bound" else -16,
-                                          units="points")
-            ax.annotate("", xy=(x, y), xycoords=head, xytext=(x, y), textcoords=shifted,
-                        arrowprops={"arrowstyle": "-|>", "color": style["color"], "lw": 1.0,
-                                    "mutation_scale": 7, "shrinkA": 3, "shrinkB": 0,
-                                    "alpha": alpha}, zorder=4)
-        if claim.scope != scope:
-            ax.annotate(f"{scope_label(claim.scope, config)}\nonly", (x, y), xycoords=shifted,
-                        xytext=(-5, 0), textcoords="offset points", ha="right", va="center",
-                        fontsize=6.5, color="0.25", linespacing=1.0, zorder=5,
-                        path_effects=[patheffects.withStroke(linewidth=2.0, foreground="white")])
+def _panels(claims: pd.DataFrame, fit: Fit, quantities: Sequence[str],
+            scopes: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(quantity, scope) of each panel: per quantity, world, then each scope with claims."""
+    valid = (WORLD, *fit.hosts, *fit.config.scope_groups)
+    panels = []
+    for quantity in quantities:
+        with_claims = claims.loc[claims["quantity"] == quantity, "scope"]
+        wanted = scope_order([WORLD, *with_claims], valid) if scopes is None else list(scopes)
+        panels += [(quantity, scope) for scope in wanted]
+    return panels
 
 
-def _estimator_handles(claims: pd.DataFrame, styles: dict[str, dict[str, str]]) -> list[Any]:
-    present = set(claims["estimator"])
-    return [Line2D([], [], ls="", marker=style["marker"], color=style["color"], ms=5, label=name)
-            for name, style in styles.items() if name in present]
+def _band_quantiles(fit: Fit, summary: pd.DataFrame, quantity: str, scope: str
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray], bool]:
+    """Years, quantiles and prior-only flag of one panel's series (a group sums its hosts)."""
+    if scope in fit.config.scope_groups and quantity != "per_worker_usd":
+        hosts = list(fit.config.scope_groups[scope])
+        draws = fit.idata.posterior[f"{quantity}_host"].sel(host=hosts).sum("host")
+        draws = draws.transpose("chain", "draw", "year")
+        return draws["year"].to_numpy().astype(int), _quantiles(draws.to_numpy()), False
+    rows = summary[(summary["scope"] == (scope if scope in fit.hosts else WORLD))
+                   & (summary["quantity"] == quantity)].sort_values("year")
+    q = {c: rows[c].to_numpy(float) for c in ("q05", "q25", "median", "q75", "q95")}
+    return rows["year"].to_numpy(int), q, bool(rows["prior_only"].all())
 
 
-def _band_legend_handles(*, extrapolation: bool, what: str = "posterior") -> list[Any]:
-    handles = [
-        Line2D([], [], color=BAND_COLOUR, lw=1.4, label=f"{what} median"),
-        # the 50% band lies over the 90% one: show the colour the two make together
-        Patch(color=BAND_COLOUR, alpha=0.47, lw=0, label="50% interval"),
-        Patch(color=BAND_COLOUR, alpha=0.18, lw=0, label="90% interval"),
-    ]
-    if extrapolation:
-        handles.append(Patch(color=EXTRAPOLATION_COLOUR, lw=0,
-                             label="extrapolation (no claim)"))
-    return handles
+_SHORT_LABELS = {"workers": "Workers abroad", "remittances_usd": "Remittances",
+                 "per_worker_usd": "Per worker"}
+
+
+def _thin_year_ticks(ax: Axes, years: np.ndarray, *, inches_per_tick: float = 0.42) -> None:
+    """Year ticks every 1, 2, 5 or 10 years, as many as the panel's width holds."""
+    width = ax.get_position().width * ax.figure.get_figwidth()
+    fits = max(2, int(width / inches_per_tick))
+    step = next(s for s in (1, 2, 5, 10, 20) if len(years) / s <= fits)
+    ax.set_xticks([y for y in years if y % step == 0])
+
+
+def _series_grid(panels: list[tuple[str, str]], *, panel_height: float = 1.9
+                 ) -> tuple[Figure, list[Axes]]:
+    """One row per quantity (wrapping after three panels), blank cells removed."""
+    rows: list[list[int]] = []
+    for i, (quantity, _scope) in enumerate(panels):
+        if not rows or panels[rows[-1][0]][0] != quantity or len(rows[-1]) == 3:
+            rows.append([])
+        rows[-1].append(i)
+    ncols = max(len(r) for r in rows)
+    fig = Figure(figsize=(7.0 if ncols <= 2 else 7.5, panel_height * len(rows) + 0.9),
+                 layout="constrained")
+    grid = fig.add_gridspec(len(rows), ncols)
+    axes: list[Any] = [None] * len(panels)
+    for r, members in enumerate(rows):
+        for c, index in enumerate(members):
+            axes[index] = fig.add_subplot(grid[r, c])
+    return fig, axes
 
 
 @_styled
 def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittances_usd",
                                                           "per_worker_usd"),
-                scope: str = "world", axes: Any = None) -> Figure:
-    """Yearly posterior series with 50%/90% bands and the published claims.
+                scopes: Sequence[str] | None = None, axes: Any = None) -> Figure:
+    """Yearly posterior series with 50%/90% bands and the published claims, for any ledger size.
 
     Parameters
     ----------
     fit : Fit
     quantities : sequence of str
-        One panel each, in order.
-    scope : str
-        ``"world"`` or a host. Claims about another scope are drawn faded and labelled.
+        Quantities to show, in order.
+    scopes : sequence of str, optional
+        Scopes to show for every quantity (``"world"``, hosts, groups). Default: for each
+        quantity, the world, then each host or group that has claims on it.
     axes : sequence of matplotlib Axes, optional
-        One per quantity; a new figure (7 in wide) when None.
+        One per panel; a new figure (7 to 7.5 in wide, one row per quantity) when None.
 
     Returns
     -------
@@ -148,51 +162,55 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
 
     Notes
     -----
-    Lines are posterior medians, bands the central 50% and 90% intervals. Claims sit at their
-    reference years: markers for points, vertical whiskers for ranges (marker at the geometric
-    midpoint), arrows for bounds (up: "more than", down: "as high as"), horizontal bars across
-    multi-year periods; one colour and marker per estimator, hollow for repeats. Years that no
-    claim covers are shaded as extrapolation.
+    Lines are posterior medians, bands the central 50% and 90% intervals. Each claim is drawn
+    on its own scope's panel at its reference years: a marker for a point, a vertical whisker
+    for a range (marker at the geometric midpoint), an arrow for a bound (up: "more than", down:
+    "as high as"), a horizontal bar across a multi-year period; hollow for a repeat. Colour is
+    the estimator's type. With at most 12 claims the legend names each estimator (one marker
+    each); above that the claims carry their key number (``claim_keys``; the ``key`` column of
+    ``claims.csv``) wherever it collides with no other label. Years that no claim on the panel's
+    quantity and scope covers are shaded as extrapolation.
     """
     summary = fit.summary()
-    known = sorted(set(summary["scope"]))
-    if scope not in known:
-        raise ValueError(f"scope = {scope!r}: the summary has scopes {known}")
-    created = axes is None
-    fig, axes = _new_axes(len(quantities), width=7.0, height=3.3) if created else (
-        None, _given_axes(axes, len(quantities)))
-    fig = fig or axes[0].figure
     claims = fit.ledger.to_frame()
-    styles = estimator_styles(fit.structure.estimators)
-    extrapolated = faded = False
-    for ax, quantity in zip(axes, quantities, strict=True):
-        rows = summary[(summary["scope"] == scope) & (summary["quantity"] == quantity)]
-        rows = rows.sort_values("year")
-        years = rows["year"].to_numpy(int)
-        extrapolated |= _shade_extrapolation(ax, years, rows["n_claims"].to_numpy())
-        _draw_bands(ax, years, {c: rows[c].to_numpy(float)
-                                for c in ("q05", "q25", "median", "q75", "q95")})
-        mine = claims[claims["quantity"] == quantity]
-        _draw_claims(ax, mine, scope=scope, styles=styles, config=fit.config)
-        faded |= bool((mine["scope"] != scope).any())
+    claims = claims[claims["quantity"].isin(quantities)]
+    known = (WORLD, *fit.hosts, *fit.config.scope_groups)
+    for scope in scopes or ():
+        if scope not in known:
+            raise ValueError(f"scope = {scope!r}: this fit has scopes {list(known)}")
+    panels = _panels(claims, fit, quantities, scopes)
+    created = axes is None
+    fig, axes = _series_grid(panels) if created else (None, _given_axes(axes, len(panels)))
+    fig = fig or axes[0].figure
+    kinds = kind_handles(claims)
+    per_estimator = by_estimator(claims)
+    styles = claim_styles(claims, per_estimator=per_estimator)
+    keys = claim_keys(fit.ledger)
+    marks, extrapolated = [], False
+    for ax, (quantity, scope) in zip(axes, panels, strict=True):
+        years, q, prior_only = _band_quantiles(fit, summary, quantity, scope)
+        mine = claims[(claims["quantity"] == quantity) & (claims["scope"] == scope)]
+        informing = claims[(claims["quantity"] == quantity)
+                           & claims["scope"].map(lambda s, p=scope: bool(
+                               _members(s, fit) & _members(p, fit)))]
+        extrapolated |= _shade_extrapolation(ax, years, _claims_per_year(informing, years))
+        _draw_bands(ax, years, q)
+        for dodge, claim in zip(claim_dodge(mine), mine.itertuples(index=False), strict=True):
+            x, y, transform = draw_claim(ax, claim, styles[claim.estimator], dodge=dodge)
+            marks.append((ax, x, y, transform, str(keys[claim.id]), "0.15"))
         _series_axes(ax, quantity, years)
-        top = max(rows["q95"].max(), mine[["low", "high"]].max().max() if len(mine) else 0)
+        _thin_year_ticks(ax, years)
+        label = panel_title(_SHORT_LABELS[quantity], scope, scope_label(scope, fit.config))
+        ax.set_title(label + ("\nhost split from the prior only" if prior_only else ""),
+                     loc="left")
+        top = max(q["q95"].max(), mine[["low", "high"]].max().max() if len(mine) else 0)
         ax.set_ylim(0, 1.12 * top)
-    if scope != "world":
-        fig.suptitle(scope_label(scope, fit.config), fontsize=9)
-    shown = claims[claims["quantity"].isin(quantities)]
-    handles, ncol = _columns(_band_legend_handles(extrapolation=extrapolated),
-                             _estimator_handles(shown, styles), _kind_handles(shown, faded=faded))
-    _figure_legend(fig, axes, handles, created=created, ncol=ncol)
+    entries = [*band_handles(extrapolation=extrapolated),
+               *who_handles(claims, styles, per_estimator=per_estimator), *kinds]
+    legend_below(fig, entries, axes=None if created else axes)
+    if not per_estimator and created:
+        place_keys(fig, marks)
     return fig
-
-
-def _claims_per_year(claims: pd.DataFrame, years: np.ndarray) -> np.ndarray:
-    """Count the original claims (of any quantity) whose reference period covers each year."""
-    originals = claims[claims["derived_from"] == ""]
-    start = originals["ref_start"].to_numpy(int)[:, None]
-    end = originals["ref_end"].to_numpy(int)[:, None]
-    return ((years[None, :] >= start) & (years[None, :] <= end)).sum(axis=0)
 
 
 @_styled
@@ -227,25 +245,31 @@ def plot_prior_predictive(ledger: Ledger, config: ModelConfig | None = None, *, 
         prior = pm.sample_prior_predictive(draws=draws, random_seed=random_seed,
                                            var_names=list(quantities)).prior
     structure = model_structure(ledger, config)
-    styles = estimator_styles(structure.estimators)
     claims = ledger.to_frame()
+    claims = claims[claims["quantity"].isin(quantities) & (claims["scope"] == WORLD)]
     created = axes is None
-    fig, axes = _new_axes(2, width=7.0, height=3.3) if created else (
+    fig, axes = _new_axes(2, width=7.0, height=3.0) if created else (
         None, _given_axes(axes, 2))
     fig = fig or axes[0].figure
+    kinds = kind_handles(claims)
+    per_estimator = by_estimator(claims)
+    styles = claim_styles(claims, per_estimator=per_estimator)
+    keys = claim_keys(ledger)
     years = np.asarray(structure.years)
-    extrapolated = faded = False
+    marks, extrapolated = [], False
     for ax, quantity in zip(axes, quantities, strict=True):
         values = prior[quantity].transpose("chain", "draw", "year").values
         mine = claims[claims["quantity"] == quantity]
-        extrapolated |= _shade_extrapolation(ax, years, _claims_per_year(claims, years))
+        extrapolated |= _shade_extrapolation(ax, years, _claims_per_year(mine, years))
         _draw_bands(ax, years, _quantiles(values))
-        _draw_claims(ax, mine, scope="world", styles=styles, config=config)
-        faded |= bool((mine["scope"] != "world").any())
+        for dodge, claim in zip(claim_dodge(mine), mine.itertuples(index=False), strict=True):
+            x, y, transform = draw_claim(ax, claim, styles[claim.estimator], dodge=dodge)
+            marks.append((ax, x, y, transform, str(keys[claim.id]), "0.15"))
         _series_axes(ax, quantity, years, log=True)
-        ax.set_title(f"{QUANTITY_LABELS[quantity]}: prior predictive", loc="left")
-    shown = claims[claims["quantity"].isin(quantities)]
-    handles, ncol = _columns(_band_legend_handles(extrapolation=extrapolated, what="prior"),
-                             _estimator_handles(shown, styles), _kind_handles(shown, faded=faded))
-    _figure_legend(fig, axes, handles, created=created, ncol=ncol)
+        ax.set_title(f"{QUANTITY_LABELS[quantity]}, world: prior predictive", loc="left")
+    entries = [*band_handles(extrapolation=extrapolated, what="prior"),
+               *who_handles(claims, styles, per_estimator=per_estimator), *kinds]
+    legend_below(fig, entries, axes=None if created else axes)
+    if not per_estimator and created:
+        place_keys(fig, marks)
     return fig

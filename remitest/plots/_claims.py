@@ -1,0 +1,237 @@
+"""Claims drawn over a figure at any ledger size: panels, type colours, keys, legend entries.
+
+Estimator type sets a claim's colour. A figure of at most ``ESTIMATOR_LEGEND_LIMIT`` claims may
+name each estimator in its legend (one marker per estimator); a larger one numbers its claims
+with their key (``claim_keys``: the claim's position in the ledger, also the ``key`` column of a
+run's ``claims.csv``), placed where a number collides with no other, and its legend names only
+the types. Every legend holds at most ``LEGEND_LIMIT`` entries and sits outside the panels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects, transforms
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from remitest.ledger import ESTIMATOR_TYPES, WORLD
+from remitest.plots._style import BAND_COLOUR, ESTIMATOR_MARKERS, EXTRAPOLATION_COLOUR
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from remitest.ledger import Ledger
+
+LEGEND_LIMIT = 12
+ESTIMATOR_LEGEND_LIMIT = 12  # claims; above this, claims are numbered instead
+CAPTION_KEY_LIMIT = 30  # claims; above this, the key lives in claims.csv only
+
+# Okabe-Ito, blue kept for the posterior. Black for the claims whose source nobody names.
+TYPE_COLOURS = {
+    "government": "#D55E00",
+    "intergovernmental": "#009E73",
+    "research_institute": "#E69F00",
+    "media": "#CC79A7",
+    "anonymous": "#000000",
+}
+TYPE_LABELS = {t: t.replace("_", " ") for t in ESTIMATOR_TYPES}
+
+
+def type_colour(estimator_type: str) -> str:
+    return TYPE_COLOURS.get(estimator_type, "0.4")
+
+
+def claim_keys(ledger: Ledger) -> pd.Series:
+    """Key number of each claim (1, 2, ... in ledger order), indexed by claim id."""
+    ids = ledger.to_frame()["id"]
+    return pd.Series(np.arange(1, len(ids) + 1), index=pd.Index(ids, name="id"), name="key")
+
+
+def by_estimator(claims: pd.DataFrame) -> bool:
+    """True when the legend may name each estimator: few claims, and room for every name.
+
+    The other entries take at most five places (two for the bands, three for how claims are
+    drawn), so the estimators get the other seven.
+    """
+    return (len(claims) <= ESTIMATOR_LEGEND_LIMIT
+            and claims["estimator"].nunique() <= LEGEND_LIMIT - 5)
+
+
+def claim_styles(claims: pd.DataFrame, *, per_estimator: bool) -> dict[str, dict[str, str]]:
+    """Colour (by type) and marker of each estimator: its own marker only when named."""
+    estimators = claims.drop_duplicates("estimator")
+    return {
+        row.estimator: {"color": type_colour(row.estimator_type),
+                        "marker": ESTIMATOR_MARKERS[i % len(ESTIMATOR_MARKERS)]
+                        if per_estimator else "o"}
+        for i, row in enumerate(estimators.itertuples(index=False))
+    }
+
+
+def scope_order(scopes: Sequence[str], valid: Sequence[str]) -> list[str]:
+    """Scopes with claims: world first, then the hosts and groups in their declared order."""
+    present = set(scopes)
+    ordered = [s for s in valid if s in present]
+    return [*ordered, *sorted(present - set(ordered))]
+
+
+def claim_dodge(claims: pd.DataFrame, *, step: float = 6.5, width: float = 40.0) -> np.ndarray:
+    """Horizontal dodge (points) so claims about the same period do not hide each other.
+
+    Claims sharing a period spread over at most ``width`` points; many of them overlap a little
+    rather than spill into the next year.
+    """
+    centre = (claims["ref_start"] + claims["ref_end"]).to_numpy(float) / 2
+    dodge = np.zeros(len(claims))
+    for value in np.unique(centre):
+        same = np.flatnonzero(centre == value)
+        gap = min(step, width / max(len(same) - 1, 1))
+        dodge[same] = (np.arange(len(same)) - (len(same) - 1) / 2) * gap
+    return dodge
+
+
+def claim_value(claim: Any) -> tuple[float, Any]:
+    """Where a claim's marker sits (a range at its geometric midpoint) and its vertical whisker."""
+    if claim.kind == "range":
+        y = float(np.sqrt(claim.low * claim.high))
+        return y, [[y - claim.low], [claim.high - y]]
+    return (claim.high if claim.kind == "upper_bound" else claim.low), None
+
+
+def draw_claim(ax: Axes, claim: Any, style: dict[str, str], *, dodge: float,
+               ms: float = 5.0) -> tuple[float, float, transforms.Transform]:
+    """One claim at its reference period: marker, whisker or arrow, bar across its years.
+
+    Returns the marker's data position and the (dodged) transform it was drawn with.
+    """
+    fig = ax.figure
+    hollow = isinstance(claim.derived_from, str)
+    x = (claim.ref_start + claim.ref_end) / 2
+    y, yerr = claim_value(claim)
+    half_period = (claim.ref_end - claim.ref_start) / 2
+    shifted = transforms.offset_copy(ax.transData, fig=fig, x=dodge, units="points")
+    ax.errorbar(
+        [x], [y], yerr=yerr, xerr=[[half_period]] if half_period else None,
+        fmt=style["marker"], color=style["color"], ms=ms, mew=1.0, elinewidth=1.0, capsize=2,
+        mfc="white" if hollow else style["color"], zorder=4, transform=shifted,
+    )
+    if claim.kind in ("lower_bound", "upper_bound"):
+        head = transforms.offset_copy(ax.transData, fig=fig, x=dodge,
+                                      y=14 if claim.kind == "lower_bound" else -14,
+                                      units="points")
+        ax.annotate("", xy=(x, y), xycoords=head, xytext=(x, y), textcoords=shifted,
+                    arrowprops={"arrowstyle": "-|>", "color": style["color"], "lw": 1.0,
+                                "mutation_scale": 7, "shrinkA": 3, "shrinkB": 0}, zorder=4)
+    return x, y, shifted
+
+
+def band_handles(*, extrapolation: bool, what: str = "posterior") -> list[Any]:
+    """One entry for the median and both bands, one for the extrapolated years."""
+    line = Line2D([], [], color=BAND_COLOUR, lw=1.4)
+    inner = Patch(color=BAND_COLOUR, alpha=0.47, lw=0)
+    outer = Patch(color=BAND_COLOUR, alpha=0.18, lw=0)
+    handles = [((outer, inner, line), f"{what} median, 50% and 90% intervals")]
+    if extrapolation:
+        handles.append((Patch(color=EXTRAPOLATION_COLOUR, lw=0),
+                        "extrapolated (no claim)"))
+    return handles
+
+
+def who_handles(claims: pd.DataFrame, styles: dict[str, dict[str, str]], *,
+                per_estimator: bool) -> list[Any]:
+    """Estimators (named, few claims) or estimator types (numbered claims), as legend entries."""
+    if per_estimator:
+        rows = claims.drop_duplicates("estimator")
+        return [(Line2D([], [], ls="", marker=styles[r.estimator]["marker"], ms=5,
+                        color=styles[r.estimator]["color"]), r.estimator)
+                for r in rows.itertuples(index=False)]
+    present = [t for t in ESTIMATOR_TYPES if t in set(claims["estimator_type"])]
+    return [(Line2D([], [], ls="", marker="o", ms=5, color=type_colour(t)), TYPE_LABELS[t])
+            for t in present]
+
+
+def kind_handles(claims: pd.DataFrame, *, horizontal: bool = False) -> list[Any]:
+    """How claims are drawn: ranges, bounds (one entry for both directions), repeats."""
+    kinds, handles = set(claims["kind"]), []
+    if "range" in kinds:
+        handles.append((Line2D([], [], ls="", marker="_" if horizontal else "|", color="0.2",
+                               ms=9, mew=1.0), "range"))
+    bounds = [k for k in ("lower_bound", "upper_bound") if k in kinds]
+    if bounds:
+        up, down = (r"$\rightarrow$", r"$\leftarrow$") if horizontal else (r"$\uparrow$",
+                                                                             r"$\downarrow$")
+        arrows = tuple(Line2D([], [], ls="", marker=up if k == "lower_bound" else down,
+                              color="0.2", ms=8) for k in bounds)
+        words = {"lower_bound": "\u201cmore than\u201d", "upper_bound": "\u201cas high as\u201d"}
+        handles.append((arrows, "bound: " + ", ".join(words[k] for k in bounds)))
+    if claims["derived_from"].notna().any():
+        handles.append((Line2D([], [], ls="", marker="o", mfc="white", color="0.2", ms=5),
+                        "repeat (adds no evidence)"))
+    return handles
+
+
+def legend_below(fig: Figure, entries: list[Any], *, axes: Sequence[Axes] | None = None) -> None:
+    """One legend below the panels, or right of the caller's last axes.
+
+    Callers keep it to ``LEGEND_LIMIT`` entries: two for the bands, at most three for how
+    claims are drawn, and the estimators only where `by_estimator` allows, else the five types.
+    """
+    handles = [h for h, _ in entries]
+    labels = [label for _, label in entries]
+    options = {"handler_map": {tuple: HandlerTuple(ndivide=None, pad=0.3)}, "frameon": False,
+               "handlelength": 2.2}
+    if axes is None:
+        longest = max(len(label) for label in labels)
+        ncol = min(3 if longest <= 30 else 2, len(entries))
+        fig.legend(handles, labels, loc="outside lower center", ncol=ncol, columnspacing=1.5,
+                   **options)
+    else:
+        axes[-1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                        **options)
+
+
+def place_keys(fig: Figure, marks: list[tuple[Axes, float, float, Any, str, str]],
+               *, fontsize: float = 6.0) -> int:
+    """Write each claim's key number beside its marker where it collides with no other label.
+
+    ``marks`` holds (axes, x, y, transform, text, colour). The figure is laid out first; each
+    number tries a few spots around its marker, inside its panel, and is left out when every
+    spot is taken. Returns how many numbers were left out.
+    """
+    fig.draw_without_rendering()
+    renderer = fig._get_renderer()  # a figure of our own has no canvas of its own
+    taken: list[Any] = []
+    left_out = 0
+    spots = ((5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
+             (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
+             (9, 0, "left", "center"), (-9, 0, "right", "center"))
+    for ax, x, y, transform, text, colour in marks:
+        frame = ax.get_window_extent(renderer)
+        placed = False
+        for dx, dy, ha, va in spots:
+            label = ax.annotate(text, (x, y), xycoords=transform, xytext=(dx, dy),
+                                textcoords="offset points", ha=ha, va=va, fontsize=fontsize,
+                                color=colour, zorder=6, annotation_clip=False,
+                                path_effects=[patheffects.withStroke(linewidth=1.8,
+                                                                     foreground="white")])
+            label.set_in_layout(False)
+            box = label.get_window_extent(renderer)
+            inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+                      and box.y1 <= frame.y1)
+            if inside and not any(box.overlaps(other) for other in taken):
+                taken.append(box)
+                placed = True
+                break
+            label.remove()
+        left_out += not placed
+    return left_out
+
+
+def panel_title(quantity_label: str, scope: str, scope_text: str) -> str:
+    return f"{quantity_label}: {'world' if scope == WORLD else scope_text}"
