@@ -67,7 +67,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out.with_suffix(".claims.csv"), index=False)
     text = (
-        f"# Cross-validated coverage on {args.ledgers} synthetic ledgers of {args.claims} claims\n\n"
+        f"# Cross-validated coverage on {args.ledgers} synthetic ledgers "
+        f"of {args.claims} claims\n\n"
         f"remitest {rt.__version__}; leave one estimator out; 4 chains x {args.draws} draws "
         f"({args.draws} tuning) per fold; {len(table)} left-out claims; "
         f"{time.perf_counter() - start:.0f} s.\n"
