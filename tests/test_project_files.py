@@ -44,8 +44,10 @@ def test_citation_is_valid_cff_1_2_0(citation):
     ("change", "where"),
     [
         (lambda c: c.pop("authors"), "<root>"),
-        (lambda c: c.update(authors=[{"given-names": "A", "nickname": "x", "bogus": 1}]),
-         "authors/0"),
+        (
+            lambda c: c.update(authors=[{"given-names": "A", "nickname": "x", "bogus": 1}]),
+            "authors/0",
+        ),
         (lambda c: c.update({"date-released": "22 November 2026"}), "date-released"),
         (lambda c: c.update(license="MIT-ish"), "license"),
         (lambda c: c.update(version=""), "version"),
