@@ -112,7 +112,7 @@ def measures(table: pd.DataFrame) -> list[dict]:
     for case in ("claims", "years"):
         part = table[table["case"] == case]
         first = part.iloc[0]
-        name = "{} claims over {} years"
+        name = f"more {case}: {{}} claims over {{}} years"
         smallest = name.format(first["claims"], first["years"])
         for i, (_, r) in enumerate(part.iterrows()):
             this = name.format(r["claims"], r["years"])

@@ -113,9 +113,8 @@ def _number(value: float, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 1000 else f"{value:,.0f} {unit}"
 
 
-def render(results: dict[str, dict], when: datetime.datetime) -> str:
+def render(results: dict[str, dict], when: datetime.datetime, host: dict, found: dict) -> str:
     """The markdown of ``results.md``."""
-    host, found = machine(), versions()
     lines = [
         "# Benchmark results",
         "",
@@ -124,7 +123,10 @@ def render(results: dict[str, dict], when: datetime.datetime) -> str:
         "",
         f"- **Date:** {when:%Y-%m-%d %H:%M} UTC",
         f"- **Machine:** {host['cores']} cores ({host['usable_cores']} usable by this run), "
-        f"{host['memory_gib']:.1f} GiB memory, {host['cpu']}, {host['os']}",
+        f"{host['memory_gib']:.1f} GiB memory, {host['cpu']}, {host['os']}; load average "
+        f"{host['load_start']:.1f} at the start, {host['load_end']:.1f} at the end"
+        + (" (above the cores: other processes shared the machine, so the times are inflated)"
+           if max(host["load_start"], host["load_end"]) > host["usable_cores"] else ""),
         "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in found.items()),
         "",
         "## Measures",
@@ -167,12 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return run_child(*args.child)
-    when = datetime.datetime.now(datetime.UTC)
+    # The code and the machine as they were when the benchmarks started.
+    when, host, found = datetime.datetime.now(datetime.UTC), machine(), versions()
+    host["load_start"] = os.getloadavg()[0]
     results = {}
     for script in args.only or BENCHMARKS:
         print(f"== {script}: {BENCHMARKS[script]}", flush=True)
         results[script] = measure_benchmark(script)
-    Path(args.out).write_text(render(results, when), encoding="utf-8")
+    host["load_end"] = os.getloadavg()[0]
+    Path(args.out).write_text(render(results, when, host, found), encoding="utf-8")
     print(f"\nwritten to {args.out}")
     return 0
 
