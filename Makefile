@@ -13,7 +13,7 @@ OUT ?= results
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,dask]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -30,10 +30,9 @@ test: $(VENV)/.installed lint
 	$(PY) -m pytest -m "sampler and not slow"
 	$(PY) -m pytest -m slow
 
+# Every benchmark, each in its own process; writes benchmarks/results.md (a few minutes).
 bench: $(VENV)/.installed
-	$(PY) benchmarks/bench_fit.py
-	$(PY) benchmarks/bench_postprocess.py
-	$(PY) benchmarks/bench_scaling.py
+	$(PY) benchmarks/run_all.py --out benchmarks/results.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -28,6 +28,9 @@ import tempfile
 import time
 import warnings
 
+from _measures import measure as row
+from _measures import write_measures
+
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as fh:
@@ -148,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--refits", type=int, default=200)
     parser.add_argument("--no-cold", action="store_true")
+    parser.add_argument("--json", metavar="PATH", help="also write the measures as JSON")
     parser.add_argument("--inner-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -155,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(args.draws, args.tune, args.chains, args.refits)))
         return 0
 
+    cold = None
     if not args.no_cold:
         with tempfile.TemporaryDirectory() as empty:
             env = dict(
@@ -190,7 +195,36 @@ def main(argv: list[str] | None = None) -> int:
         f"fit/stock ratio: {warm['fit_s'] / warm['stock_s']:.3f}  "
         f"refit/stock ratio: {warm['refit_s'] / warm['stock_s']:.3f}"
     )
+    write_measures(args.json, measures(warm, cold, args))
     return 0
+
+
+def measures(warm: dict, cold: dict | None, args: argparse.Namespace) -> list[dict]:
+    """Rows for results.md: each time against stock PyMC, memory against its earlier level."""
+    size = f"{args.chains} chains x {args.draws} draws, {args.tune} tuning"
+    stock = f"stock pm.sample, {{}} ({size})"
+    rows = []
+    for label, m in (("caches warm", warm), ("every cache emptied", cold)):
+        if m is None:
+            continue
+        base = stock.format(label)
+        rows += [
+            row(base + ": build + compile + sample", m["stock_s"], "s"),
+            row(f"rt.fit, {label}", m["fit_s"], "s", baseline=base, baseline_value=m["stock_s"]),
+            row(f"refit with one claim removed, {label}", m["refit_s"], "s", baseline=base,
+                baseline_value=m["stock_s"]),
+        ]
+    if "refits" in warm:
+        n = warm["refits"]
+        rows += [
+            row(f"median refit over {n} refits, caches warm", warm["refit_median_s"], "s",
+                baseline=stock.format("caches warm"), baseline_value=warm["stock_s"]),
+            row("resident memory at refits 91-100 (median)", warm["rss_mid_mb"], "MB",
+                baseline="resident memory at refits 11-20", baseline_value=warm["rss_early_mb"]),
+            row(f"resident memory at refits {n - 9}-{n} (median)", warm["rss_late_mb"], "MB",
+                baseline="resident memory at refits 91-100", baseline_value=warm["rss_mid_mb"]),
+        ]
+    return rows
 
 
 if __name__ == "__main__":

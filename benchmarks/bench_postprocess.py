@@ -19,7 +19,9 @@ Run: python benchmarks/bench_postprocess.py
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 import threading
 import time
 import warnings
@@ -28,6 +30,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
+from _measures import measure, write_measures
 from scipy import special
 
 from remitest import posterior, predictive
@@ -247,7 +250,10 @@ def timed(func, *args, repeat=1):
     return best, peak, out
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", help="also write the measures as JSON")
+    args = parser.parse_args(argv)
     fit = fake_fit(chains=CHAINS, draws=DRAWS, random_seed=1)
     print(f"fake fit: {CHAINS} chains x {DRAWS} draws, {len(fit.years)} years "
           f"({fit.years[0]}-{fit.years[-1]}), scopes world + {len(fit.hosts)} hosts, "
@@ -277,7 +283,22 @@ def main():
     print(f"{'loop total':<32}{t_loop:>10.3f}")
     print(f"vectorized/loop ratio: {t_vec / t_loop:.3f}  "
           f"vectorized/arviz ratio: {t_vec_summary / t_arviz:.3f}")  # fmt: skip
+    draws = f"{CHAINS} x {DRAWS:,} draws"
+    loop = f"per-draw loop: summary, derived series and claims ({draws})"
+    write_measures(args.json, [
+        measure(loop, t_loop, "s"),
+        measure(f"vectorized: summary, derived series and claims ({draws})", t_vec, "s",
+                baseline=loop, baseline_value=t_loop),
+        measure(f"ArviZ: az.summary + quantiles ({draws})", t_arviz, "s"),
+        measure(f"vectorized summary ({draws})", t_vec_summary, "s",
+                baseline="ArviZ: az.summary + quantiles", baseline_value=t_arviz),
+        measure("per-draw loop: largest rise of resident memory", max(m_loop_summary, m_loop_rest),
+                "MiB"),
+        measure("vectorized: largest rise of resident memory", max(m_vec_summary, m_vec_rest),
+                "MiB", baseline="per-draw loop: largest rise of resident memory",
+                baseline_value=max(m_loop_summary, m_loop_rest)),
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

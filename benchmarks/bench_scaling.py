@@ -10,11 +10,13 @@ the smallest case, next to the growth of the size itself.
 
 from __future__ import annotations
 
+import argparse
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from _measures import measure, write_measures
 
 import remitest as rt
 from remitest.diagnostics import DiagnosticsWarning
@@ -54,7 +56,10 @@ def time_fit(ledger: rt.Ledger, config: rt.ModelConfig, reconciler: rt.Reconcile
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", help="also write the measures as JSON")
+    args = parser.parse_args(argv)
     warnings.simplefilter("ignore", DiagnosticsWarning)
     reconciler = rt.Reconciler()
     rows = []
@@ -98,6 +103,28 @@ def main() -> None:
         )
         slope = np.polyfit(np.log(part[size]), np.log(part["fit_s"]), 1)[0]
         print(f"  log-log slope of fit time against {size}: {slope:.2f} (1.0 = linear)")
+    write_measures(args.json, measures(table))
+
+
+def measures(table: pd.DataFrame) -> list[dict]:
+    """Each case's fit time and time per gradient, against the smallest case of its series."""
+    rows = []
+    for case in ("claims", "years"):
+        part = table[table["case"] == case]
+        first = part.iloc[0]
+        name = f"more {case}: {{}} claims over {{}} years"
+        smallest = name.format(first["claims"], first["years"])
+        for i, (_, r) in enumerate(part.iterrows()):
+            this = name.format(r["claims"], r["years"])
+            fit_base = {} if i == 0 else {"baseline": f"fit, {smallest}",
+                                          "baseline_value": first["fit_s"]}
+            grad_base = {} if i == 0 else {"baseline": f"time per gradient, {smallest}",
+                                           "baseline_value": first["us_per_grad"]}
+            rows += [
+                measure(f"fit, {this} (median of 3)", r["fit_s"], "s", **fit_base),
+                measure(f"time per gradient, {this}", r["us_per_grad"], "\u00b5s", **grad_base),
+            ]  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":

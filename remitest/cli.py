@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,12 +21,15 @@ import numpy as np
 from remitest.ledger_cli import ledger_command
 
 if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Executor
+
     import pandas as pd
 
     from remitest.config import ModelConfig
 
 SAMPLER_CHOICES = ("auto", "nutpie", "pymc", "numpyro")
 _SUMMARY_YEARS = 8  # at most this many years in the printed summary
+_SCHEDULER_TIMEOUT_S = 30  # how long --scheduler waits to connect
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,8 +103,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="random seed of every fit and simulation (default 0)")
     check.add_argument("--quick", action="store_true",
                        help="fewer draws in the main fit and 30 instead of 100 SBC simulations")
-    check.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                       help="fit the sweeps in N processes (default 1: in this process)")
+    fan_out = check.add_mutually_exclusive_group()
+    fan_out.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                         help="fit the sweeps in N local processes (default 1: in this process)")
+    fan_out.add_argument("--scheduler", metavar="ADDRESS",
+                         help="send the sweeps to a running dask.distributed scheduler, e.g. "
+                              "tcp://10.0.0.5:8786 (needs pip install 'remitest[dask]')")
     return parser
 
 
@@ -181,8 +188,6 @@ def _fail(error: object, status: int, command: str = "fit") -> int:
 
 def check_command(args: argparse.Namespace) -> int:
     """``remitest check``: load, then run every check into ``--out`` with progress per check."""
-    from concurrent.futures import ProcessPoolExecutor
-
     from remitest.config import ConfigError
     from remitest.diagnostics import DiagnosticsWarning
     from remitest.ledger import LedgerError, load_ledger
@@ -197,9 +202,12 @@ def check_command(args: argparse.Namespace) -> int:
         return _fail(error, 2, "check")
     from remitest.checks import run_all
 
+    try:
+        executor, where, close = _sweep_executor(args)
+    except (ImportError, OSError) as error:
+        return _fail(error, 2, "check")
     print(f"checking {len(ledger)} claims (ledger sha256 {ledger.sha256[:12]}), seed "
-          f"{args.seed}{', quick' if args.quick else ''}, {args.workers} worker(s)", flush=True)
-    executor = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+          f"{args.seed}{', quick' if args.quick else ''}, {where}", flush=True)
     try:
         with warnings.catch_warnings():
             # Fits that fail the gate are listed in report.md and in the progress lines.
@@ -212,10 +220,52 @@ def check_command(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as error:
         return _fail(error, 2, "check")
     finally:
-        if executor is not None:
-            executor.shutdown()
+        close()
     print(f"\nchecks written to {folder} (see {folder / 'report.md'})")
     return 0
+
+
+def _sweep_executor(args: argparse.Namespace) -> tuple[Executor | None, str, Callable[[], None]]:
+    """The executor of ``remitest check``'s sweeps, a phrase saying where they run, and a closer.
+
+    ``--scheduler``: a dask ``Client``'s executor (each fit one task; ``pure=False``, since a
+    sweep never submits the same fit twice). ``--workers N`` (N > 1): a local process pool.
+    Otherwise None: the sweeps fit in this process.
+
+    Raises
+    ------
+    ImportError
+        ``--scheduler`` without dask.distributed installed.
+    OSError
+        The scheduler cannot be reached (``TimeoutError`` included).
+    """
+    if args.scheduler is not None:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise ImportError(
+                f"--scheduler {args.scheduler}: dask.distributed is not installed; install "
+                "it with pip install 'remitest[dask]', or use --workers N for local processes"
+            ) from None
+        try:
+            client = Client(args.scheduler, timeout=_SCHEDULER_TIMEOUT_S)
+        except (OSError, ValueError) as error:
+            raise OSError(f"--scheduler {args.scheduler}: cannot reach the dask scheduler "
+                          f"({error})") from None
+        executor = client.get_executor(pure=False)
+        n_workers = len(client.nthreads())
+
+        def close() -> None:
+            executor.shutdown()
+            client.close()
+
+        return executor, f"dask scheduler {args.scheduler} ({n_workers} workers)", close
+    if args.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(args.workers)
+        return pool, f"{args.workers} worker processes", pool.shutdown
+    return None, "in this process", lambda: None
 
 
 def read_config(text: str | None) -> ModelConfig:
