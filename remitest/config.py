@@ -37,12 +37,21 @@ class Event:
         The first year whose value the event can move: the random-walk step *into* this year has
         its scale multiplied by ``step_scale``.
     step_scale : float
-        Multiplier (> 0) on the step size of both latent series for that one step.
+        Multiplier (> 0) on the step size for that one step.
+    hosts : tuple of str
+        The hosts it applies to; empty (the default) means the world: it scales the step of the
+        world walk, of remittance per worker and of every host's own walk. An event of named
+        hosts scales only their own walks (with ``host_shares="walk"``).
     """
 
     name: str
     year: int
     step_scale: float = 3.0
+    hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        hosts = (self.hosts,) if isinstance(self.hosts, str) else tuple(self.hosts)
+        object.__setattr__(self, "hosts", hosts)
 
 
 DEFAULT_EVENTS = (
@@ -52,7 +61,8 @@ DEFAULT_EVENTS = (
     # the step from 2019 to 2020; the closure also kept moving numbers in 2021.
     Event("UNSCR 2397 repatriation deadline (22 Dec 2019) and border closure (2020)", 2020),
     Event("Border closure, second year (2021)", 2021),
-    Event("China's repatriation demand (2024)", 2024),
+    # China demanded that all workers leave; another host was reported to take more: China's own.
+    Event("China's repatriation demand (2024)", 2024, hosts=("china",)),
 )
 
 
@@ -74,6 +84,12 @@ class Priors:
     # doubling in one quiet year is not. Events multiply this for one step.
     workers_step_sd: float = 0.15
     per_worker_step_sd: float = 0.15
+    # Each host's own yearly log step around the world walk (host_shares="walk"), FIXED and
+    # shared by the hosts: with one or two sub-world claims per host it cannot be learned, and a
+    # learned scale under weak data makes a funnel. 0.1 lets a host's share drift by ~x1.35 over
+    # a decade at 68% without claims; events multiply it (x3: a 90% fall over two event years is
+    # then within reach of the data, not of the prior alone).
+    host_step_sd: float = 0.1
     # Dirichlet concentration per host. The seed texts say the large majority work in China and
     # Russia; 10 pseudo-observations in all keep that weak.
     host_share_concentration: Mapping[str, float] = field(
@@ -218,7 +234,12 @@ class ModelConfig:
     scope_groups : mapping
         Named groups of hosts that a claim's scope may name (``"world"`` is always all hosts).
     events : tuple of Event
-        Years where the series may move faster.
+        Years where the series may move faster, for the world or for named hosts.
+    host_shares : {"walk", "constant"}
+        ``"walk"`` (default): each host's count is the world walk times its share at the pin year
+        times its own random walk, and the world is the sum of the hosts, so one host's fall lowers
+        the world by about that host's loss while the others hold. ``"constant"``: shares fixed
+        over time (the model of remitest 0.1).
     pin_year : int, optional
         Year at which each random walk's level is a parameter; the walk runs outwards from it.
         None: the median of the claims' reference years.
@@ -240,6 +261,7 @@ class ModelConfig:
         default_factory=lambda: dict(DEFAULT_GROUPS)
     )
     events: tuple[Event, ...] = DEFAULT_EVENTS
+    host_shares: Literal["walk", "constant"] = "walk"
     measures: Mapping[str, Measure] = field(default_factory=lambda: dict(DEFAULT_MEASURES))
     pin_year: int | None = None
     priors: Priors = field(default_factory=Priors)
@@ -340,7 +362,17 @@ class ModelConfig:
             value = getattr(self.priors, prior.name)
             if isinstance(value, float | int) and value <= 0:
                 problems.append(f"priors.{prior.name} = {value!r}: must be > 0")
+        if self.host_shares not in ("walk", "constant"):
+            problems.append(
+                f"host_shares = {self.host_shares!r}: must be 'walk' or 'constant'"
+            )
         for event in self.events:
+            unknown = [h for h in event.hosts if h not in self.hosts]
+            if unknown:
+                problems.append(
+                    f"event {event.name!r}: hosts {unknown} are not configured hosts "
+                    f"(hosts are {list(self.hosts)})"
+                )
             if event.step_scale <= 0:
                 problems.append(
                     f"event {event.name!r}: step_scale = {event.step_scale!r}: must be > 0"
@@ -369,6 +401,8 @@ class ModelConfig:
         out["priors"]["host_share_concentration"] = dict(self.priors.host_share_concentration)
         out["interpretation"]["qualifier_sd"] = dict(self.interpretation.qualifier_sd)
         out["measures"] = {k: dataclasses.asdict(v) for k, v in self.measures.items()}
+        for event in out["events"]:
+            event["hosts"] = list(event["hosts"])
         return out
 
     def to_json(self) -> str:

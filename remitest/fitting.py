@@ -88,7 +88,7 @@ def _compile_kernel_sampler(structure: ModelStructure, config: ModelConfig) -> _
     """A nutpie model over the numba kernel's C callbacks; data travel in ``user_data``."""
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    layout = kernel.layout_for(structure)
+    layout = kernel.layout_for(structure, config)
     logp_c, expand_c = kernel.cfuncs()
     n = layout.n_dim
     # Built with no claims; each fit swaps in its own packed data (``_sample_kernel``).
@@ -273,6 +273,8 @@ POSTERIOR_DIMS = {
     "workers_step_z": ("step",),
     "per_worker_step_z": ("step",),
     "host_weight": ("host",),
+    "host_step_z": ("host", "step"),
+    "host_share_by_year": ("host", "year"),
     "bias_sd": ("quantity",),
     "estimator_bias_z": ("estimator", "quantity"),
     "noise_sd": ("estimator_type",),

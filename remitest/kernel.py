@@ -14,7 +14,10 @@ Layout of the unconstrained vector ``x`` (PyMC value variables, in order)::
 
     log_workers_pinned, workers_step_sd_log__, workers_step_z[T-1],
     log_per_worker_pinned, per_worker_step_sd_log__, per_worker_step_z[T-1],
-    host_weight_log__[H], bias_sd_log__[3], estimator_bias_z[E, 3], noise_sd_log__[K]
+    host_weight_log__[H], host_step_z[H', T-1], bias_sd_log__[3], estimator_bias_z[E, 3],
+    noise_sd_log__[K]
+
+where H' = H with ``host_shares="walk"`` and 0 (absent) with ``"constant"``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ VALUE_VARS = (
     "per_worker_step_sd_log__",
     "per_worker_step_z",
     "host_weight_log__",
+    "host_step_z",
     "bias_sd_log__",
     "estimator_bias_z",
     "noise_sd_log__",
@@ -67,11 +71,12 @@ class Layout:
     n_estimators: int
     n_types: int = len(ESTIMATOR_TYPES)
     n_quantities: int = len(QUANTITIES)
+    n_walking_hosts: int = 0
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
-        """Shape of each value variable, in layout order."""
+        """Shape of each value variable, in layout order (no ``host_step_z`` when none walks)."""
         steps = (self.n_years - 1,)
-        return {
+        shapes = {
             "log_workers_pinned": (),
             "workers_step_sd_log__": (),
             "workers_step_z": steps,
@@ -79,10 +84,14 @@ class Layout:
             "per_worker_step_sd_log__": (),
             "per_worker_step_z": steps,
             "host_weight_log__": (self.n_hosts,),
+            "host_step_z": (self.n_walking_hosts, self.n_years - 1),
             "bias_sd_log__": (self.n_quantities,),
             "estimator_bias_z": (self.n_estimators, self.n_quantities),
             "noise_sd_log__": (self.n_types,),
         }
+        if not self.n_walking_hosts:
+            del shapes["host_step_z"]
+        return shapes
 
     def slices(self) -> dict[str, slice]:
         """Slice of each value variable in the flat vector."""
@@ -99,9 +108,14 @@ class Layout:
         return sum(math.prod(s) for s in self.shapes().values())
 
 
-def layout_for(structure) -> Layout:
-    """The layout of a :class:`remitest.model.ModelStructure`."""
-    return Layout(len(structure.years), len(structure.hosts), len(structure.estimators))
+def layout_for(structure, config: ModelConfig | None = None) -> Layout:
+    """The layout of a :class:`remitest.model.ModelStructure` (under its configuration)."""
+    config = config or ModelConfig.from_json(structure.config_json)
+    walking = len(structure.hosts) if config.host_shares == "walk" else 0
+    return Layout(
+        len(structure.years), len(structure.hosts), len(structure.estimators),
+        n_walking_hosts=walking,
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ class KernelData:
 
     params: np.ndarray
     step_scale: np.ndarray
+    host_scale: np.ndarray
     concentration: np.ndarray
     estimator_type: np.ndarray
     gauss_int: np.ndarray
@@ -131,6 +146,7 @@ class KernelData:
         return (
             self.params,
             self.step_scale,
+            self.host_scale,
             self.concentration,
             self.estimator_type,
             self.gauss_int,
@@ -160,6 +176,7 @@ def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
             p.noise_log_sd,
             p.rounding_sd,
             float(pin_index),
+            p.host_step_sd,
         ]
     )
 
@@ -203,11 +220,14 @@ def kernel_data(
             np.ascontiguousarray(data[f"{prefix}_scope"], dtype=float),
         )
 
+    from remitest.model import host_step_scale
+
     g_int, g_real, g_window, g_scope = block("gaussian")
     c_int, c_real, c_window, c_scope = block("censored")
     return KernelData(
         params=_prior_params(config, structure.pin_year - structure.years[0]),
         step_scale=np.asarray(step_scale, dtype=float),
+        host_scale=np.ascontiguousarray(host_step_scale(structure, config), dtype=float),
         concentration=np.array(
             [config.priors.host_share_concentration[h] for h in structure.hosts], dtype=float
         ),
@@ -287,21 +307,40 @@ def _walk_grad(
 
 
 @numba.njit(**_JIT)
+def _fixed_walk_grad(
+    g: np.ndarray,
+    step_sd: float,
+    z: np.ndarray,
+    scale: np.ndarray,
+    pin: int,
+    grad: np.ndarray,
+    i_z: int,
+) -> None:
+    """Back-propagate into the steps of a walk with no level and a fixed step size."""
+    total = 0.0
+    for t in range(g.shape[0]):
+        total += g[t]
+    tail = 0.0
+    for s in range(z.shape[0], 0, -1):
+        tail += g[s]
+        d_step = tail - (total if s <= pin else 0.0)
+        grad[i_z + s - 1] += d_step * step_sd * scale[s - 1]
+
+
+@numba.njit(**_JIT)
 def _claims(
     censored: bool,
     ints: np.ndarray,
     real: np.ndarray,
     window: np.ndarray,
     scope: np.ndarray,
-    workers: np.ndarray,
+    host_w: np.ndarray,
     per_worker: np.ndarray,
-    share: np.ndarray,
     bias: np.ndarray,
     noise: np.ndarray,
     rounding: float,
-    d_workers: np.ndarray,
+    d_host_w: np.ndarray,
     d_per_worker: np.ndarray,
-    d_share: np.ndarray,
     d_bias: np.ndarray,
     d_noise: np.ndarray,
 ) -> float:
@@ -317,9 +356,9 @@ def _claims(
                 c = scope[i, h] * window[i, t]
                 if c != 0.0:
                     if q == 0:
-                        measured += c * share[h] * workers[t]
+                        measured += c * host_w[h, t]
                     elif q == 1:
-                        measured += c * share[h] * workers[t] * per_worker[t]
+                        measured += c * host_w[h, t] * per_worker[t]
                     else:
                         measured += c * per_worker[t]
         m = math.log(measured) + bias[e, q]
@@ -344,12 +383,10 @@ def _claims(
                 c = scope[i, h] * window[i, t] * d_measured
                 if c != 0.0:
                     if q == 0:
-                        d_share[h] += c * workers[t]
-                        d_workers[t] += c * share[h]
+                        d_host_w[h, t] += c
                     elif q == 1:
-                        d_share[h] += c * workers[t] * per_worker[t]
-                        d_workers[t] += c * share[h] * per_worker[t]
-                        d_per_worker[t] += c * share[h] * workers[t]
+                        d_host_w[h, t] += c * per_worker[t]
+                        d_per_worker[t] += c * host_w[h, t]
                     else:
                         d_per_worker[t] += c
     return logp
@@ -361,6 +398,7 @@ def logp_dlogp(
     grad,
     params,
     step_scale,
+    host_scale,
     concentration,
     estimator_type,
     gauss_int,
@@ -388,12 +426,15 @@ def logp_dlogp(
         params[10],
     )
     pin = int(params[11])
+    host_sd = params[12]
+    n_walk = host_scale.shape[0]
     # offsets
     i_w0, i_wsd, i_wz = 0, 1, 2
     i_p0 = i_wz + n_years - 1
     i_psd, i_pz = i_p0 + 1, i_p0 + 2
     i_hw = i_pz + n_years - 1
-    i_tau = i_hw + n_hosts
+    i_hz = i_hw + n_hosts
+    i_tau = i_hz + n_walk * (n_years - 1)
     i_ez = i_tau + nq
     i_nv = i_ez + n_est * nq
 
@@ -414,6 +455,7 @@ def logp_dlogp(
     for start, count in (
         (i_wz, n_years - 1),
         (i_pz, n_years - 1),
+        (i_hz, n_walk * (n_years - 1)),
         (i_ez, n_est * nq),
     ):
         for j in range(start, start + count):
@@ -444,20 +486,30 @@ def logp_dlogp(
     log_p = np.empty(n_years)
     _walk(x[i_w0], x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, pin, log_w)
     _walk(x[i_p0], x[i_psd], x[i_pz : i_pz + n_years - 1], step_scale, pin, log_p)
-    workers = np.exp(log_w)
     per_worker = np.exp(log_p)
     share = np.empty(n_hosts)
     for h in range(n_hosts):
         share[h] = math.exp(x[i_hw + h]) / weight_total
+    # each host: share x exp(world walk + its own pinned walk)
+    own = np.zeros((n_hosts, n_years))
+    log_host_sd = math.log(host_sd)
+    for h in range(n_walk):
+        start = i_hz + h * (n_years - 1)
+        _walk(0.0, log_host_sd, x[start : start + n_years - 1], host_scale[h], pin, own[h])
+    grown = np.empty((n_hosts, n_years))  # exp(world walk + own walk)
+    host_w = np.empty((n_hosts, n_years))
+    for h in range(n_hosts):
+        for t in range(n_years):
+            grown[h, t] = math.exp(log_w[t] + own[h, t])
+            host_w[h, t] = share[h] * grown[h, t]
     bias = np.empty((n_est, nq))
     for e in range(n_est):
         for q in range(nq):
             bias[e, q] = tau[q] * x[i_ez + e * nq + q]
 
     # likelihood ---------------------------------------------------------------------------
-    d_workers = np.zeros(n_years)
+    d_host_w = np.zeros((n_hosts, n_years))
     d_per_worker = np.zeros(n_years)
-    d_share = np.zeros(n_hosts)
     d_bias = np.zeros((n_est, nq))
     d_noise = np.zeros(n_types)
     logp += _claims(
@@ -466,15 +518,13 @@ def logp_dlogp(
         gauss_real,
         gauss_window,
         gauss_scope,
-        workers,
+        host_w,
         per_worker,
-        share,
         bias,
         noise,
         rounding,
-        d_workers,
+        d_host_w,
         d_per_worker,
-        d_share,
         d_bias,
         d_noise,
     )
@@ -484,15 +534,13 @@ def logp_dlogp(
         cens_real,
         cens_window,
         cens_scope,
-        workers,
+        host_w,
         per_worker,
-        share,
         bias,
         noise,
         rounding,
-        d_workers,
+        d_host_w,
         d_per_worker,
-        d_share,
         d_bias,
         d_noise,
     )
@@ -504,12 +552,25 @@ def logp_dlogp(
         for q in range(nq):
             grad[i_ez + e * nq + q] += d_bias[e, q] * tau[q]
             grad[i_tau + q] += d_bias[e, q] * tau[q] * x[i_ez + e * nq + q]
+    d_share = np.zeros(n_hosts)
+    g_w = np.zeros(n_years)  # d logp / d world walk
+    g_own = np.zeros((n_hosts, n_years))  # d logp / d each host's own walk
+    for h in range(n_hosts):
+        for t in range(n_years):
+            d_share[h] += d_host_w[h, t] * grown[h, t]
+            g = d_host_w[h, t] * host_w[h, t]
+            g_w[t] += g
+            g_own[h, t] = g
     share_dot = 0.0
     for h in range(n_hosts):
         share_dot += d_share[h] * share[h]
     for h in range(n_hosts):
         grad[i_hw + h] += share[h] * (d_share[h] - share_dot)
-    g_w = d_workers * workers
+    for h in range(n_walk):
+        start = i_hz + h * (n_years - 1)
+        _fixed_walk_grad(
+            g_own[h], host_sd, x[start : start + n_years - 1], host_scale[h], pin, grad, start
+        )
     g_p = d_per_worker * per_worker
     _walk_grad(
         g_w, x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, pin, grad, i_w0, i_wsd, i_wz
@@ -541,8 +602,8 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
         offsets = np.concatenate([np.zeros((*lead, 1)), np.cumsum(steps, axis=-1)], axis=-1)
         return level[..., None] + offsets - offsets[..., pin : pin + 1]
 
-    workers = np.exp(
-        walk(part("log_workers_pinned"), part("workers_step_sd_log__"), part("workers_step_z"))
+    log_world = walk(
+        part("log_workers_pinned"), part("workers_step_sd_log__"), part("workers_step_z")
     )
     per_worker = np.exp(
         walk(
@@ -553,6 +614,14 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     )
     weight = np.exp(part("host_weight_log__"))
     share = weight / weight.sum(axis=-1, keepdims=True)
+    n_hosts, n_years = layout.n_hosts, layout.n_years
+    own = np.zeros((*lead, n_hosts, n_years))
+    if layout.n_walking_hosts:
+        steps = p[12] * kdata.host_scale * part("host_step_z")
+        cum = np.concatenate([np.zeros((*lead, n_hosts, 1)), np.cumsum(steps, axis=-1)], axis=-1)
+        own = cum - cum[..., pin : pin + 1]
+    workers_host = share[..., :, None] * np.exp(log_world[..., None, :] + own)
+    workers = workers_host.sum(axis=-2)
     remittances = workers * per_worker
     bias_sd = np.exp(part("bias_sd_log__"))
     estimator_bias = bias_sd[..., None, :] * part("estimator_bias_z")
@@ -564,6 +633,7 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
         "per_worker_step_sd": np.exp(part("per_worker_step_sd_log__")),
         "per_worker_step_z": part("per_worker_step_z"),
         "host_weight": weight,
+        **({"host_step_z": part("host_step_z")} if layout.n_walking_hosts else {}),
         "bias_sd": bias_sd,
         "estimator_bias_z": part("estimator_bias_z"),
         "noise_sd": np.exp(part("noise_sd_log__")),
@@ -571,8 +641,9 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
         "per_worker_usd": per_worker,
         "remittances_usd": remittances,
         "host_share": share,
-        "workers_host": share[..., :, None] * workers[..., None, :],
-        "remittances_usd_host": share[..., :, None] * remittances[..., None, :],
+        "workers_host": workers_host,
+        "host_share_by_year": workers_host / workers[..., None, :],
+        "remittances_usd_host": workers_host * per_worker[..., None, :],
         "estimator_bias": estimator_bias,
     }
 
@@ -580,7 +651,8 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 # C entry points for nutpie's Rust sampler (no GIL, chains in parallel threads)
 # --------------------------------------------------------------------------------------------
-_HEADER = 6  # total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored
+_HEADER = 7  # total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored, n_walking
+_N_PARAMS = 13
 
 
 def pack(kdata: KernelData) -> np.ndarray:
@@ -589,6 +661,7 @@ def pack(kdata: KernelData) -> np.ndarray:
     parts = [
         kdata.params,
         kdata.step_scale,
+        kdata.host_scale,
         kdata.concentration,
         kdata.estimator_type,
         kdata.gauss_int,
@@ -609,6 +682,7 @@ def pack(kdata: KernelData) -> np.ndarray:
             kdata.estimator_type.size,
             kdata.gauss_int.shape[0],
             kdata.cens_int.shape[0],
+            kdata.host_scale.shape[0],
         ],
         dtype=float,
     )
@@ -618,10 +692,11 @@ def pack(kdata: KernelData) -> np.ndarray:
 @numba.njit(**_JIT)
 def _unpack(buf: np.ndarray):
     n_years, n_hosts, n_est = int(buf[1]), int(buf[2]), int(buf[3])
-    n_g, n_c = int(buf[4]), int(buf[5])
+    n_g, n_c, n_walk = int(buf[4]), int(buf[5]), int(buf[6])
     sizes = (
-        12,
+        _N_PARAMS,
         n_years - 1,
+        n_walk * (n_years - 1),
         n_hosts,
         n_est,
         n_g * _INT_COLUMNS,
@@ -640,16 +715,17 @@ def _unpack(buf: np.ndarray):
     return (
         buf[starts[0] : starts[1]],
         buf[starts[1] : starts[2]],
-        buf[starts[2] : starts[3]],
+        buf[starts[2] : starts[3]].reshape((n_walk, n_years - 1)),
         buf[starts[3] : starts[4]],
-        buf[starts[4] : starts[5]].reshape((n_g, _INT_COLUMNS)),
-        buf[starts[5] : starts[6]].reshape((n_g, 3)),
-        buf[starts[6] : starts[7]].reshape((n_g, n_years)),
-        buf[starts[7] : starts[8]].reshape((n_g, n_hosts)),
-        buf[starts[8] : starts[9]].reshape((n_c, _INT_COLUMNS)),
-        buf[starts[9] : starts[10]].reshape((n_c, 3)),
-        buf[starts[10] : starts[11]].reshape((n_c, n_years)),
-        buf[starts[11] : starts[12]].reshape((n_c, n_hosts)),
+        buf[starts[4] : starts[5]],
+        buf[starts[5] : starts[6]].reshape((n_g, _INT_COLUMNS)),
+        buf[starts[6] : starts[7]].reshape((n_g, 3)),
+        buf[starts[7] : starts[8]].reshape((n_g, n_years)),
+        buf[starts[8] : starts[9]].reshape((n_g, n_hosts)),
+        buf[starts[9] : starts[10]].reshape((n_c, _INT_COLUMNS)),
+        buf[starts[10] : starts[11]].reshape((n_c, 3)),
+        buf[starts[11] : starts[12]].reshape((n_c, n_years)),
+        buf[starts[12] : starts[13]].reshape((n_c, n_hosts)),
     )
 
 

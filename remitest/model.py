@@ -4,10 +4,12 @@
 estimators with their types, configuration); the claims enter through ``pm.Data`` containers of
 any length, so a ledger with the same structure refits by swapping arrays without recompiling.
 
-Latent series (log scale): world workers abroad and remittance per worker, each a random walk
-whose level is a parameter at ``pin_year`` and which walks outwards from there (pinning in the
-middle of the data removes the level/step-size trade-off at the edges). Hosts are the world
-series times constant shares. Remittances are workers x per-worker remittance in every draw.
+Latent series (log scale): a world walk of workers abroad and remittance per worker, each a
+random walk whose level is a parameter at ``pin_year`` and which walks outwards from there
+(pinning in the middle of the data removes the level/step-size trade-off at the edges). Each host
+is the world walk times its share at the pin year times its own pinned walk (fixed step size);
+the world series is the sum of the hosts. Remittances are workers x per-worker remittance in every
+draw.
 """
 
 from __future__ import annotations
@@ -202,12 +204,29 @@ def blocks_data(
 
 
 def _step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
-    """Multiplier on each yearly step (the step *into* year t), from the configured events."""
+    """Multiplier on each yearly step (the step *into* year t) of the world walks: world events."""
     scale = np.ones(len(structure.years) - 1)
+    for event in config.events:
+        if not event.hosts and structure.years[0] < event.year <= structure.years[-1]:
+            i = event.year - structure.years[0] - 1
+            scale[i] = max(scale[i], event.step_scale)
+    return scale
+
+
+def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
+    """Multiplier on each host's own yearly step, shape (walking hosts, steps).
+
+    World events scale every host's step; an event of named hosts only theirs. With
+    ``host_shares="constant"`` no host walks: the array has no rows.
+    """
+    if config.host_shares == "constant":
+        return np.ones((0, len(structure.years) - 1))
+    scale = np.ones((len(structure.hosts), len(structure.years) - 1))
     for event in config.events:
         if structure.years[0] < event.year <= structure.years[-1]:
             i = event.year - structure.years[0] - 1
-            scale[i] = max(scale[i], event.step_scale)
+            rows = [structure.hosts.index(h) for h in event.hosts] if event.hosts else slice(None)
+            scale[rows, i] = np.maximum(scale[rows, i], event.step_scale)
     return scale
 
 
@@ -302,15 +321,31 @@ def build_model(
         # in remitest.kernel reproduces it exactly).
         host_weight = pm.Gamma("host_weight", alpha=concentration, beta=1.0, dims="host")
         share = pm.Deterministic("host_share", host_weight / host_weight.sum(), dims="host")
+        # Each host: world walk x share at the pin year x its own walk (pinned there too), with
+        # a fixed step size; the world is the sum of its hosts. A fall in one host lowers the
+        # world by that host's loss and leaves the others where they were.
+        host_scale = host_step_scale(structure, config)
+        if len(host_scale):
+            host_z = pm.Normal("host_step_z", 0.0, 1.0, dims=("host", "step"))
+            cum = pt.cumsum(priors.host_step_sd * host_scale * host_z, axis=1)
+            cum = pt.concatenate([pt.zeros((len(structure.hosts), 1)), cum], axis=1)
+            own = cum - cum[:, pin_index : pin_index + 1]
+        else:
+            own = pt.zeros((len(structure.hosts), len(structure.years)))
 
-        workers = pm.Deterministic("workers", pt.exp(log_workers), dims="year")
-        per_worker = pm.Deterministic("per_worker_usd", pt.exp(log_per_worker), dims="year")
-        remittances = pm.Deterministic("remittances_usd", workers * per_worker, dims="year")
         workers_host = pm.Deterministic(
-            "workers_host", share[:, None] * workers[None, :], dims=("host", "year")
+            "workers_host",
+            share[:, None] * pt.exp(log_workers[None, :] + own),
+            dims=("host", "year"),
         )
+        workers = pm.Deterministic("workers", workers_host.sum(axis=0), dims="year")
+        pm.Deterministic(
+            "host_share_by_year", workers_host / workers[None, :], dims=("host", "year")
+        )
+        per_worker = pm.Deterministic("per_worker_usd", pt.exp(log_per_worker), dims="year")
+        pm.Deterministic("remittances_usd", workers * per_worker, dims="year")
         remittances_host = pm.Deterministic(
-            "remittances_usd_host", share[:, None] * remittances[None, :], dims=("host", "year")
+            "remittances_usd_host", workers_host * per_worker[None, :], dims=("host", "year")
         )
         # (quantity, host, year): what a claim on each quantity measures in each host.
         series = pt.stack(

@@ -99,7 +99,7 @@ def simulate_ledger(
     rng = np.random.default_rng(random_seed)
     originals = template.originals()
     structure = model_structure(originals, config)
-    layout = kernel.layout_for(structure)
+    layout = kernel.layout_for(structure, config)
     gaussian, censored = claim_blocks(originals, structure, config)
     kdata = kernel.kernel_data(
         blocks_data(gaussian, censored, structure), structure, config,

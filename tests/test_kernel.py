@@ -15,7 +15,7 @@ from remitest import kernel
 from remitest.config import ModelConfig
 from remitest.ledger import DEFAULT_HOSTS, Ledger, load_ledger
 from remitest.model import _step_scale, build_model, model_data, model_structure
-from remitest.simulate import simulate_ledger
+from remitest.simulate import simulate_ledger, synthetic_ledger
 
 DEFAULT = ModelConfig()
 EXTRA_HOST_CONFIG = DEFAULT.replace(
@@ -29,6 +29,7 @@ DETERMINISTICS = (
     "remittances_usd",
     "per_worker_usd",
     "host_share",
+    "host_share_by_year",
     "workers_host",
     "remittances_usd_host",
     "estimator_bias",
@@ -63,6 +64,8 @@ def extra_host_ledger() -> Ledger:
     return Ledger.from_frame(pd.concat([frame, rows], ignore_index=True), hosts=["vietnam"])
 
 
+_SYNTHETIC = synthetic_ledger(60, random_seed=1)
+
 CASES = {
     "shipped_default": (load_ledger, DEFAULT),
     "both_bounds_censored": (
@@ -75,6 +78,20 @@ CASES = {
     ),
     "extra_host": (extra_host_ledger, EXTRA_HOST_CONFIG),
     "simulated": (lambda: simulate_ledger(load_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
+    "constant_host_shares": (load_ledger, DEFAULT.replace(host_shares="constant")),
+    # host events, a non-default pin, per-worker claims, measures, permits read as bounds
+    "synthetic_host_events_pin": (
+        lambda: _SYNTHETIC.ledger,
+        _SYNTHETIC.config.replace(
+            pin_year=2014,
+            events=[
+                {"name": "world", "year": 2018, "step_scale": 2.0},
+                {"name": "russia", "year": 2020, "step_scale": 5.0, "hosts": ["russia"]},
+                {"name": "two hosts", "year": 2024, "step_scale": 3.0,
+                 "hosts": ["china", "middle_east"]},
+            ],
+        ),
+    ),
 }
 
 

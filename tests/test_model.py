@@ -32,6 +32,7 @@ DETERMINISTICS = {
     "workers_host": ("host", "year"),
     "remittances_usd_host": ("host", "year"),
     "host_share": ("host",),
+    "host_share_by_year": ("host", "year"),
     "estimator_bias": ("estimator", "quantity"),
 }
 DEFAULT = ModelConfig()
@@ -152,9 +153,13 @@ def test_identity_at_random_points():
         np.testing.assert_allclose(d["workers_host"].sum(axis=0), d["workers"], rtol=1e-12)
         np.testing.assert_allclose(
             d["remittances_usd_host"],
-            d["host_share"][:, None] * d["remittances_usd"][None, :],
+            d["host_share_by_year"] * d["remittances_usd"][None, :],
             rtol=1e-12,
         )
+        np.testing.assert_allclose(d["host_share_by_year"].sum(axis=0), 1.0, rtol=1e-12)
+        # at the pin year each host's own walk is zero: its share is the pinned share
+        pin = list(model.coords["year"]).index(model_structure(shipped()).pin_year)
+        np.testing.assert_allclose(d["host_share_by_year"][:, pin], d["host_share"], rtol=1e-12)
         np.testing.assert_allclose(
             d["remittances_usd_host"], d["workers_host"] * d["per_worker_usd"][None, :], rtol=1e-12
         )
@@ -639,3 +644,57 @@ def test_fit_posterior_dims_match_the_pymc_model():
         assert tuple(model.named_vars_to_dims.get(name, ())) == dims, name
     deterministics = {v.name for v in model.deterministics}
     assert deterministics <= set(POSTERIOR_DIMS)
+
+
+# -- hosts that walk ------------------------------------------------------------------------------
+def _hosts_after_one_host_falls(config):
+    """Deterministics at a point where only Russia's own walk falls by ~90% into 2020."""
+    model = build_model(shipped(), config)
+    evaluate = deterministics_fn(model)
+    point = random_point(model, np.random.default_rng(3), scale=0.0)
+    if "host_step_z" in point:
+        z = np.zeros_like(point["host_step_z"])
+        years = list(model.coords["year"])
+        russia = list(model.coords["host"]).index("russia")
+        z[russia, years.index(2020) - 1] = -2.3 / (config.priors.host_step_sd * 3.0)
+        point["host_step_z"] = z
+    return model, evaluate(point)
+
+
+def test_one_host_falling_lowers_the_world_by_its_loss_and_the_others_hold():
+    model, d = _hosts_after_one_host_falls(DEFAULT)
+    years, hosts = list(model.coords["year"]), list(model.coords["host"])
+    before, after = years.index(2019), years.index(2020)
+    russia, china = hosts.index("russia"), hosts.index("china")
+    host = d["workers_host"]
+    assert host[russia, after] / host[russia, before] == pytest.approx(np.exp(-2.3))
+    assert host[china, after] == pytest.approx(host[china, before])  # the others hold
+    loss = host[russia, before] - host[russia, after]
+    assert d["workers"][before] - d["workers"][after] == pytest.approx(loss)
+
+
+def test_constant_host_shares_stay_an_option():
+    config = DEFAULT.replace(host_shares="constant")
+    model, d = _hosts_after_one_host_falls(config)
+    assert "host_step_z" not in [v.name for v in model.value_vars]
+    np.testing.assert_allclose(
+        d["host_share_by_year"], np.repeat(d["host_share"][:, None], len(model.coords["year"]), 1)
+    )
+
+
+def test_events_scale_the_steps_of_their_own_hosts():
+    from remitest.model import host_step_scale
+
+    structure = model_structure(shipped())
+    scale = host_step_scale(structure, DEFAULT)
+    years = structure.years
+    china, russia = structure.hosts.index("china"), structure.hosts.index("russia")
+    step_2024 = years.index(2024) - 1
+    assert scale[china, step_2024] == 3.0 and scale[russia, step_2024] == 1.0
+    step_2020 = years.index(2020) - 1
+    assert (scale[:, step_2020] == 3.0).all()  # a world event scales every host
+    from remitest.model import _step_scale
+
+    assert _step_scale(structure, DEFAULT)[step_2024] == 1.0  # not the world walk
+    with pytest.raises(ConfigError, match="mongolia"):
+        DEFAULT.replace(events=[{"name": "x", "year": 2020, "hosts": ["mongolia"]}])
