@@ -111,7 +111,7 @@ def test_valid_ledger_that_round_trips(tmp_path):
     # a dropped early claim would otherwise move the default years)
     from remitest.checks._sweep import sweep_config
 
-    cfg = sweep_config(template(), DEFAULT)
+    cfg = sweep_config(DEFAULT, template())
     assert model_structure(template(), cfg).covers(model_structure(sim.ledger, cfg))
 
 
