@@ -80,10 +80,14 @@ class Priors:
     # US$500M over ~100,000 workers is ~US$5,000 per worker-year; the same width as for workers.
     per_worker_median_usd: float = 5_000.0
     per_worker_log_sd: float = 1.0
-    # Half-normal scale of the yearly log step: year-on-year moves of ~10-20% are plausible, a
-    # doubling in one quiet year is not. Events multiply this for one step.
-    workers_step_sd: float = 0.15
-    per_worker_step_sd: float = 0.15
+    # Median of the lognormal prior of the yearly log step size: year-on-year moves of ~10% are
+    # typical, 4-27% plausible (95%, log-sd 0.5), a doubling in one quiet year is not. Events
+    # multiply it for one step. LogNormal rather than the half-normal of remitest 0.1: with host
+    # claims and the hosts' own walks, a step size that could reach zero made a funnel
+    # (divergences and R-hat 1.02 for workers_step_sd on synthetic_ledger(60)).
+    workers_step_sd: float = 0.1
+    per_worker_step_sd: float = 0.1
+    step_sd_log_sd: float = 0.5
     # Each host's own yearly log step around the world walk (host_shares="walk"), FIXED and
     # shared by the hosts: with one or two sub-world claims per host it cannot be learned, and a
     # learned scale under weak data makes a funnel. 0.1 lets a host's share drift by ~x1.35 over

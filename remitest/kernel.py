@@ -166,10 +166,10 @@ def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
         [
             math.log(p.workers_median),
             p.workers_log_sd,
-            p.workers_step_sd,
+            math.log(p.workers_step_sd),
             math.log(p.per_worker_median_usd),
             p.per_worker_log_sd,
-            p.per_worker_step_sd,
+            math.log(p.per_worker_step_sd),
             math.log(p.bias_sd_median),
             p.bias_sd_log_sd,
             math.log(p.noise_median),
@@ -177,6 +177,7 @@ def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
             p.rounding_sd,
             float(pin_index),
             p.host_step_sd,
+            p.step_sd_log_sd,
         ]
     )
 
@@ -427,6 +428,7 @@ def logp_dlogp(
     )
     pin = int(params[11])
     host_sd = params[12]
+    step_log_sd = params[13]
     n_walk = host_scale.shape[0]
     # offsets
     i_w0, i_wsd, i_wz = 0, 1, 2
@@ -447,11 +449,10 @@ def logp_dlogp(
         r = x[i_level] - mu
         logp += -0.5 * r * r / (sd * sd) - math.log(sd) - 0.5 * _LOG_2PI
         grad[i_level] -= r / (sd * sd)
-    for i_sd, scale in ((i_wsd, step_w), (i_psd, step_p)):  # HalfNormal, log-transformed
-        a = x[i_sd]
-        v = math.exp(2.0 * a)
-        logp += 0.5 * math.log(2.0 / math.pi) - math.log(scale) - 0.5 * v / (scale * scale) + a
-        grad[i_sd] += 1.0 - v / (scale * scale)
+    for i_sd, log_median in ((i_wsd, step_w), (i_psd, step_p)):  # LogNormal, log-transformed
+        r = x[i_sd] - log_median
+        logp += -0.5 * r * r / (step_log_sd**2) - math.log(step_log_sd) - 0.5 * _LOG_2PI
+        grad[i_sd] -= r / (step_log_sd**2)
     for start, count in (
         (i_wz, n_years - 1),
         (i_pz, n_years - 1),
@@ -652,7 +653,7 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
 # C entry points for nutpie's Rust sampler (no GIL, chains in parallel threads)
 # --------------------------------------------------------------------------------------------
 _HEADER = 7  # total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored, n_walking
-_N_PARAMS = 13
+_N_PARAMS = 14
 
 
 def pack(kdata: KernelData) -> np.ndarray:

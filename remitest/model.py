@@ -231,11 +231,17 @@ def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarra
 
 
 def _random_walk(
-    name: str, median: float, log_sd: float, step_sd: float, step_scale: np.ndarray, pin_index: int
+    name: str,
+    median: float,
+    log_sd: float,
+    step_sd: float,
+    step_sd_log_sd: float,
+    step_scale: np.ndarray,
+    pin_index: int,
 ) -> pt.TensorVariable:
     """Log series pinned at ``pin_index``: level there, non-centred steps outwards."""
     level = pm.Normal(f"log_{name}_pinned", mu=np.log(median), sigma=log_sd)
-    step_size = pm.HalfNormal(f"{name}_step_sd", sigma=step_sd)
+    step_size = pm.LogNormal(f"{name}_step_sd", mu=np.log(step_sd), sigma=step_sd_log_sd)
     step_z = pm.Normal(f"{name}_step_z", 0.0, 1.0, dims="step")
     offsets = pt.concatenate([pt.zeros(1), pt.cumsum(step_size * step_scale * step_z)])
     return level + offsets - offsets[pin_index]
@@ -305,6 +311,7 @@ def build_model(
             priors.workers_median,
             priors.workers_log_sd,
             priors.workers_step_sd,
+            priors.step_sd_log_sd,
             step_scale,
             pin_index,
         )
@@ -313,6 +320,7 @@ def build_model(
             priors.per_worker_median_usd,
             priors.per_worker_log_sd,
             priors.per_worker_step_sd,
+            priors.step_sd_log_sd,
             step_scale,
             pin_index,
         )

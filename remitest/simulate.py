@@ -59,8 +59,8 @@ def draw_prior(layout: kernel.Layout, config: ModelConfig, rng: np.random.Genera
     x[sl["log_per_worker_pinned"]] = rng.normal(
         np.log(p.per_worker_median_usd), p.per_worker_log_sd
     )
-    x[sl["workers_step_sd_log__"]] = np.log(abs(rng.normal(0, p.workers_step_sd)))
-    x[sl["per_worker_step_sd_log__"]] = np.log(abs(rng.normal(0, p.per_worker_step_sd)))
+    x[sl["workers_step_sd_log__"]] = rng.normal(np.log(p.workers_step_sd), p.step_sd_log_sd)
+    x[sl["per_worker_step_sd_log__"]] = rng.normal(np.log(p.per_worker_step_sd), p.step_sd_log_sd)
     hosts = list(config.hosts)
     x[sl["host_weight_log__"]] = np.log(rng.gamma([p.host_share_concentration[h] for h in hosts]))
     x[sl["bias_sd_log__"]] = rng.normal(np.log(p.bias_sd_median), p.bias_sd_log_sd, size=3)
