@@ -223,7 +223,8 @@ def read_claims(
     )
     spread = np.sqrt(width**2 + ratio_sd**2 + round_sd**2 + hedge_sd**2 + measure_sd**2)
     # What the model compares with truth x bias: the figure read back to the reference measure.
-    median, low, high, reported = median - offset, low - offset, high - offset, reported - offset
+    # ``reported`` stays the figure as written: predictions are made in the claim's own units.
+    median, low, high = median - offset, low - offset, high - offset
     direction = np.select([kind == "lower_bound", kind == "upper_bound"], [1.0, -1.0], 0.0)
 
     est_index = {e: i for i, e in enumerate(estimators)}
@@ -253,7 +254,6 @@ def read_claims(
         )
 
     gaussian = block(~censored, median)
-    # (reported keeps its offset too: percentiles are taken on the reference measure's scale)
     bounds = np.where(kind == "lower_bound", low, high)
     cens = block(censored, bounds)
     cens = ClaimArrays(**{**cens.__dict__, "spread": np.zeros(len(cens))})

@@ -335,9 +335,12 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
                        _BY_QUANTITY),
     "used": ("True when the fit used the claim as evidence; False for repeats (derived_from) "
              "and claims not in the fit", None),
-    "pit": ("posterior predictive percentile: the predictive CDF at the reported value, in "
-            "[0, 1]; near 0 or 1 is surprising, except for a bound read as censored, where "
-            "only near 1 ('more than') or near 0 ('as high as') is", None),
+    "pit": ("posterior predictive percentile in [0, 1]: the predictive CDF at the reported "
+            "value; for a bound read as censored, a seeded draw uniform over the side it states "
+            "(F + V(1 - F) for 'more than', V F for 'as high as'), so that for every claim near 0 "
+            "or 1 is surprising", None),
+    "extrapolated": ("True when the claim's reference period reaches outside the fitted years: "
+                     "it is predicted from walks extended with their posterior step sizes", None),
     "pred_q05": (f"5% quantile of the predicted reported value, {_QUANTITY_VALUE}", _BY_QUANTITY),
     "pred_q25": (f"25% quantile of the predicted reported value, {_QUANTITY_VALUE}",
                  _BY_QUANTITY),

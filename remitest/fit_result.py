@@ -66,6 +66,8 @@ class Fit:
     model: pm.Model | None = field(default=None, repr=False, compare=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     recorded_run_id: str | None = field(default=None, repr=False)
+    #: Years outside the fitted ones, extrapolated by :meth:`extend` (empty for a fit).
+    extrapolated_years: tuple[int, ...] = field(default=(), repr=False)
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -140,11 +142,29 @@ class Fit:
 
         return joint_draws(self)
 
-    def series(self, quantity: str, scope: str = "world") -> pd.DataFrame:
-        """One quantity's yearly summary for one scope."""
+    def series(
+        self, quantity: str, scope: str = "world", *, years: Any = None, random_seed: Any = 0
+    ) -> pd.DataFrame:
+        """One quantity's yearly summary for one scope.
+
+        ``years`` (e.g. ``range(2011, 2027)``) selects years, extending every walk beyond the
+        fitted ones with steps drawn from its posterior step size (see :meth:`extend`); the
+        ``extrapolated`` column says which years no fit covered.
+        """
         from remitest.posterior import series
 
-        return series(self, quantity, scope=scope)
+        fit = self if years is None else self.extend(years, random_seed=random_seed)
+        frame = series(fit, quantity, scope=scope)
+        frame["extrapolated"] = frame.index.isin(fit.extrapolated_years)
+        if years is not None:
+            frame = frame.loc[sorted({int(y) for y in years})]
+        return frame
+
+    def extend(self, years: Any, *, random_seed: Any = 0) -> Fit:
+        """A copy whose series also cover ``years`` (see :func:`remitest.extrapolate.extend`)."""
+        from remitest.extrapolate import extend
+
+        return extend(self, years, random_seed=random_seed)
 
     def predict_claims(
         self, ledger: Ledger | None = None, *, random_seed: Any = None

@@ -35,6 +35,7 @@ __all__ = [
 PREDICTION_COLUMNS = (
     "id", "quantity", "kind", "estimator", "estimator_type", "scope", "ref_start", "ref_end",
     "reported_value", "used", "pit", "pred_q05", "pred_q25", "pred_q50", "pred_q75", "pred_q95",
+    "extrapolated",
 )  # fmt: skip
 _PRED_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -81,20 +82,13 @@ def randomized_pit(cdf: np.ndarray, direction: np.ndarray, uniform: np.ndarray) 
     )
 
 
-def _check_claims(frame: pd.DataFrame, fit: Fit) -> None:
+def _outside(frame: pd.DataFrame, fit: Fit) -> np.ndarray:
+    """Claims whose reference period reaches outside the fitted years (extrapolated)."""
     years = fit.years
-    problems = [
-        f"claim {r.id!r}: ref_start-ref_end {r.ref_start}-{r.ref_end}"
-        for r in frame.itertuples()
-        if r.ref_start < years[0] or r.ref_end > years[-1]
-    ]
-    if problems:
-        raise ValueError(
-            "claims outside the fit's years "
-            f"{years[0]}-{years[-1]}:\n  "
-            + "\n  ".join(problems)
-            + "\nrefit with ModelConfig(years=...) covering them"
-        )
+    return ((frame["ref_start"] < years[0]) | (frame["ref_end"] > years[-1])).to_numpy(bool)
+
+
+def _check_claims(frame: pd.DataFrame, fit: Fit) -> None:
     known = (WORLD, *fit.hosts, *fit.config.scope_groups)
     bad = [f"claim {r.id!r}: scope {r.scope!r}" for r in frame.itertuples() if r.scope not in known]
     if bad:
@@ -227,12 +221,16 @@ def claim_distribution(
     Raises
     ------
     ValueError
-        For claims whose reference years lie outside ``fit.years`` or whose scope the fit does
-        not model, naming them.
+        For claims whose scope the fit does not model, naming them. A claim outside
+        ``fit.years`` is predicted from every walk extended with steps drawn from its posterior
+        step size (:func:`remitest.extrapolate.extend`); its ``extrapolated`` is True.
     """
     frame = ledger.to_frame()
     _check_claims(frame, fit)
     rng = np.random.default_rng(random_seed)
+    if _outside(frame, fit).any():  # extend every walk over the claims' years
+        span = range(int(frame["ref_start"].min()), int(frame["ref_end"].max()) + 1)
+        fit = fit.extend(span, random_seed=rng)
     fitted = list(fit.structure.estimators)
     new = [e for e in dict.fromkeys(frame["estimator"]) if e not in fitted]
     new_types = [frame.loc[frame["estimator"] == e, "estimator_type"].iloc[0] for e in new]
@@ -299,8 +297,9 @@ def predict_claims(
     Raises
     ------
     ValueError
-        For claims whose reference years lie outside ``fit.years`` or whose scope the fit does
-        not model, naming them.
+        For claims whose scope the fit does not model, naming them. A claim outside
+        ``fit.years`` is predicted from every walk extended with steps drawn from its posterior
+        step size (:func:`remitest.extrapolate.extend`); its ``extrapolated`` is True.
     """
     frame = ledger.to_frame()
     rng = np.random.default_rng(random_seed)
@@ -311,7 +310,9 @@ def predict_claims(
         return out.reindex(columns=list(PREDICTION_COLUMNS))
     dist = claim_distribution(fit, ledger, random_seed=rng)  # same stream: new biases first
     location, scale = dist.location, dist.scale
-    offset = np.where(dist.censored, 0.0, dist.reported - dist.value)
+    # From what the model compares to what is written: a belief median to its figure, and a
+    # measure's offset back (0 for a plain censored bound).
+    offset = dist.reported - dist.value
     predictive = location + offset + scale * rng.standard_normal(location.shape)
     quantiles = np.exp(np.quantile(predictive, _PRED_PROBS, axis=0))
     out["reported_value"] = np.exp(dist.reported)
@@ -320,6 +321,7 @@ def predict_claims(
     out["pit"] = randomized_pit(cdf, dist.direction, rng.random(len(cdf)))  # after the draws
     for i, p in enumerate(_PRED_PROBS):
         out[f"pred_q{round(p * 100):02d}"] = quantiles[i]
+    out["extrapolated"] = _outside(frame, fit)
     return out.reset_index(drop=True)
 
 

@@ -170,8 +170,11 @@ def test_predict_claims_bad_input(fit):
         published=pd.Timestamp("2030-01-01"),
         derived_from="",
     )
-    with pytest.raises(ValueError, match=r"claim 'future': ref_start-ref_end 2030-2030"):
-        predictive.predict_claims(fit, ledger_with(frame))
+    # outside the fitted years: predicted from the walks extended to 2030, and labelled
+    future = predictive.predict_claims(fit, ledger_with(frame), random_seed=2).iloc[0]
+    assert future["extrapolated"] and 0 <= future["pit"] <= 1
+    inside = predictive.predict_claims(fit, fit.ledger, random_seed=2)
+    assert not inside["extrapolated"].any()
     empty = predictive.predict_claims(fit, fit.ledger.filter(np.zeros(len(fit.ledger), bool)))
     assert tuple(empty.columns) == predictive.PREDICTION_COLUMNS and len(empty) == 0
 

@@ -1,0 +1,59 @@
+"""Years beyond the fit: walks extended with their posterior step sizes."""
+
+import numpy as np
+import pytest
+
+from remitest.extrapolate import event_scales, extend
+from remitest.testing import fake_fit
+
+
+@pytest.fixture(scope="module")
+def fit():
+    return fake_fit(chains=2, draws=2_000, random_seed=5)
+
+
+def test_extended_fit_keeps_the_fitted_draws_and_labels_the_new_years(fit):
+    first, last = int(fit.years[0]), int(fit.years[-1])
+    wider = extend(fit, range(first - 3, last + 4), random_seed=1)
+    assert wider.extrapolated_years == (*range(first - 3, first), *range(last + 1, last + 4))
+    post, old = wider.idata.posterior, fit.idata.posterior
+    np.testing.assert_allclose(
+        post["workers"].sel(year=list(fit.years)), old["workers"], rtol=1e-12
+    )
+    np.testing.assert_allclose(post["workers_host"].sum("host"), post["workers"], rtol=1e-12)
+    np.testing.assert_allclose(
+        post["remittances_usd"], post["workers"] * post["per_worker_usd"], rtol=1e-12
+    )
+    assert extend(fit, fit.years) is fit
+
+
+def test_intervals_widen_with_the_distance_from_the_fit(fit):
+    last = int(fit.years[-1])
+    wider = extend(fit, range(last, last + 8), random_seed=1)
+    log_w = np.log(wider.idata.posterior["workers"].sel(year=list(range(last, last + 8))))
+    spread = log_w.std(("chain", "draw")).to_numpy()
+    assert np.all(np.diff(spread) > 0)
+
+
+def test_extension_is_seeded(fit):
+    a = extend(fit, [2030], random_seed=3).idata.posterior["workers"]
+    b = extend(fit, [2030], random_seed=3).idata.posterior["workers"]
+    c = extend(fit, [2030], random_seed=4).idata.posterior["workers"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a.sel(year=2030), c.sel(year=2030))
+
+
+def test_series_with_years_labels_extrapolated_rows(fit):
+    last = int(fit.years[-1])
+    table = fit.series("workers", years=range(last - 1, last + 3))
+    assert list(table.index) == list(range(last - 1, last + 3))
+    assert list(table["extrapolated"]) == [False, False, True, True]
+    assert not fit.series("workers")["extrapolated"].any()
+
+
+def test_event_scales_name_their_hosts(fit):
+    world, host = event_scales(fit.config, fit.hosts, np.arange(2017, 2026))
+    years = list(range(2017, 2026))
+    china = fit.hosts.index("china")
+    assert world[years.index(2024)] == 1.0 and host[china, years.index(2024)] == 3.0
+    assert world[years.index(2020)] == 3.0 and (host[:, years.index(2020)] == 3.0).all()
