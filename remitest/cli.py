@@ -77,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
                     "a short summary, and write the run folder.",
     )
     _add_inputs(fit, out_help="run folder to write")
-    fit.add_argument("--draws", type=_positive_int, default=1000, metavar="N",
-                     help="posterior draws per chain (default 1000)")
+    fit.add_argument("--draws", type=_positive_int, default=2000, metavar="N",
+                     help="posterior draws per chain (default 2000)")
     fit.add_argument("--tune", type=_non_negative_int, default=1000, metavar="N",
                      help="tuning steps per chain (default 1000)")
     fit.add_argument("--chains", type=_positive_int, default=4, metavar="N",

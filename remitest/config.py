@@ -87,7 +87,7 @@ class Priors:
     # (divergences and R-hat 1.02 for workers_step_sd on synthetic_ledger(60)).
     workers_step_sd: float = 0.1
     per_worker_step_sd: float = 0.1
-    step_sd_log_sd: float = 0.5
+    step_sd_log_sd: float = 0.25
     # Each host's own yearly log step around the world walk (host_shares="walk"), FIXED and
     # shared by the hosts: with one or two sub-world claims per host it cannot be learned, and a
     # learned scale under weak data makes a funnel. 0.1 lets a host's share drift by ~x1.35 over
@@ -120,7 +120,7 @@ class Priors:
     # 37,218 -> 2), a uniform rounding error has log-sd log((x + u/2) / (x - u/2)) / sqrt(12),
     # capped at rounding_sd_max: "100,000" says "somewhere near a hundred thousand" (+-25%), not
     # "50,000-150,000".
-    rounding_sd: float = 0.02
+    rounding_sd: float = 0.05
     rounding_sd_max: float = 0.15
 
 

@@ -21,8 +21,10 @@ that is deliberately *not* the model's own (that one is :func:`remitest.simulate
   2020. Remittance per worker walks on its own (log step sd 0.06). The world is the sum of its
   hosts.
 * **How it is written.** Claims are 60% workers, 35% remittances, 5% per worker; over half of the
-  worker claims that are not permit counts lie below world scope. 15% span two or three years;
-  published 0-2 years after their reference period (up to 2025). Kinds: point 55%, range 25%,
+  worker claims that are not permit counts lie below world scope. World claims describe a year
+  drawn uniformly from 2010-2024; host claims are three times as likely to describe 2018-2023
+  (the sanctions and the deadline) as another year. 15% span two or three years; published 0-2
+  years after their reference period (up to 2025). Kinds: point 55%, range 25%,
   lower bound 10% (X is the belief over U(1, 1.6)), upper bound 10% (X is the belief times
   U(1.2, 2.5)). Figures are rounded to one or two significant digits, except permit counts. 8% of
   rows repeat an earlier claim of the same estimator in a later document (``derived_from``).
@@ -58,6 +60,9 @@ _SHOCKS = {
     **{(h, 2020): -0.1 for h in ("china", "middle_east", "rest_of_world")},
 }
 _SCOPES = ("china", "russia", "china_russia", "middle_east")
+_HOST_YEARS = np.arange(2010, 2025)
+_HOST_YEAR_P = np.where((_HOST_YEARS >= 2018) & (_HOST_YEARS <= 2023), 3.0, 1.0)
+_HOST_YEAR_P = _HOST_YEAR_P / _HOST_YEAR_P.sum()
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,10 @@ def synthetic_ledger(n_claims: int = 60, *, random_seed: Any = None) -> Syntheti
             scope = str(rng.choice(_SCOPES, p=[0.3, 0.35, 0.15, 0.2]))
         else:
             scope = "world"
-        ref_start = int(rng.integers(2010, 2025))
+        if scope == "world":
+            ref_start = int(rng.integers(2010, 2025))
+        else:  # host figures are reported most around the sanctions and the deadline
+            ref_start = int(rng.choice(_HOST_YEARS, p=_HOST_YEAR_P))
         span = int(rng.choice([1, 2, 3], p=[0.85, 0.1, 0.05]))
         ref_end = min(ref_start + span - 1, _LAST)
         published = min(ref_end + int(rng.choice([0, 1, 2], p=[0.5, 0.35, 0.15])), _LAST)
