@@ -159,6 +159,11 @@ def simulate_ledger(
             if block == "censored":
                 if (belief[i] > claims.value[i]) == (claims.direction[i] > 0):
                     continue
+                if kind not in ("lower_bound", "upper_bound"):
+                    raise NotImplementedError(
+                        f"claim {claim_id!r}: a {kind} read as a bound through its measure "
+                        "cannot be simulated exactly (its reading cannot be flipped)"
+                    )
                 flipped = "upper_bound" if kind == "lower_bound" else "lower_bound"
                 figure = row["low"] if kind == "lower_bound" else row["high"]
                 low, high = (np.nan, figure) if flipped == "upper_bound" else (figure, np.nan)
