@@ -29,6 +29,9 @@ MEASURES = {
     "remittances_usd": ("state_revenue", "gross_earnings"),
     "per_worker_usd": (),
 }
+# How a bound is read (the optional ``reading`` column); empty means the configured default,
+# ``ModelConfig.interpretation.upper_bound`` / ``lower_bound``.
+READINGS = ("censored", "interval_end")
 
 COLUMNS = (
     "id", "quantity", "kind", "low", "high", "coverage", "qualifier", "ref_start", "ref_end",
@@ -166,6 +169,7 @@ def validate_table(
     for position, record in enumerate(records):
         found += [(position, *p) for p in _row_problems(record, scopes)]
         found += [(position, *p) for p in _measure_problems(record, measures or MEASURES)]
+        found += [(position, *p) for p in _reading_problems(record)]
     labels = [f"{unit} {row}" for row in rows]
     found += _duplicate_ids(records, labels)
     found += _derivation_problems(records)
@@ -214,6 +218,20 @@ def _measure_problems(
     return [("measure", value,
              f"is not a measure of {quantity} (valid: {listed}; empty means the reference); "
              f"declare a new one with load_ledger(..., measures={{{quantity!r}: [{value!r}]}})")]
+
+
+def _reading_problems(record: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The optional ``reading`` column: empty (the configured default) or a bound's reading."""
+    value, kind = record.get("reading", ""), record["kind"]
+    if not value:
+        return []
+    if value not in READINGS:
+        return [("reading", value, f"must be one of {', '.join(READINGS)}, or empty for the "
+                 "configured default (ModelConfig.interpretation)")]
+    if kind in KINDS and kind not in ("upper_bound", "lower_bound"):
+        return [("reading", value, f"applies only to upper_bound and lower_bound claims, not "
+                 f"to a {kind}; leave it empty")]
+    return []
 
 
 def _positive(record: dict[str, str], name: str, found: list) -> float | None:

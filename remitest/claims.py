@@ -16,7 +16,8 @@ Every claim becomes one of two observations on the log scale:
   - the measure's ``log_sd`` (a non-reference ``measure``, see ``ModelConfig.measures``).
 
   The likelihood is ``y ~ Normal(log(true x bias), sqrt(noise^2 + rounding_sd^2 + spread^2))``.
-* **censored** -- a bound read as censored, or a figure of a measure read as a lower bound from
+* **censored** -- a bound read as censored (its own ``reading``, else
+  ``config.interpretation``), or a figure of a measure read as a lower bound from
   its ``lower_bound_from`` year. ``bound`` is the log of the figure (less the measure's offset)
   and ``direction`` is +1 for "more than" (the belief lies above) and -1 for "as high as" (it
   lies below).
@@ -39,7 +40,14 @@ from remitest.ledger import MEASURES, QUANTITIES
 # The reference measure of each quantity (an empty ``measure`` means it too).
 _REFERENCE = {q: m[0] for q, m in MEASURES.items() if m}
 
-__all__ = ["ClaimArrays", "read_claims", "scope_weights", "window_weights", "normal_quantile"]
+__all__ = [
+    "ClaimArrays",
+    "read_claims",
+    "bound_readings",
+    "scope_weights",
+    "window_weights",
+    "normal_quantile",
+]
 
 
 def normal_quantile(p: np.ndarray | float) -> np.ndarray:
@@ -194,11 +202,7 @@ def read_claims(
     kind = np.where(as_lower, "lower_bound", kind)
     low = np.where(as_lower & ~np.isfinite(low), high, low)
 
-    censored = (
-        ((kind == "upper_bound") & (interp.upper_bound == "censored"))
-        | ((kind == "lower_bound") & (interp.lower_bound == "censored"))
-        | as_lower
-    )
+    censored = (bound_readings(frame, config) == "censored") | as_lower
     with np.errstate(invalid="ignore"):
         median = np.select(
             [kind == "point", kind == "range", kind == "upper_bound", kind == "lower_bound"],
@@ -259,6 +263,24 @@ def read_claims(
     cens = ClaimArrays(**{**cens.__dict__, "spread": np.zeros(len(cens))})
     gaussian = ClaimArrays(**{**gaussian.__dict__, "direction": np.zeros(len(gaussian))})
     return gaussian, cens
+
+
+def bound_readings(frame: pd.DataFrame, config: ModelConfig) -> np.ndarray:
+    """How each claim is read: a bound's own ``reading``, else the configured default.
+
+    ``"censored"`` or ``"interval_end"`` for bounds, ``""`` for points and ranges.
+    """
+    interp = config.interpretation
+    kind = frame["kind"].to_numpy(str)
+    default = np.select(
+        [kind == "upper_bound", kind == "lower_bound"],
+        [interp.upper_bound, interp.lower_bound],
+        "",
+    )
+    if "reading" not in frame:
+        return default
+    own = np.array(["" if pd.isna(v) else str(v) for v in frame["reading"]], dtype=object)
+    return np.where((own != "") & (default != ""), own, default)
 
 
 def _measures(

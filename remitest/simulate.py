@@ -1,9 +1,9 @@
 """Simulated ledgers drawn from the model's own generative process, with known truths.
 
-The truths (series, shares, biases, noise) are drawn from the prior; every claim of a template
-ledger keeps its kind, quantity, estimator, scope and reference years, and gets a new figure drawn
-from the likelihood that the model uses to read it. The same simulator feeds parameter recovery
-and simulation-based calibration.
+The truths (series, shares, biases, noise) are drawn from the PyMC model's prior; every claim of
+a template ledger keeps its quantity, estimator, scope and reference years, and gets a new figure
+drawn from the likelihood that the model uses to read it. The same simulator feeds parameter
+recovery and simulation-based calibration.
 
 Realistic ledgers from a process that is *not* the model's own (the yardstick of
 :func:`remitest.checks.cross_validate`) are :func:`synthetic_ledger`, in
@@ -17,11 +17,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pymc as pm
+from pymc.logprob.transforms import LogTransform
 
 from remitest import kernel
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
-from remitest.model import _step_scale, blocks_data, claim_blocks, model_structure
+from remitest.model import (
+    _step_scale,
+    blocks_data,
+    build_model,
+    claim_blocks,
+    model_structure,
+)
 from remitest.synthetic import SyntheticLedger, synthetic_ledger
 
 __all__ = [
@@ -40,34 +48,61 @@ class SimulatedLedger:
         evidence).
     truth : dict of str to ndarray
         Every posterior variable's true value (same names as ``Fit.idata.posterior``).
-    dropped : tuple of str
-        Censored claims whose simulated belief fell on the wrong side of their bound and whose
-        opposite kind the configuration does not read as censored (see :func:`simulate_ledger`).
     """
 
     ledger: Ledger
     truth: dict[str, np.ndarray]
-    dropped: tuple[str, ...] = ()
 
 
-def draw_prior(layout: kernel.Layout, config: ModelConfig, rng: np.random.Generator) -> np.ndarray:
-    """One draw of the unconstrained parameter vector from the prior."""
-    p = config.priors
-    sl = layout.slices()
-    x = rng.standard_normal(layout.n_dim)  # every z, and the bias z's
-    x[sl["log_workers_pinned"]] = rng.normal(np.log(p.workers_median), p.workers_log_sd)
-    x[sl["log_per_worker_pinned"]] = rng.normal(
-        np.log(p.per_worker_median_usd), p.per_worker_log_sd
-    )
-    x[sl["workers_step_sd_log__"]] = rng.normal(np.log(p.workers_step_sd), p.step_sd_log_sd)
-    x[sl["per_worker_step_sd_log__"]] = rng.normal(np.log(p.per_worker_step_sd), p.step_sd_log_sd)
-    hosts = list(config.hosts)
-    x[sl["host_weight_log__"]] = np.log(rng.gamma([p.host_share_concentration[h] for h in hosts]))
-    x[sl["bias_sd_log__"]] = rng.normal(np.log(p.bias_sd_median), p.bias_sd_log_sd, size=3)
-    x[sl["noise_sd_log__"]] = rng.normal(
-        np.log(p.noise_median), p.noise_log_sd, size=layout.n_types
-    )
-    return x
+def draw_prior(
+    model: pm.Model,
+    layout: kernel.Layout,
+    rng: np.random.Generator,
+    *,
+    draws: int | None = None,
+) -> np.ndarray:
+    """Draws of the unconstrained parameter vector from the prior of a PyMC model.
+
+    Every free variable of ``model`` (:func:`remitest.model.build_model`) is drawn with
+    ``pm.draw`` and mapped to its value variable's space by the model's own transform (log for
+    the positive ones: step sizes, host weights, bias and noise sds), then laid out in the
+    kernel's order (:data:`remitest.kernel.VALUE_VARS`). The priors are thus read from the model
+    itself, not written out a third time.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    layout : kernel.Layout
+        The kernel layout of the model's structure.
+    rng : numpy.random.Generator
+        Seeds ``pm.draw``.
+    draws : int, optional
+        Number of draws; None for one draw without a leading axis.
+
+    Returns
+    -------
+    ndarray, shape (layout.n_dim,) or (draws, layout.n_dim)
+    """
+    n = 1 if draws is None else draws
+    rvs = model.free_RVs
+    values = pm.draw(rvs, draws=n, random_seed=int(rng.integers(2**31)))
+    by_name = {}
+    for rv, value in zip(rvs, values, strict=True):
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is not None and not isinstance(transform, LogTransform):
+            raise NotImplementedError(f"{rv.name}: no numpy form of the transform {transform}")
+        value = np.log(value) if transform is not None else np.asarray(value, float)
+        by_name[model.rvs_to_values[rv].name] = value.reshape(n, -1)
+    shapes = layout.shapes()
+    if set(by_name) != set(shapes):
+        raise ValueError(
+            f"the model's value variables {sorted(by_name)} do not match the kernel layout "
+            f"{sorted(shapes)}"
+        )
+    x = np.concatenate([by_name[name] for name in shapes], axis=1)
+    if x.shape[1] != layout.n_dim:
+        raise ValueError(f"prior draws have {x.shape[1]} values, the layout {layout.n_dim}")
+    return x[0] if draws is None else x
 
 
 def simulate_ledger(
@@ -88,12 +123,13 @@ def simulate_ledger(
 
     Notes
     -----
-    Gaussian-block claims (points, ranges, bounds read as interval ends) get a belief median
-    drawn from their likelihood; a range keeps its template log-width, a bound its offset
-    ``bound_ratio`` from the median. A censored bound states only which side of a fixed figure
-    the belief lies: the belief is drawn, and when it falls on the other side the claim becomes the
-    opposite bound at the same figure -- exact when the configuration reads that kind as censored
-    too; otherwise the claim is dropped and listed in ``dropped``.
+    The truth is one :func:`draw_prior` of the PyMC model of the template. Gaussian-block claims
+    (points, ranges, bounds read as interval ends) get a belief median drawn from their
+    likelihood; a range keeps its template log-width, a bound its offset ``bound_ratio`` from the
+    median. A censored bound states only which side of a fixed figure the belief lies: the belief
+    is drawn, and when it falls on the other side the claim becomes the opposite bound at the
+    same figure with its own ``reading = "censored"``, whatever the configured default for that
+    kind. Every original claim is kept, so nothing depends on the truth but the figures.
     """
     config = config or ModelConfig()
     rng = np.random.default_rng(random_seed)
@@ -105,12 +141,13 @@ def simulate_ledger(
         blocks_data(gaussian, censored, structure), structure, config,
         _step_scale(structure, config),
     )
-    x = draw_prior(layout, config, rng)
+    x = draw_prior(build_model(originals, config, structure=structure), layout, rng)
     truth = kernel.expand_draws(x, layout, kdata)
     frame = originals.to_frame().set_index("id")
-    interp = config.interpretation
-    shift = np.log(interp.bound_ratio)
-    dropped = []
+    had_reading = "reading" in frame
+    if not had_reading:
+        frame["reading"] = pd.Series(np.nan, index=frame.index, dtype=object)
+    shift = np.log(config.interpretation.bound_ratio)
     for block, claims in (("gaussian", gaussian), ("censored", censored)):
         if not len(claims):
             continue
@@ -120,16 +157,19 @@ def simulate_ledger(
             row = frame.loc[claim_id]
             kind = row["kind"]
             if block == "censored":
-                holds = (belief[i] > claims.value[i]) == (claims.direction[i] > 0)
-                if holds:
+                if (belief[i] > claims.value[i]) == (claims.direction[i] > 0):
                     continue
+                if kind not in ("lower_bound", "upper_bound"):
+                    raise NotImplementedError(
+                        f"claim {claim_id!r}: a {kind} read as a bound through its measure "
+                        "cannot be simulated exactly (its reading cannot be flipped)"
+                    )
                 flipped = "upper_bound" if kind == "lower_bound" else "lower_bound"
-                if getattr(interp, flipped) != "censored":
-                    dropped.append(claim_id)
-                    continue
                 figure = row["low"] if kind == "lower_bound" else row["high"]
                 low, high = (np.nan, figure) if flipped == "upper_bound" else (figure, np.nan)
-                frame.loc[claim_id, ["kind", "low", "high"]] = [flipped, low, high]
+                frame.loc[claim_id, ["kind", "low", "high", "reading"]] = [
+                    flipped, low, high, "censored"
+                ]
                 continue
             median = belief[i]
             if kind == "point":
@@ -142,9 +182,13 @@ def simulate_ledger(
             else:
                 low, high = np.exp(median - shift), np.nan
             frame.loc[claim_id, ["low", "high"]] = [low, high]
-    frame = frame.drop(index=dropped).reset_index()
-    ledger = Ledger.from_frame(_as_text_dates(frame), hosts=list(template.hosts))
-    return SimulatedLedger(ledger=ledger, truth=truth, dropped=tuple(dropped))
+    if not had_reading and frame["reading"].isna().all():
+        frame = frame.drop(columns="reading")
+    ledger = Ledger.from_frame(
+        _as_text_dates(frame.reset_index()), hosts=list(template.hosts),
+        measures=template.measures,
+    )
+    return SimulatedLedger(ledger=ledger, truth=truth)
 
 
 def _claim_distribution(

@@ -74,6 +74,10 @@ def fake_fit(
             "per_worker_usd": (cd + ("year",), per_worker),
             "remittances_usd": (cd + ("year",), remittances),
             "host_share": (cd + ("host",), share),
+            "host_share_by_year": (
+                cd + ("host", "year"),
+                np.broadcast_to(share[..., None], (*share.shape, workers.shape[-1])),
+            ),
             "workers_host": (cd + ("host", "year"), share[..., None] * workers[:, :, None, :]),
             "remittances_usd_host": (
                 cd + ("host", "year"),

@@ -321,11 +321,23 @@ def test_executor_gives_the_serial_table(ledger):
 @pytest.mark.slow
 @pytest.mark.sampler
 @TINY
-def test_sbc_ranks_are_uniform(ledger):
-    result = checks.sbc(ledger, n_sims=30, draws=100, tune=300, random_seed=11)
+def test_sbc_ranks_are_uniform_under_the_default_configuration():
+    """100 ledgers like a realistic 30-claim one (host-level claims, every kind of claim), read
+    under its configuration's default interpretation: every rank histogram must be uniform at
+    p >= 0.01 (chi-square over 10 bins)."""
+    template = rt.synthetic_ledger(30, random_seed=1)
+    config = checks.sbc_config(template.config)
+    assert config.interpretation == template.config.interpretation  # the default reading
+    scopes = set(template.ledger.to_frame()["scope"])
+    assert scopes & set(config.hosts) and {"upper_bound", "lower_bound"} <= set(
+        template.ledger.to_frame()["kind"])
+    result = checks.sbc(template.ledger, config=config, n_sims=100, draws=300, tune=300,
+                        random_seed=7)
     summary = result.summary
-    assert len(result.table) == 30 * len(summary)
-    assert (summary["p_value"] >= 0.001).all(), summary.to_string()
+    assert len(result.table) == 100 * len(summary)
+    assert {"bias sd (workers)"} <= set(summary["parameter"])
+    assert summary["parameter"].str.contains("share").any()
+    assert (summary["p_value"] >= 0.01).all(), summary.to_string()
 
 
 def test_task_is_picklable(ledger):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from remitest import kernel
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger, load_ledger
-from remitest.model import model_structure
+from remitest.model import build_model, claim_blocks, model_structure
 from remitest.simulate import SimulatedLedger, draw_prior, simulate_ledger
 
 DEFAULT = ModelConfig()
@@ -37,42 +38,47 @@ def test_keeps_the_template_claims(seed, config):
     frame = sim.ledger.to_frame().set_index("id")
     assert isinstance(sim.ledger, Ledger)
     assert frame["derived_from"].isna().all()  # repeats are left out
-    # every original is either kept (same position order) or listed as dropped
-    assert list(frame.index) == [i for i in originals.index if i not in sim.dropped]
-    assert set(sim.dropped) <= set(originals.index)
+    assert list(frame.index) == list(originals.index)  # every original kept, none dropped
     interp = (DEFAULT if config == "default" else BOTH_CENSORED).interpretation
-    for claim_id in sim.dropped:  # only a censored bound whose opposite is not censored
-        kind = originals.loc[claim_id, "kind"]
-        opposite = "upper_bound" if kind == "lower_bound" else "lower_bound"
-        assert kind.endswith("_bound")
-        assert getattr(interp, kind) == "censored" != getattr(interp, opposite)
-    kept = originals.loc[frame.index]
     for field in KEPT_FIELDS:
-        assert (frame[field] == kept[field]).all(), field
+        assert (frame[field] == originals[field]).all(), field
+    reading = frame["reading"] if "reading" in frame else pd.Series(np.nan, index=frame.index)
     for claim_id, row in frame.iterrows():
-        old_kind = kept.loc[claim_id, "kind"]
-        if row["kind"] != old_kind:
-            # a censored bound flipped to the opposite censored bound at the same figure
-            assert {row["kind"], old_kind} == {"lower_bound", "upper_bound"}
-            assert interp.lower_bound == interp.upper_bound == "censored"
-            figure = row["low"] if row["kind"] == "lower_bound" else row["high"]
-            old = kept.loc[claim_id, "low" if old_kind == "lower_bound" else "high"]
-            assert figure == old
+        old_kind = originals.loc[claim_id, "kind"]
+        if row["kind"] == old_kind:
+            assert pd.isna(reading[claim_id])
+            continue
+        # a censored bound flipped to the opposite bound at the same figure, read as censored
+        assert {row["kind"], old_kind} == {"lower_bound", "upper_bound"}
+        assert getattr(interp, old_kind) == "censored"
+        assert reading[claim_id] == "censored"
+        figure = row["low"] if row["kind"] == "lower_bound" else row["high"]
+        assert figure == originals.loc[claim_id, "low" if old_kind == "lower_bound" else "high"]
 
 
-def test_seeds_above_cover_dropped_and_flipped_bounds():
-    assert any(simulated(seed).dropped for seed in range(4))
+def _flipped(config: str) -> list[str]:
     originals = template().originals().to_frame().set_index("id")["kind"]
-    flipped = [
+    return [
         claim_id
-        for seed in range(4)
-        for claim_id, kind in simulated(seed, "both_censored")
-        .ledger.to_frame()
-        .set_index("id")["kind"]
+        for seed in range(12)
+        for claim_id, kind in simulated(seed, config).ledger.to_frame().set_index("id")["kind"]
         .items()
         if kind != originals[claim_id]
     ]
-    assert flipped
+
+
+def test_seeds_above_cover_flipped_bounds_under_both_configurations():
+    assert _flipped("default") and _flipped("both_censored")
+
+
+def test_a_flipped_bound_is_read_as_censored_under_the_default():
+    seed = next(s for s in range(12) if "reading" in simulated(s).ledger.to_frame())
+    ledger = simulated(seed).ledger
+    structure = model_structure(ledger)
+    _, censored = claim_blocks(ledger, structure, DEFAULT)
+    flipped = ledger.to_frame().query("reading == 'censored'")
+    assert (flipped["kind"] == "upper_bound").all()  # "as high as" defaults to an interval end
+    assert set(flipped["id"]) <= set(censored.ids)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -107,8 +113,7 @@ def test_valid_ledger_that_round_trips(tmp_path):
     again = load_ledger(path)
     assert again.sha256 == sim.ledger.sha256
     assert Ledger.from_frame(sim.ledger.to_frame()).sha256 == sim.ledger.sha256
-    # the simulated ledger fits the template's structure (its years and pin held, as sweeps do:
-    # a dropped early claim would otherwise move the default years)
+    # the simulated ledger fits the template's structure (its years and pin held, as sweeps do)
     from remitest.checks._sweep import sweep_config
 
     cfg = sweep_config(DEFAULT, template())
@@ -142,7 +147,6 @@ def test_reproducible_with_a_seed_and_different_with_another():
     b = simulate_ledger(template(), random_seed=11)
     c = simulate_ledger(template(), random_seed=12)
     assert a.ledger.sha256 == b.ledger.sha256
-    assert a.dropped == b.dropped
     for name in a.truth:
         np.testing.assert_array_equal(a.truth[name], b.truth[name])
     assert a.ledger.sha256 != c.ledger.sha256
@@ -155,8 +159,48 @@ def test_reproducible_with_a_seed_and_different_with_another():
 def test_draw_prior_shapes_and_reproducibility():
     structure = model_structure(template())
     layout = kernel.layout_for(structure)
-    x1 = draw_prior(layout, DEFAULT, np.random.default_rng(3))
-    x2 = draw_prior(layout, DEFAULT, np.random.default_rng(3))
+    model = build_model(template(), DEFAULT, structure=structure)
+    x1 = draw_prior(model, layout, np.random.default_rng(3))
+    x2 = draw_prior(model, layout, np.random.default_rng(3))
     assert x1.shape == (layout.n_dim,)
     assert np.all(np.isfinite(x1))
     np.testing.assert_array_equal(x1, x2)
+    assert draw_prior(model, layout, np.random.default_rng(3), draws=5).shape == (5, layout.n_dim)
+
+
+def test_draw_prior_follows_the_layout_and_the_model_priors():
+    """Each layout slice holds its PyMC variable, transformed: moments match pm.draw's."""
+    import pymc as pm
+    from scipy import special
+
+    structure = model_structure(template())
+    layout = kernel.layout_for(structure)
+    model = build_model(template(), DEFAULT, structure=structure)
+    n = 4000
+    x = draw_prior(model, layout, np.random.default_rng(0), draws=n)
+    reference = dict(zip([rv.name for rv in model.free_RVs],
+                         pm.draw(model.free_RVs, draws=n, random_seed=1), strict=True))
+    for name, sl in layout.slices().items():
+        rv = name.removesuffix("_log__")
+        expected = reference[rv].reshape(n, -1)
+        expected = np.log(expected) if name.endswith("_log__") else expected
+        got = x[:, sl]
+        assert got.shape == expected.shape, name
+        se = expected.std(axis=0) / np.sqrt(n)
+        assert np.all(np.abs(got.mean(axis=0) - expected.mean(axis=0)) < 5 * np.sqrt(2) * se), name
+        np.testing.assert_allclose(got.std(axis=0), expected.std(axis=0), rtol=0.1, err_msg=name)
+    # and against the configured priors, so the slices are not merely self-consistent
+    p = DEFAULT.priors
+    sl = layout.slices()
+    for name, mean, sd in [
+        ("log_workers_pinned", np.log(p.workers_median), p.workers_log_sd),
+        ("workers_step_sd_log__", np.log(p.workers_step_sd), p.step_sd_log_sd),
+        ("bias_sd_log__", np.log(p.bias_sd_median), p.bias_sd_log_sd),
+        ("noise_sd_log__", np.log(p.noise_median), p.noise_log_sd),
+    ]:
+        np.testing.assert_allclose(x[:, sl[name]].mean(axis=0), mean, atol=5 * sd / np.sqrt(n))
+        np.testing.assert_allclose(x[:, sl[name]].std(axis=0), sd, rtol=0.1)
+    alpha = np.array([p.host_share_concentration[h] for h in structure.hosts])
+    log_weight = x[:, sl["host_weight_log__"]]
+    np.testing.assert_allclose(log_weight.mean(axis=0), special.digamma(alpha),
+                               atol=5 * np.sqrt(special.polygamma(1, alpha).max() / n))

@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import sweep_config
+from remitest.claims import bound_readings
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 from remitest.predictive import predict_claims
@@ -136,12 +137,7 @@ def held_out(
     table = predict_claims(fitted, later, random_seed=np.random.default_rng(seed))
     frame = later.to_frame()
     table.insert(8, "published", published[late])
-    interp = config.interpretation
-    censored = [
-        (k == "upper_bound" and interp.upper_bound == "censored")
-        or (k == "lower_bound" and interp.lower_bound == "censored")
-        for k in frame["kind"]
-    ]
+    censored = bound_readings(frame, config) == "censored"
     table["reading"] = np.where(censored, "censored", "gaussian")
     value = table["reported_value"]
     table["in_50"] = ((table["pred_q25"] <= value) & (value <= table["pred_q75"])).astype(float)

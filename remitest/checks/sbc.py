@@ -38,36 +38,45 @@ N_BINS = 10
 
 
 def sbc_config(base: ModelConfig | None = None) -> ModelConfig:
-    """``base`` with both bounds read as censored, and a gate fitted to rank statistics.
+    """``base`` (default: the default configuration) with a gate fitted to rank statistics.
 
-    A simulated "more than X" whose belief falls below X becomes "as high as X"; that is exact
-    only when upper bounds are read as censored too (see :func:`remitest.simulate_ledger`).
+    The claims are read as ``base`` reads them: a simulated bound whose belief falls on the wrong
+    side becomes the opposite bound with its own ``reading = "censored"``
+    (see :func:`remitest.simulate_ledger`), so no configuration needs changing to simulate it.
     Ranks are taken among ``N_RANK_DRAWS`` thinned draws, which need to be nearly independent:
     the gate asks for that many effective draws, not the 400 of a published fit.
     """
     return (base or ModelConfig()).replace(
-        interpretation={"upper_bound": "censored", "lower_bound": "censored"},
         gate={"ess_bulk_min": float(N_RANK_DRAWS), "ess_tail_min": float(N_RANK_DRAWS)},
     )
 
 
 def _parameters(template: Ledger, config: ModelConfig) -> dict[str, tuple[str, tuple]]:
-    """Name -> (posterior variable, index) of the scalars whose ranks are recorded."""
+    """Name -> (posterior variable, index) of the scalars whose ranks are recorded.
+
+    World workers at the pin year and the last year, world remittances at the pin year, the share
+    at the pin year of the host with most claims of its own (else the first host), the spread of
+    workers biases, and the bias of the estimator with most claims.
+    """
     structure = model_structure(template.originals(), config)
     years = list(structure.years)
     pin, last = structure.pin_year, years[-1]
-    counts = template.originals().to_frame().groupby("estimator", sort=False)
+    frame = template.originals().to_frame()
+    counts = frame.groupby("estimator", sort=False)
     first = counts.size().idxmax()
     quantity = counts.get_group(first)["quantity"].iloc[0]
     e = structure.estimators.index(first)
     q = ("workers", "remittances_usd", "per_worker_usd").index(quantity)
-    host = structure.hosts[0]
+    in_hosts = frame.loc[frame["scope"].isin(structure.hosts), "scope"]
+    host = in_hosts.value_counts(sort=False).idxmax() if len(in_hosts) else structure.hosts[0]
     return {
         f"workers {pin}": ("workers", (years.index(pin),)),
         f"workers {last}": ("workers", (years.index(last),)),
         f"remittances {pin}": ("remittances_usd", (years.index(pin),)),
-        f"remittances {last}": ("remittances_usd", (years.index(last),)),
-        f"{host} share": ("host_share", (0,)),
+        f"{host} share {pin}": (
+            "host_share_by_year", (structure.hosts.index(host), years.index(pin))
+        ),
+        "bias sd (workers)": ("bias_sd", (0,)),
         f"bias of {first} ({quantity})": ("estimator_bias", (e, q)),
     }
 
@@ -155,8 +164,8 @@ def sbc(
     ----------
     template : Ledger, optional
     config : ModelConfig, optional
-        Default :func:`sbc_config` (both bounds censored); a given config is used as is, and
-        bounds that cannot be simulated exactly under it are dropped by the simulator.
+        Default :func:`sbc_config` (the default reading of every claim); a given config is
+        used as is.
     n_sims : int
     draws, tune : int
         Per chain (4 chains); ``4 * draws`` must be at least ``N_RANK_DRAWS``.
