@@ -245,3 +245,35 @@ def test_coverage_of_ledgers_simulated_from_the_model_falls_in_its_band(ledger):
     for level in (0.5, 0.9):
         row = pooled.loc[level]
         assert row.band_low <= level <= row.band_high, coverage.to_string()
+
+
+def load_benchmark(name: str):
+    """A script of ``benchmarks/`` as a module (the folder is not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.sampler
+def test_synthetic_cv_study_smoke():
+    """The committed synthetic study (``benchmarks/cv_synthetic.py``) at two small ledgers."""
+    cv_synthetic = load_benchmark("cv_synthetic")
+    table = cv_synthetic.study(2, 30, 200)
+    assert set(cv.CV_COLUMNS) <= set(table.columns)
+    assert sorted(table["ledger"].unique()) == [1, 2]
+    assert table["pit"].between(0, 1).all()
+    coverage = cv_synthetic.pooled_coverage(table)
+    assert list(coverage.columns) == list(cv.COVERAGE_COLUMNS)
+    assert set(coverage["level"]) == set(cv.LEVELS)
+    overall = coverage[coverage["quantity"] == "all"]
+    assert len(overall) == len(cv.LEVELS)
+    assert (overall["n_claims"] == len(table)).all()
+    bounded = coverage[["coverage", "band_low", "band_high"]].to_numpy(float)
+    assert np.isfinite(bounded).all() and ((bounded >= 0) & (bounded <= 1)).all()
+    assert (coverage["below"] + coverage["above"] <= coverage["n_claims"]).all()
