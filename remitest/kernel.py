@@ -258,8 +258,10 @@ def _log_ndtr(u: float) -> tuple[float, float]:
     if u > -30.0:
         phi_cdf = 0.5 * math.erfc(-u / math.sqrt(2.0))
         log_cdf = math.log(phi_cdf)
-    else:  # asymptotic expansion of the Mills ratio
-        log_cdf = -0.5 * u * u - math.log(-u) - 0.5 * _LOG_2PI + math.log1p(-1.0 / (u * u))
+    else:  # asymptotic expansion of the Mills ratio, to 1/u^8 (relative error < 1e-12 here)
+        w = 1.0 / (u * u)
+        series = w * (-1.0 + w * (3.0 + w * (-15.0 + w * 105.0)))
+        log_cdf = -0.5 * u * u - math.log(-u) - 0.5 * _LOG_2PI + math.log1p(series)
     log_pdf = -0.5 * u * u - 0.5 * _LOG_2PI
     return log_cdf, math.exp(log_pdf - log_cdf)
 
