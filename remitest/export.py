@@ -42,7 +42,7 @@ __all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES"]
 #: remittances = workers x per-worker remittance to about 1e-11 relative in every row.
 FLOAT_FORMAT = "%.12g"
 #: File names of the CSV tables, in the order they are written and listed in the datapackage.
-TABLES = ("draws", "summary", "estimators", "host_shares", "claims")
+TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "claims")
 #: DPI of the PNG figures.
 PNG_DPI = 300
 _SVG_HASH_SALT = "remitest"  # fixed, so SVG element ids are the same on every write
@@ -60,7 +60,11 @@ _TABLE_DESCRIPTIONS = {
     "summary": "Posterior summary per year, scope and quantity, in base units.",
     "estimators": "Each estimator's bias per quantity and each estimator type's noise, prior and "
                   "posterior side by side (natural-log scale).",
-    "host_shares": "Each host's share of the world series, prior and posterior side by side.",
+    "host_shares": "Each host's share of the world series at the pin year, prior and posterior "
+                   "side by side.",
+    "host_shares_by_year": "Each host's share of the world's workers in each year, prior and "
+                           "posterior side by side; years that no host-level claim moved show "
+                           "the prior.",
     "claims": "Each claim of the ledger, whether the fit used it, and its posterior predictive "
               "distribution and percentile (PIT) at the reported value.",
 }
@@ -101,6 +105,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         "summary": posterior.summary(fit),
         "estimators": tables.estimators_table(fit),
         "host_shares": tables.host_share_table(fit),
+        "host_shares_by_year": tables.host_share_by_year_table(fit),
         "claims": _with_keys(predictive.claims_table(fit), fit),  # seeded by claims_seed(fit)
     }
     files: dict[str, str] = {}
@@ -383,6 +388,17 @@ _TABLE_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
                              "that did not move are the prior's split, not the data's", None),
         "n_claims": ("original claims below world level whose scope includes the host", None),
     },
+    "host_shares_by_year": {
+        "year": ("calendar year", None),
+        **{c: (f"{d} of the host's share of the world's workers in the year", "fraction")
+           for c, d in _PRIOR_POST.items()},
+        "sd_ratio": ("post_sd / prior_sd: near 1, the claims taught the share in that year "
+                     "nothing beyond its prior", None),
+        "moved_from_prior": ("True when the share in that year moved from its prior (sd_ratio < "
+                             "0.9 or the mean moved by more than half a prior sd)", None),
+        "n_claims": ("original claims below world level whose scope includes the host and whose "
+                     "reference period covers the year", None),
+    },
 }
 
 
@@ -429,6 +445,7 @@ _KEY_COLUMNS = {
     "summary": ("year", "scope", "quantity"),
     "estimators": (),  # noise rows leave estimator and quantity empty: no key
     "host_shares": ("host",),
+    "host_shares_by_year": ("host", "year"),
     "claims": ("id",),
 }
 

@@ -19,7 +19,10 @@ from remitest.posterior import summarize_draws
 if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
 
-__all__ = ["estimators_table", "host_share_table", "bias_prior_sd", "bias_prior_quantile"]
+__all__ = [
+    "estimators_table", "host_share_table", "host_share_by_year_table", "bias_prior_sd",
+    "bias_prior_quantile",
+]
 
 _Z95 = float(special.ndtri(0.95))
 
@@ -159,6 +162,78 @@ def host_share_table(fit: Fit) -> pd.DataFrame:
     table.insert(9, "sd_ratio", table["post_sd"] / table["prior_sd"])
     table.insert(
         10,
+        "moved_from_prior",
+        (table["sd_ratio"] < 0.9)
+        | ((table["post_mean"] - table["prior_mean"]).abs() > 0.5 * table["prior_sd"]),
+    )
+    return table
+
+
+def host_share_prior_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.ndarray:
+    """Draws of each host's share by year from the prior, shape (n, host, year).
+
+    The shares at the pin year are Dirichlet; each host's own walk has steps
+    ``Normal(0, host_step_sd x event scale)`` (none with ``host_shares="constant"``). The world
+    walk cancels in a share.
+    """
+    from remitest.model import host_step_scale
+
+    rng = np.random.default_rng(random_seed)
+    hosts = list(fit.hosts)
+    conc = np.array([fit.config.priors.host_share_concentration[h] for h in hosts], dtype=float)
+    weight = rng.gamma(conc, size=(n, len(hosts)))
+    scale = host_step_scale(fit.structure, fit.config)
+    own = np.zeros((n, len(hosts), len(fit.years)))
+    if len(scale):
+        steps = fit.config.priors.host_step_sd * scale * rng.standard_normal((n, *scale.shape))
+        cum = np.concatenate([np.zeros((n, len(hosts), 1)), np.cumsum(steps, axis=-1)], axis=-1)
+        pin = fit.structure.pin_year - int(fit.years[0])
+        own = cum - cum[..., pin : pin + 1]
+    grown = weight[..., None] * np.exp(own)
+    return grown / grown.sum(axis=1, keepdims=True)
+
+
+def host_share_by_year_table(fit: Fit) -> pd.DataFrame:
+    """Each host's share of the world's workers in each year, prior beside posterior.
+
+    The prior is sampled (:func:`host_share_prior_draws`, seeded); ``moved_from_prior`` follows
+    :func:`host_share_table`'s rule per host-year; ``n_claims`` counts the original claims below
+    world level whose scope includes the host and whose reference period covers the year (only
+    those can move a share). A year with ``n_claims == 0`` far from such claims shows the prior.
+
+    Returns
+    -------
+    DataFrame
+        ``host, year, prior_mean, prior_sd, prior_q05, prior_q95, post_mean, post_sd, post_q05,
+        post_q95, sd_ratio, moved_from_prior, n_claims``, one row per host and year.
+    """
+    hosts, years = list(fit.hosts), np.asarray(fit.years)
+    prior = host_share_prior_draws(fit)
+    post = fit.idata.posterior["host_share_by_year"].transpose("chain", "draw", "host", "year")
+    post = post.sel(host=hosts).to_numpy()
+    prior_stats = summarize_draws(prior[None])
+    post_stats = _posterior_columns(post)
+    frame = fit.ledger.originals().to_frame()
+    members = {h: (h,) for h in hosts} | dict(fit.config.scope_groups)
+    counts = np.zeros((len(hosts), len(years)), dtype=np.int64)
+    for row in frame.itertuples():
+        if row.scope not in members:
+            continue
+        covered = (years >= row.ref_start) & (years <= row.ref_end)
+        for i, host in enumerate(hosts):
+            if host in members[row.scope]:
+                counts[i] += covered
+    table = pd.DataFrame({
+        "host": np.repeat(hosts, len(years)),
+        "year": np.tile(years.astype(np.int64), len(hosts)),
+        "prior_mean": prior_stats["mean"].ravel(), "prior_sd": prior_stats["sd"].ravel(),
+        "prior_q05": prior_stats["q05"].ravel(), "prior_q95": prior_stats["q95"].ravel(),
+        **{k: v.ravel() for k, v in post_stats.items()},
+        "n_claims": counts.ravel(),
+    })  # fmt: skip
+    table.insert(10, "sd_ratio", table["post_sd"] / table["prior_sd"])
+    table.insert(
+        11,
         "moved_from_prior",
         (table["sd_ratio"] < 0.9)
         | ((table["post_mean"] - table["prior_mean"]).abs() > 0.5 * table["prior_sd"]),

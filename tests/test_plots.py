@@ -14,7 +14,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from remitest import plots  # noqa: E402
 from remitest.ledger import load_ledger  # noqa: E402
 from remitest.plots._claims import TYPE_COLOURS  # noqa: E402
-from remitest.tables import host_share_table  # noqa: E402
 from remitest.testing import fake_fit  # noqa: E402
 
 
@@ -169,23 +168,27 @@ def test_biases_draw_into_given_axes(fit):
 
 
 def test_host_split_labels_hosts_that_stayed_at_their_prior(fit):
+    from remitest.tables import host_share_by_year_table
+
     fig = plots.plot_host_split(fit)
-    assert len(fig.axes) == len(fit.hosts) + 1
-    table = host_share_table(fit).set_index("host")
-    for ax, host in zip(fig.axes, fit.hosts, strict=False):
-        stayed = not table.loc[host, "moved_from_prior"]
+    hosts = list(fit.hosts)
+    assert len(fig.axes) == 2 * len(hosts)
+    by_year = host_share_by_year_table(fit)
+    for ax, host in zip(fig.axes, hosts, strict=False):
+        stayed = not by_year.loc[by_year["host"] == host, "moved_from_prior"].any()
         assert ("prior only" in ax.get_title(loc="left")) == stayed
         assert len(ax.collections) == 2  # 50% and 90% bands
-    shares = fig.axes[-1]
-    assert [t.get_text() for t in shares.get_yticklabels()] == ["China", "Russia",
-                                                                 "Rest of world"]
-    n_unmoved = int((~table["moved_from_prior"]).sum())
-    assert sum(t.get_text() == "prior only" for t in shares.texts) == n_unmoved
+    for ax, host in zip(fig.axes[len(hosts):], hosts, strict=True):
+        rows = by_year[by_year["host"] == host]
+        hatched = [p for p in ax.patches if p.get_hatch() == "///"]
+        # one hatched span per run of years that did not move; none when every year moved
+        assert bool(hatched) == (~rows["moved_from_prior"]).any()
+        assert len(ax.collections) == 2  # prior and posterior bands
 
 
 def test_host_split_draws_into_given_axes(fit):
     fig = Figure()
-    axes = fig.subplots(1, len(fit.hosts) + 1)
+    axes = fig.subplots(2, len(fit.hosts)).ravel()
     assert plots.plot_host_split(fit, axes=axes) is fig
     with pytest.raises(ValueError):
         plots.plot_host_split(fit, axes=axes[:2])

@@ -113,37 +113,39 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
     """Workers abroad in each host over the years, and each host's share, prior against posterior.
 
     Top: one small panel per host (shared y axis) with the median and 50%/90% bands of its
-    workers. Bottom: each host's share of the world total, prior 90% interval and mean (grey)
-    above the posterior's (host colour), from ``tables.host_share_table``. Hosts whose share
-    did not move from its prior are labelled "prior only": with few claims below world level,
-    their split is the prior's, not the claims'.
+    workers. Bottom: each host's share of the world's workers by year, the prior's 90% band (grey)
+    behind the posterior's (host colour) and its median, from
+    ``tables.host_share_by_year_table``; years where the share did not move from its prior are
+    hatched ("prior only": with no claim below world level there, the split is the prior's, not
+    the claims'). A host whose share moved in no year is titled "(prior only)".
 
     Parameters
     ----------
     fit : Fit
     axes : sequence of matplotlib Axes, optional
-        One per host, then one for the shares (``len(fit.hosts) + 1``).
+        One per host for the workers, then one per host for the shares (``2 * len(fit.hosts)``).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    from remitest.tables import host_share_table
+    from remitest.tables import host_share_by_year_table
 
     hosts = list(fit.hosts)
     created = axes is None
     if created:
-        fig = Figure(figsize=(7.0, 2.3 + 0.3 * len(hosts) + 0.6), layout="constrained")
-        mosaic = [hosts, ["share"] * len(hosts)]
-        panels = fig.subplot_mosaic(mosaic, height_ratios=[2.3, 0.3 * len(hosts) + 0.6],
-                                    sharey=False)
-        axes = [panels[h] for h in hosts] + [panels["share"]]
+        fig = Figure(figsize=(7.0, 4.6), layout="constrained")
+        mosaic = [hosts, [f"share:{h}" for h in hosts]]
+        panels = fig.subplot_mosaic(mosaic, height_ratios=[2.3, 1.8], sharey=False)
+        axes = [panels[h] for h in hosts] + [panels[f"share:{h}"] for h in hosts]
         for ax in axes[1:len(hosts)]:
             ax.sharey(axes[0])
-    axes = _given_axes(axes, len(hosts) + 1)
+        for ax in axes[len(hosts) + 1:]:
+            ax.sharey(axes[len(hosts)])
+    axes = _given_axes(axes, 2 * len(hosts))
     fig = axes[0].figure
     summary = fit.summary()
-    shares = host_share_table(fit).set_index("host")
+    by_year = host_share_by_year_table(fit)
     colours = {h: HOST_COLOURS[i % len(HOST_COLOURS)] for i, h in enumerate(hosts)}
     years = np.asarray(fit.years)
     top = 0.0
@@ -156,7 +158,7 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
         ax.plot(rows["year"], rows["median"], color=colour, lw=1.4)
         _series_axes(ax, "workers", years)
         ax.set_xticks([y for y in years if (y - years[0]) % 4 == 0])
-        moved = bool(shares.loc[host, "moved_from_prior"])
+        moved = bool(by_year.loc[by_year["host"] == host, "moved_from_prior"].any())
         ax.set_title(_host_label(host) + ("" if moved else " (prior only)"), loc="left",
                      color="0.1" if moved else "0.4")
         top = max(top, float(rows["q95"].max()))
@@ -164,33 +166,37 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
         ax.set_ylabel("")
         ax.tick_params(labelleft=False)
     axes[0].set_ylim(0, 1.05 * top)
-    _draw_shares(axes[-1], shares, hosts, colours)
+    for i, (ax, host) in enumerate(zip(axes[len(hosts):], hosts, strict=True)):
+        _draw_share_by_year(ax, by_year[by_year["host"] == host].sort_values("year"),
+                            colours[host], first=i == 0)
     return fig
 
 
-def _draw_shares(ax: Axes, shares: pd.DataFrame, hosts: list[str], colours: dict[str, str]
-                 ) -> None:
-    """Prior (grey, above) and posterior (host colour, below) 90% intervals of each share."""
-    for i, host in enumerate(hosts):
-        row = shares.loc[host]
-        for kind, offset, colour in (("prior", 0.17, PRIOR_COLOUR), ("post", -0.17, colours[host])):
-            y = -i + offset
-            ax.plot([row[f"{kind}_q05"], row[f"{kind}_q95"]], [y, y], color=colour, lw=2.0,
-                    solid_capstyle="butt")
-            ax.plot([row[f"{kind}_mean"]], [y], ls="", marker="o", color=colour, mec="white",
-                    mew=0.6, ms=5)
-        if not row["moved_from_prior"]:
-            ax.annotate("prior only", (row["post_q95"], -i - 0.17), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize=6.5, color="0.3",
-                        style="italic")
-    ax.set_yticks(-np.arange(len(hosts)), [_host_label(h) for h in hosts])
-    ax.tick_params(axis="y", length=0)
-    ax.set_ylim(-len(hosts) + 0.5, 0.5)
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.set_xlabel("share of world workers abroad")
-    ax.set_title("Host shares: prior (grey, above) and posterior (below), mean and 90% interval",
-                 loc="left")
-    ax.spines["left"].set_visible(False)
-    ax.grid(axis="x", color="0.92", lw=0.5)
-    ax.set_axisbelow(True)
+def _draw_share_by_year(ax: Axes, rows: pd.DataFrame, colour: str, *, first: bool) -> None:
+    """One host's share by year: prior 90% band (grey), posterior 90% band and median."""
+    years = rows["year"].to_numpy()
+    ax.fill_between(years, rows["prior_q05"], rows["prior_q95"], color=PRIOR_COLOUR, alpha=0.3,
+                    lw=0, label="prior 90%")
+    ax.fill_between(years, rows["post_q05"], rows["post_q95"], color=colour, alpha=0.35, lw=0,
+                    label="posterior 90%")
+    ax.plot(years, rows["post_mean"], color=colour, lw=1.2)
+    still = ~rows["moved_from_prior"].to_numpy(bool)
+    start = None
+    for k, flag in enumerate([*still, False]):  # hatch runs of years that did not move
+        if flag and start is None:
+            start = k
+        elif not flag and start is not None:
+            ax.axvspan(years[start] - 0.5, years[k - 1] + 0.5, facecolor="none", hatch="///",
+                       edgecolor="0.75", lw=0)
+            start = None
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_xticks([y for y in years if (y - years[0]) % 4 == 0])
+    ax.tick_params(labelsize=7)
+    if first:
+        ax.set_ylabel("share of world")
+        ax.set_title("share by year (hatched: prior only)", loc="left", fontsize=7.5)
+    else:
+        ax.tick_params(labelleft=False)
+
+
