@@ -84,6 +84,15 @@ def measure(draws: int, tune: int, chains: int, refits: int) -> dict[str, float]
     out["refit_s"] = time.perf_counter() - t
     out.update({f"refit_{k}_s": v for k, v in again.timings.items()})
 
+    # A realistic 60-claim ledger (its own structure: one compile, then sampling).
+    sim = rt.synthetic_ledger(60, random_seed=1)
+    t = time.perf_counter()
+    big = rt.fit(sim.ledger, sim.config, draws=draws, tune=tune, chains=chains, random_seed=1,
+                 progressbar=False)
+    out["fit60_s"] = time.perf_counter() - t
+    out.update({f"fit60_{k}_s": v for k, v in big.timings.items()})
+    out["fit60_divergences"] = big.diagnostics.divergences
+
     # Memory over many refits: the allocator grows for ~100 fits, then stays flat. Medians of
     # resident memory over refits 11-20, 91-100 and the last ten show both phases.
     rss = []
@@ -131,6 +140,13 @@ def _report(label: str, m: dict[str, float]) -> None:
         f"(compile {m['refit_compile_s']:.3f}, sampling {m['refit_sampling_s']:.2f}, "
         f"diagnostics {m['refit_diagnostics_s']:.2f})"
     )
+    if "fit60_s" in m:
+        print(
+            f"  60-claim synthetic ledger fit:   {m['fit60_s']:.2f} s "
+            f"(compile {m['fit60_compile_s']:.2f}, sampling {m['fit60_sampling_s']:.2f}; "
+            f"{m['fit60_divergences']} divergences) beside the shipped ledger's "
+            f"{m['fit_s']:.2f} s"
+        )
     if "refits" in m:
         print(
             f"  {m['refits']} further refits: median {m['refit_median_s']:.2f} s; resident "
@@ -214,6 +230,9 @@ def measures(warm: dict, cold: dict | None, args: argparse.Namespace) -> list[di
             row(f"refit with one claim removed, {label}", m["refit_s"], "s", baseline=base,
                 baseline_value=m["stock_s"]),
         ]
+    rows.append(row("rt.fit of synthetic_ledger(60, random_seed=1), caches warm", warm["fit60_s"],
+                    "s", baseline="rt.fit of the shipped ledger, caches warm",
+                    baseline_value=warm["fit_s"]))
     if "refits" in warm:
         n = warm["refits"]
         rows += [

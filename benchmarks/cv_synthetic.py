@@ -27,15 +27,17 @@ from remitest.checks.cross_validation import coverage_table
 from remitest.diagnostics import DiagnosticsWarning
 
 
-def study(n_ledgers: int, n_claims: int, draws: int, *, first_seed: int = 1) -> pd.DataFrame:
+def study(n_ledgers: int, n_claims: int, draws: int, *, first_seed: int = 1,
+          priors: dict | None = None) -> pd.DataFrame:
     """Every left-out claim of every ledger, with its ledger's seed (column ``ledger``)."""
     tables = []
     for seed in range(first_seed, first_seed + n_ledgers):
         sim = rt.synthetic_ledger(n_claims, random_seed=seed)
+        config = sim.config.replace(priors=priors) if priors else sim.config
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DiagnosticsWarning)
-            result = rt.checks.cross_validate(sim.ledger, by="estimator", config=sim.config,
+            result = rt.checks.cross_validate(sim.ledger, by="estimator", config=config,
                                               random_seed=seed, draws=draws, tune=draws,
                                               progress=False)
         table = result.table.assign(ledger=seed)
@@ -58,10 +60,13 @@ def main() -> None:
     parser.add_argument("--ledgers", type=int, default=20)
     parser.add_argument("--claims", type=int, default=60)
     parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--bias-tail-nu", type=float, default=None,
+                        help="Student-t biases with this many degrees of freedom (the option)")
     parser.add_argument("--out", default="benchmarks/results/cv_synthetic.md")
     args = parser.parse_args()
     start = time.perf_counter()
-    table = study(args.ledgers, args.claims, args.draws)
+    priors = {"bias_tail_nu": args.bias_tail_nu} if args.bias_tail_nu else None
+    table = study(args.ledgers, args.claims, args.draws, priors=priors)
     coverage = pooled_coverage(table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +78,9 @@ def main() -> None:
         f"({args.draws} tuning) per fold; {len(table)} left-out claims; "
         f"{time.perf_counter() - start:.0f} s.\n"
         f"Command: `python benchmarks/cv_synthetic.py --ledgers {args.ledgers} "
-        f"--claims {args.claims} --draws {args.draws} --out {args.out}`\n\n"
+        f"--claims {args.claims} --draws {args.draws}"
+        f"{f' --bias-tail-nu {args.bias_tail_nu:g}' if args.bias_tail_nu else ''} "
+        f"--out {args.out}`\n\n"
         + coverage.to_markdown(index=False, floatfmt=".2f") + "\n"
     )
     out.write_text(text, encoding="utf-8")

@@ -30,7 +30,7 @@ YEARS = (2020, 2021, 2022, 2023)
 HOST = "russia"
 
 
-def one_ledger(seed: int, *, draws: int = 1000, config_changes: dict | None = None) -> dict:
+def one_ledger(seed: int, *, draws: int = 2000, config_changes: dict | None = None) -> dict:
     """Coverage of the world's and the host's truth 2020-2023, and the detected fall."""
     sim = rt.synthetic_ledger(60, random_seed=seed)
     config = sim.config.replace(**(config_changes or {}))
@@ -56,7 +56,7 @@ def one_ledger(seed: int, *, draws: int = 1000, config_changes: dict | None = No
     return row
 
 
-def study(n_ledgers: int, *, draws: int = 1000, first_seed: int = 1,
+def study(n_ledgers: int, *, draws: int = 2000, first_seed: int = 1,
           config_changes: dict | None = None) -> pd.DataFrame:
     rows = []
     for seed in range(first_seed, first_seed + n_ledgers):
@@ -83,7 +83,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ledgers", type=int, default=20)
-    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--constant", action="store_true",
                         help="host_shares='constant' (the model of remitest 0.1), for comparison")
     parser.add_argument("--out", default="benchmarks/results/host_collapse.md")

@@ -178,6 +178,7 @@ def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
             float(pin_index),
             p.host_step_sd,
             p.step_sd_log_sd,
+            p.bias_tail_nu,
         ]
     )
 
@@ -431,6 +432,7 @@ def logp_dlogp(
     pin = int(params[11])
     host_sd = params[12]
     step_log_sd = params[13]
+    nu = params[14]
     n_walk = host_scale.shape[0]
     # offsets
     i_w0, i_wsd, i_wz = 0, 1, 2
@@ -459,9 +461,19 @@ def logp_dlogp(
         (i_wz, n_years - 1),
         (i_pz, n_years - 1),
         (i_hz, n_walk * (n_years - 1)),
-        (i_ez, n_est * nq),
     ):
         for j in range(start, start + count):
+            logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
+            grad[j] -= x[j]
+    if nu > 0.0:  # Student-t standardised biases
+        t_const = math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(0.5 * nu) - 0.5 * math.log(
+            nu * math.pi
+        )
+        for j in range(i_ez, i_ez + n_est * nq):
+            logp += t_const - 0.5 * (nu + 1.0) * math.log1p(x[j] * x[j] / nu)
+            grad[j] -= (nu + 1.0) * x[j] / (nu + x[j] * x[j])
+    else:
+        for j in range(i_ez, i_ez + n_est * nq):
             logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
             grad[j] -= x[j]
     weight_total = 0.0
@@ -655,7 +667,7 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
 # C entry points for nutpie's Rust sampler (no GIL, chains in parallel threads)
 # --------------------------------------------------------------------------------------------
 _HEADER = 7  # total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored, n_walking
-_N_PARAMS = 14
+_N_PARAMS = 15
 
 
 def pack(kdata: KernelData) -> np.ndarray:

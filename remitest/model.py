@@ -368,7 +368,13 @@ def build_model(
             sigma=priors.bias_sd_log_sd,
             dims="quantity",
         )
-        est_z = pm.Normal("estimator_bias_z", 0.0, 1.0, dims=("estimator", "quantity"))
+        if priors.bias_tail_nu > 0:  # heavy tails for an outlying source (an option)
+            est_z = pm.StudentT(
+                "estimator_bias_z", nu=priors.bias_tail_nu, mu=0.0, sigma=1.0,
+                dims=("estimator", "quantity"),
+            )
+        else:
+            est_z = pm.Normal("estimator_bias_z", 0.0, 1.0, dims=("estimator", "quantity"))
         bias = pm.Deterministic(
             "estimator_bias", bias_sd[None, :] * est_z, dims=("estimator", "quantity")
         )

@@ -79,6 +79,7 @@ CASES = {
     "extra_host": (extra_host_ledger, EXTRA_HOST_CONFIG),
     "simulated": (lambda: simulate_ledger(load_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
     "constant_host_shares": (load_ledger, DEFAULT.replace(host_shares="constant")),
+    "student_t_biases": (load_ledger, DEFAULT.replace(priors={"bias_tail_nu": 5.0})),
     # host events, a non-default pin, per-worker claims, measures, permits read as bounds
     "synthetic_host_events_pin": (
         lambda: _SYNTHETIC.ledger,
