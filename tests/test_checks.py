@@ -172,7 +172,8 @@ def test_sweep_fixes_years_and_pin_year(ledger):
 def test_grids_are_valid_distinct_configs():
     interp, priors = checks.interpretation_grid(), checks.prior_grid()
     assert interp["default"] == rt.ModelConfig()
-    assert len(interp) == 8 and len(priors) == 6
+    assert len(interp) == 15 and len(priors) == 6
+    assert interp["gross_earnings offset x2.3 (high)"].measures["gross_earnings"].median > 2
     configs = [*interp.values(), *priors.values()]
     assert all(isinstance(c, rt.ModelConfig) for c in configs)
     assert len({c.to_json() for c in configs}) == len(configs)
@@ -349,3 +350,15 @@ def test_task_is_picklable(ledger):
     again = pickle.loads(pickle.dumps(task))
     assert dataclasses.asdict(again)["config_json"] == task.config_json
     assert again.ledger.sha256 == ledger.sha256
+
+
+def test_claim_spread_prior_follows_the_configured_priors():
+    table = checks.claim_spread_prior(random_seed=1).set_index("term")
+    assert table.loc["measure 'gross_earnings': figure over the reference", "q50"] == (
+        pytest.approx(1.4, rel=0.01)
+    )
+    wider = checks.claim_spread_prior(
+        rt.ModelConfig().replace(priors={"bias_sd_median": 0.8}), random_seed=1
+    ).set_index("term")
+    key = "bias (new source), workers"
+    assert wider.loc[key, "q95"] > table.loc[key, "q95"] * 1.5

@@ -19,6 +19,7 @@ from remitest.checks.cross_validation import (
 from remitest.checks.held_out import HeldOutResult, default_cutoff, held_out
 from remitest.checks.influence import InfluenceResult, influence
 from remitest.checks.loo import LooResult, loo, pointwise_log_likelihood
+from remitest.checks.prior_spread import claim_spread_prior
 from remitest.checks.report import run_all
 from remitest.checks.sbc import SBCResult, sbc, sbc_config
 from remitest.checks.sensitivity import (
@@ -29,7 +30,7 @@ from remitest.checks.sensitivity import (
 )
 
 __all__ = [
-    "cross_validate", "cv_folds", "coverage_table", "CrossValidationResult",
+    "cross_validate", "cv_folds", "coverage_table", "CrossValidationResult", "claim_spread_prior",
     "pointwise_log_likelihood", "loo", "LooResult",
     "held_out", "default_cutoff", "HeldOutResult",
     "influence", "InfluenceResult",

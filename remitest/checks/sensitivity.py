@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ def interpretation_grid(base: ModelConfig | None = None) -> dict[str, ModelConfi
     """The claim readings to compare, each a change of ``base`` (default ``ModelConfig()``).
 
     ``"default"`` is ``base`` itself; then upper bounds censored, lower bounds read as interval
-    ends, both switched, range coverage 0.5 and 0.9, and bound ratio 1.25 and 2.
+    ends, both switched, range coverage 0.5 and 0.9, bound ratio 1.25 and 2, the bound ratio's own
+    uncertainty off and doubled, qualifiers read as exact, and each non-reference measure's
+    offset moved to the edges of its prior's 90% interval.
     """
     base = base or ModelConfig()
     changes = {
@@ -50,8 +53,21 @@ def interpretation_grid(base: ModelConfig | None = None) -> dict[str, ModelConfi
         "range coverage 0.9": {"range_coverage": 0.9},
         "bound ratio 1.25": {"bound_ratio": 1.25},
         "bound ratio 2": {"bound_ratio": 2.0},
+        "bound ratio sd 0 (exact)": {"bound_ratio_log_sd": 1e-9},
+        "bound ratio sd doubled": {
+            "bound_ratio_log_sd": 2 * base.interpretation.bound_ratio_log_sd
+        },
+        "qualifiers exact": {"qualifier_sd": {}, "qualifier_default_sd": 0.0},
     }
-    return {name: base.replace(interpretation=change) for name, change in changes.items()}
+    grid = {name: base.replace(interpretation=change) for name, change in changes.items()}
+    for name, measure in base.measures.items():  # an offset is an interpretation too
+        for label, factor in (("low", np.exp(-1.645 * measure.log_sd)),
+                              ("high", np.exp(1.645 * measure.log_sd))):
+            grid[f"{name} offset x{measure.median * factor:.2g} ({label})"] = base.replace(
+                measures={name: {**dataclasses.asdict(measure),
+                                 "median": measure.median * factor}}
+            )
+    return grid
 
 
 def prior_grid(base: ModelConfig | None = None) -> dict[str, ModelConfig]:
