@@ -5,7 +5,7 @@ by a new estimator, the factor ``claim / truth`` that each term alone implies un
 ``ModelConfig`` (5%, 50% and 95% quantiles, from seeded draws), and all of them together.
 
 >>> from remitest.checks import claim_spread_prior
->>> claim_spread_prior().set_index("term").loc["bias (new source), workers", "q95"] > 1
+>>> bool(claim_spread_prior().set_index("term").loc["bias (new source), workers", "q95"] > 1)
 True
 """
 
