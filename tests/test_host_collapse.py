@@ -1,0 +1,28 @@
+"""Smoke version of benchmarks/host_collapse.py (the committed study runs 20 ledgers)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.sampler]
+
+
+def _study_module():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "host_collapse.py"
+    spec = importlib.util.spec_from_file_location("host_collapse", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_ledgers_follow_the_collapse_where_claims_show_it():
+    study = _study_module()
+    table = study.study(2, draws=500, first_seed=2)  # ledgers 2 and 3 hold post-2019 Russia claims
+    summary = study.summary(table).set_index("measure")["value"]
+    assert len(table) == 2 and table["gate_passed"].dtype == bool
+    world = summary.filter(like="world workers").iloc[0]
+    host = summary.filter(like="russia workers").iloc[0]
+    assert world >= 0.75 and host >= 0.5
+    assert table["fall_detected"].all()
+    assert (table["change_q95"] < 0).all() and (table["true_change"] < -1.5).all()
