@@ -322,8 +322,11 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "hdi_low": (f"lower end of the 90% highest-density interval, {_QUANTITY_VALUE}", _BY_QUANTITY),
     "hdi_high": (f"upper end of the 90% highest-density interval, {_QUANTITY_VALUE}",
                  _BY_QUANTITY),
-    "n_claims": ("number of original claims whose reference period covers the year and whose "
-                 "scope includes this scope; 0 means the year is extrapolation", None),
+    "n_claims": ("number of original claims of the row's quantity whose reference period covers "
+                 "the year and whose scope overlaps this scope", None),
+    "sd_ratio": ("posterior sd of the log series over its prior sd: near 1, the claims taught "
+                 "that year little and the value is extrapolation from the walks and priors; the "
+                 "figures shade such years", None),
     "prior_only": ("True for a host's workers and remittances when that host's share did not "
                    "move from its prior: the split shown is the prior's, not the claims'", None),
     "id": ("claim identifier, as in ledger.csv", None),

@@ -39,7 +39,9 @@ __all__ = [
 ]
 
 STAT_COLUMNS = ("mean", "median", "sd", "q05", "q25", "q75", "q95", "hdi_low", "hdi_high")
-SUMMARY_COLUMNS = ("year", "scope", "quantity", *STAT_COLUMNS, "n_claims", "prior_only")
+SUMMARY_COLUMNS = (
+    "year", "scope", "quantity", *STAT_COLUMNS, "n_claims", "sd_ratio", "prior_only",
+)
 _QUANTILES = {"q05": 0.05, "median": 0.5, "q25": 0.25, "q75": 0.75, "q95": 0.95}
 
 
@@ -189,14 +191,17 @@ def _host_draws(fit: Fit, name: str) -> np.ndarray:
     return draws.to_numpy()
 
 
-def _claims_per_scope_year(fit: Fit) -> np.ndarray:
+def _claims_per_scope_year(fit: Fit, quantity: str | None = None) -> np.ndarray:
     """Original claims informing each (scope, year), shape (scope, year), int64.
 
     A claim on scope S informs scope T's year when its reference period covers the year and S's
     hosts overlap T's hosts: every claim informs the world; a host is informed by claims on
-    itself, on a group that contains it, and on the world.
+    itself, on a group that contains it, and on the world. With ``quantity``, only claims of
+    that quantity count.
     """
     frame = fit.ledger.originals().to_frame()
+    if quantity is not None:
+        frame = frame[frame["quantity"] == quantity]
     hosts = fit.hosts
     members = {WORLD: hosts, **{h: (h,) for h in hosts}, **fit.config.scope_groups}
     claim_hosts = np.array(
@@ -236,10 +241,12 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
         Columns ``SUMMARY_COLUMNS``: ``year`` (int), ``scope`` (``world`` then the hosts),
         ``quantity``, the statistics (persons for ``workers``; US$ per year for
         ``remittances_usd``; US$ per worker-year for ``per_worker_usd``) and ``n_claims``, the
-        number of original claims of any quantity whose reference period covers the year and whose
-        scope overlaps this scope (every claim for the world; 0 means the year is extrapolation),
-        and ``prior_only``: True for a host's workers and remittances when that host's share did
-        not move from its prior, so the split shown is the prior's, not the claims'.
+        number of original claims of the row's quantity whose reference period covers the year and
+        whose scope overlaps this scope (every such claim for the world), ``sd_ratio``, the
+        posterior sd of the log series over its prior sd (near 1: the claims taught that year
+        little, whatever ``n_claims`` says; see :func:`prior_series_draws`), and ``prior_only``:
+        True for a host's workers and remittances when that host's share did not move from its
+        prior, so the split shown is the prior's, not the claims'.
         Rows sorted by quantity (in ``QUANTITIES`` order), scope, year.
     """
     scopes, years = _scopes(fit), fit.years
@@ -268,9 +275,60 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
         "quantity": np.broadcast_to(np.array(QUANTITIES)[:, None, None], shape).ravel(),
     }
     frame = _stats_frame(cells, labels)
-    frame["n_claims"] = np.broadcast_to(_claims_per_scope_year(fit), shape).ravel()
+    frame["n_claims"] = np.stack([_claims_per_scope_year(fit, q) for q in QUANTITIES]).ravel()
+    frame["sd_ratio"] = _sd_ratio(fit, scopes).ravel()
     frame["prior_only"] = np.broadcast_to(_prior_only(fit, scopes)[:, :, None], shape).ravel()
     return frame
+
+
+def prior_series_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.ndarray:
+    """Prior draws of every log series, shape (n, quantity, scope, year), scopes as ``summary``.
+
+    From the configured priors, in numpy (seeded): the pinned world walk and per-worker walk with
+    lognormal step sizes and the events' scales, the Dirichlet shares at the pin year, each host's
+    own walk (``host_shares="walk"``), the world as the sum of its hosts.
+    """
+    from remitest.model import _step_scale, host_step_scale
+
+    rng = np.random.default_rng(random_seed)
+    p, years, hosts = fit.config.priors, fit.years, list(fit.hosts)
+    pin = fit.structure.pin_year - int(years[0])
+
+    def walk(median: float, log_sd: float, step_median: float) -> np.ndarray:
+        level = rng.normal(np.log(median), log_sd, (n, 1))
+        step_sd = np.exp(rng.normal(np.log(step_median), p.step_sd_log_sd, (n, 1)))
+        steps = step_sd * _step_scale(fit.structure, fit.config) * rng.standard_normal(
+            (n, len(years) - 1))
+        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(steps, axis=1)], axis=1)
+        return level + cum - cum[:, pin : pin + 1]
+
+    log_world = walk(p.workers_median, p.workers_log_sd, p.workers_step_sd)
+    log_pw = walk(p.per_worker_median_usd, p.per_worker_log_sd, p.per_worker_step_sd)
+    weight = rng.gamma([p.host_share_concentration[h] for h in hosts], size=(n, len(hosts)))
+    share = weight / weight.sum(axis=1, keepdims=True)
+    scale = host_step_scale(fit.structure, fit.config)
+    own = np.zeros((n, len(hosts), len(years)))
+    if len(scale):
+        steps = p.host_step_sd * scale * rng.standard_normal((n, *scale.shape))
+        cum = np.concatenate([np.zeros((n, len(hosts), 1)), np.cumsum(steps, axis=-1)], axis=-1)
+        own = cum - cum[..., pin : pin + 1]
+    log_host = np.log(share)[..., None] + log_world[:, None, :] + own
+    log_workers = np.concatenate(
+        [np.log(np.exp(log_host).sum(axis=1))[:, None, :], log_host], axis=1
+    )
+    log_remit = log_workers + log_pw[:, None, :]
+    log_pw_all = np.broadcast_to(log_pw[:, None, :], log_workers.shape)
+    return np.stack([log_workers, log_remit, log_pw_all], axis=1)
+
+
+def _sd_ratio(fit: Fit, scopes: tuple[str, ...]) -> np.ndarray:
+    """Posterior sd over prior sd of each log series, shape (quantity, scope, year)."""
+    prior_sd = prior_series_draws(fit).std(axis=0)
+    post = np.stack([
+        np.log(_scope_series(fit, q)).reshape(-1, len(scopes), len(fit.years))
+        for q in QUANTITIES
+    ], axis=1)  # fmt: skip
+    return post.std(axis=0) / prior_sd
 
 
 def _prior_only(fit: Fit, scopes: tuple[str, ...]) -> np.ndarray:
@@ -316,7 +374,8 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
         summarize_draws(draws, hdi_prob=hdi_prob),
         {"year": fit.years.astype(np.int64), "scope": scope, "quantity": quantity},
     )
-    frame["n_claims"] = _claims_per_scope_year(fit)[s]
+    frame["n_claims"] = _claims_per_scope_year(fit, quantity)[s]
+    frame["sd_ratio"] = _sd_ratio(fit, _scopes(fit))[QUANTITIES.index(quantity), s]
     frame["prior_only"] = bool(_prior_only(fit, _scopes(fit))[QUANTITIES.index(quantity), s])
     return frame.set_index("year")
 

@@ -85,20 +85,22 @@ def test_hdi_matches_arviz_cell_by_cell():
 
 
 def test_n_claims_hand_count(fit):
-    # shipped ledger originals (the 2023 repeat of the US State Department figure excluded):
-    # 2015 Darusman; 2016 SCMP x2 + KINU x2; 2017 US State x2 + experts (2017-2019);
-    # 2018-2019 experts; 2024 the china_russia media estimate.
+    # shipped ledger's worker claims (originals; the 2023 repeat of the US State Department
+    # figure excluded): 2015 Darusman; 2016 SCMP and KINU; 2017 US State; 2024 the china_russia
+    # media estimate. Rows count the claims of their own quantity.
     counts = (
         posterior.summary(fit)
         .query("quantity == 'workers'")
         .pivot(index="year", columns="scope", values="n_claims")
     )
-    world = {2013: 0, 2014: 0, 2015: 1, 2016: 4, 2017: 3, 2018: 1, 2019: 1, 2020: 0, 2024: 1}
+    world = {2013: 0, 2014: 0, 2015: 1, 2016: 2, 2017: 1, 2018: 0, 2019: 0, 2020: 0, 2024: 1}
     for year, n in world.items():
         assert counts.loc[year, "world"] == n
     assert counts.loc[2024, "china"] == 1 and counts.loc[2024, "russia"] == 1
     assert counts.loc[2024, "rest_of_world"] == 0
-    assert counts.loc[2016, "rest_of_world"] == 4  # world claims overlap every host
+    assert counts.loc[2016, "rest_of_world"] == 2  # world claims overlap every host
+    remittances = posterior.summary(fit).query("quantity == 'remittances_usd' and scope == 'world'")
+    assert remittances.set_index("year").loc[2018, "n_claims"] == 1  # the experts (2017-2019)
 
 
 def test_series(fit):
@@ -107,6 +109,7 @@ def test_series(fit):
     full = posterior.summary(fit).query("quantity == 'remittances_usd' and scope == 'russia'")
     np.testing.assert_allclose(table["median"].to_numpy(), full["median"].to_numpy())
     np.testing.assert_array_equal(table["n_claims"].to_numpy(), full["n_claims"].to_numpy())
+    np.testing.assert_allclose(table["sd_ratio"].to_numpy(), full["sd_ratio"].to_numpy())
     with pytest.raises(ValueError, match="valid quantities are"):
         posterior.series(fit, "remittance")
     with pytest.raises(ValueError, match=r"valid scopes are \['world', 'china'"):
