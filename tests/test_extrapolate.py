@@ -57,3 +57,25 @@ def test_event_scales_name_their_hosts(fit):
     china = fit.hosts.index("china")
     assert world[years.index(2024)] == 1.0 and host[china, years.index(2024)] == 3.0
     assert world[years.index(2020)] == 3.0 and (host[:, years.index(2020)] == 3.0).all()
+
+
+def test_predict_claims_two_years_outside_the_fit_are_finite_and_wider(fit):
+    import pandas as pd
+
+    from remitest import predictive
+    from remitest.ledger import Ledger
+
+    frame = fit.ledger.originals().to_frame()
+    base = frame[frame["id"] == "usstate2017-workers"].iloc[0].to_dict()
+    first, last = int(fit.years[0]), int(fit.years[-1])
+    rows = []
+    for year in (first - 2, first, last, last + 2):
+        rows.append({**base, "id": f"at-{year}", "ref_start": year, "ref_end": year,
+                     "published": pd.Timestamp(f"{max(year, 2000)}-01-01")})
+    table = predictive.predict_claims(fit, Ledger.from_frame(pd.DataFrame(rows)),
+                                      random_seed=3).set_index("id")
+    assert list(table["extrapolated"]) == [True, False, False, True]
+    width = np.log(table["pred_q95"] / table["pred_q05"])
+    assert np.isfinite(width).all()
+    assert width[f"at-{first - 2}"] > width[f"at-{first}"]
+    assert width[f"at-{last + 2}"] > width[f"at-{last}"]
