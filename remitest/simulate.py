@@ -21,6 +21,7 @@ import pymc as pm
 from pymc.logprob.transforms import LogTransform
 
 from remitest import kernel
+from remitest.claims import _measures
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 from remitest.model import (
@@ -153,6 +154,10 @@ def simulate_ledger(
             continue
         loc, scale = _claim_distribution(claims, truth, config)
         belief = rng.normal(loc, scale)
+        # A figure of a non-reference measure is written on its own scale: the model reads it
+        # back by its offset (claims._measures), so the simulator writes the offset in.
+        rows = frame.loc[list(claims.ids)].reset_index()
+        offset, _, _ = _measures(rows, rows["quantity"].to_numpy(str), config)
         for i, claim_id in enumerate(claims.ids):
             row = frame.loc[claim_id]
             kind = row["kind"]
@@ -171,7 +176,7 @@ def simulate_ledger(
                     flipped, low, high, "censored"
                 ]
                 continue
-            median = belief[i]
+            median = belief[i] + offset[i]
             if kind == "point":
                 low = high = np.exp(median)
             elif kind == "range":
