@@ -205,12 +205,10 @@ def blocks_data(
 
 def _step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
     """Multiplier on each yearly step (the step *into* year t) of the world walks: world events."""
-    scale = np.ones(len(structure.years) - 1)
-    for event in config.events:
-        if not event.hosts and structure.years[0] < event.year <= structure.years[-1]:
-            i = event.year - structure.years[0] - 1
-            scale[i] = max(scale[i], event.step_scale)
-    return scale
+    from remitest.extrapolate import event_scales
+
+    world, _ = event_scales(config, structure.hosts, np.asarray(structure.years))
+    return world[1:]
 
 
 def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
@@ -219,15 +217,12 @@ def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarra
     World events scale every host's step; an event of named hosts only theirs. With
     ``host_shares="constant"`` no host walks: the array has no rows.
     """
+    from remitest.extrapolate import event_scales
+
     if config.host_shares == "constant":
         return np.ones((0, len(structure.years) - 1))
-    scale = np.ones((len(structure.hosts), len(structure.years) - 1))
-    for event in config.events:
-        if structure.years[0] < event.year <= structure.years[-1]:
-            i = event.year - structure.years[0] - 1
-            rows = [structure.hosts.index(h) for h in event.hosts] if event.hosts else slice(None)
-            scale[rows, i] = np.maximum(scale[rows, i], event.step_scale)
-    return scale
+    _, host = event_scales(config, structure.hosts, np.asarray(structure.years))
+    return host[:, 1:]
 
 
 def _random_walk(

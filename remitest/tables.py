@@ -159,38 +159,19 @@ def host_share_table(fit: Fit) -> pd.DataFrame:
         **_posterior_columns(post.to_numpy()),
         "n_claims": [int(sum(h in members.get(s, ()) for s in scopes)) for h in hosts],
     })  # fmt: skip
-    table.insert(9, "sd_ratio", table["post_sd"] / table["prior_sd"])
-    table.insert(
-        10,
-        "moved_from_prior",
-        (table["sd_ratio"] < 0.9)
-        | ((table["post_mean"] - table["prior_mean"]).abs() > 0.5 * table["prior_sd"]),
-    )
-    return table
+    return _with_movement(table, at=9)
 
 
 def host_share_prior_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.ndarray:
     """Draws of each host's share by year from the prior, shape (n, host, year).
 
-    The shares at the pin year are Dirichlet; each host's own walk has steps
-    ``Normal(0, host_step_sd x event scale)`` (none with ``host_shares="constant"``). The world
-    walk cancels in a share.
+    The host rows of :func:`remitest.posterior.prior_series_draws` over its world row (the world
+    walk cancels in a share): Dirichlet shares at the pin year, each host's own walk.
     """
-    from remitest.model import host_step_scale
+    from remitest.posterior import prior_series_draws
 
-    rng = np.random.default_rng(random_seed)
-    hosts = list(fit.hosts)
-    conc = np.array([fit.config.priors.host_share_concentration[h] for h in hosts], dtype=float)
-    weight = rng.gamma(conc, size=(n, len(hosts)))
-    scale = host_step_scale(fit.structure, fit.config)
-    own = np.zeros((n, len(hosts), len(fit.years)))
-    if len(scale):
-        steps = fit.config.priors.host_step_sd * scale * rng.standard_normal((n, *scale.shape))
-        cum = np.concatenate([np.zeros((n, len(hosts), 1)), np.cumsum(steps, axis=-1)], axis=-1)
-        pin = fit.structure.pin_year - int(fit.years[0])
-        own = cum - cum[..., pin : pin + 1]
-    grown = weight[..., None] * np.exp(own)
-    return grown / grown.sum(axis=1, keepdims=True)
+    log_workers = prior_series_draws(fit, n, random_seed=random_seed)[:, 0]  # (n, scope, year)
+    return np.exp(log_workers[:, 1:] - log_workers[:, :1])
 
 
 def host_share_by_year_table(fit: Fit) -> pd.DataFrame:
@@ -231,9 +212,14 @@ def host_share_by_year_table(fit: Fit) -> pd.DataFrame:
         **{k: v.ravel() for k, v in post_stats.items()},
         "n_claims": counts.ravel(),
     })  # fmt: skip
-    table.insert(10, "sd_ratio", table["post_sd"] / table["prior_sd"])
+    return _with_movement(table, at=10)
+
+
+def _with_movement(table: pd.DataFrame, *, at: int) -> pd.DataFrame:
+    """Insert ``sd_ratio`` and ``moved_from_prior`` (the rule of :func:`host_share_table`)."""
+    table.insert(at, "sd_ratio", table["post_sd"] / table["prior_sd"])
     table.insert(
-        11,
+        at + 1,
         "moved_from_prior",
         (table["sd_ratio"] < 0.9)
         | ((table["post_mean"] - table["prior_mean"]).abs() > 0.5 * table["prior_sd"]),
