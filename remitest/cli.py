@@ -315,7 +315,9 @@ def format_summary(summary: pd.DataFrame) -> str:
             row = world[(world["year"] == year) & (world["quantity"] == quantity)].iloc[0]
             cells.append(f"{_readable(row['median'])} ({_readable(row['q05'])}-"
                          f"{_readable(row['q95'])})")
-        extrapolated = "n_claims" in row and int(row["n_claims"]) == 0
+        # n_claims counts each row's own quantity: a year no claim of any quantity covers
+        in_year = world[world["year"] == year]
+        extrapolated = "n_claims" in in_year and int(in_year["n_claims"].sum()) == 0
         rows.append(cells + (["no claims"] if extrapolated else [""]))
     widths = [max(len(r[i]) for r in [header + [""], *rows]) for i in range(len(header))]
     lines = ["World series: posterior median (90% interval)"]

@@ -157,6 +157,9 @@ def test_format_summary_is_readable():
     assert "2013" in lines[2] and "2024" in lines[-1]
     assert "k (" in text and "M (" in text
     assert "no claims" in lines[2]
+    # a year covered by claims of some quantity is not "no claims", whatever the per-worker row says
+    by_year = {line.split()[0]: line for line in lines[2:]}
+    assert "no claims" not in by_year["2016"] and "no claims" not in by_year["2024"]
 
 
 def test_summary_fits_80_columns_at_150_claims():
