@@ -195,7 +195,7 @@ def check_command(args: argparse.Namespace) -> int:
     try:
         ledger = load_ledger(args.ledger, hosts=args.hosts)
         config = read_config(args.config)
-        from remitest.model import model_structure
+        from remitest.design import model_structure
 
         model_structure(ledger, config)  # scopes and years: fail here, not in a sweep
     except (LedgerError, ConfigError, OSError, ValueError) as error:

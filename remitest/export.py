@@ -26,9 +26,9 @@ import pandas as pd
 
 from remitest import __version__
 from remitest.config import ModelConfig
+from remitest.design import ModelStructure, model_structure
 from remitest.diagnostics import Diagnostics, check_fit
 from remitest.ledger import load_ledger
-from remitest.model import ModelStructure, model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     import arviz as az

@@ -34,18 +34,18 @@ import xarray as xr
 from remitest import kernel
 from remitest.claims import ClaimArrays
 from remitest.config import ConfigError, ModelConfig
-from remitest.diagnostics import check_fit, enforce
-from remitest.fit_result import Fit
-from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
-from remitest.model import (
+from remitest.design import (
     ModelStructure,
     _step_scale,
     blocks_data,
-    build_model,
     claim_blocks,
     model_coords,
     model_structure,
 )
+from remitest.diagnostics import check_fit, enforce
+from remitest.fit_result import Fit
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
+from remitest.model import build_model
 
 __all__ = ["fit", "Reconciler", "SAMPLERS"]
 
@@ -156,8 +156,7 @@ class Reconciler:
         for entry in self._compiled:
             if dataclasses.replace(entry.structure, pin_year=0) == key:
                 return entry
-        config = ModelConfig.from_json(structure.config_json)
-        entry = _compile_kernel_sampler(structure, config)
+        entry = _compile_kernel_sampler(structure, structure.configuration)
         self._compiled.append(entry)
         self.compiles += 1
         return entry

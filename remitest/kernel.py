@@ -110,7 +110,7 @@ class Layout:
 
 def layout_for(structure, config: ModelConfig | None = None) -> Layout:
     """The layout of a :class:`remitest.model.ModelStructure` (under its configuration)."""
-    config = config or ModelConfig.from_json(structure.config_json)
+    config = config or structure.configuration
     walking = len(structure.hosts) if config.host_shares == "walk" else 0
     return Layout(
         len(structure.years), len(structure.hosts), len(structure.estimators),
@@ -222,7 +222,7 @@ def kernel_data(
             np.ascontiguousarray(data[f"{prefix}_scope"], dtype=float),
         )
 
-    from remitest.model import host_step_scale
+    from remitest.design import host_step_scale
 
     g_int, g_real, g_window, g_scope = block("gaussian")
     c_int, c_real, c_window, c_scope = block("censored")

@@ -14,16 +14,23 @@ draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from remitest.claims import ClaimArrays, read_claims
 from remitest.config import ConfigError, ModelConfig
-from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
+from remitest.design import (  # noqa: F401  (re-exported: the model's public data path)
+    DATA_NAMES,
+    ModelStructure,
+    _step_scale,
+    blocks_data,
+    claim_blocks,
+    host_step_scale,
+    model_coords,
+    model_data,
+    model_structure,
+)
+from remitest.ledger import Ledger
 
 __all__ = [
     "ModelStructure",
@@ -33,197 +40,6 @@ __all__ = [
     "build_model",
     "DATA_NAMES",
 ]
-
-# pm.Data containers, per likelihood block; both blocks always exist, possibly empty.
-_FIELDS = (
-    "value",
-    "spread",
-    "lower",
-    "upper",
-    "quantity",
-    "estimator",
-    "estimator_type",
-    "window",
-    "scope",
-)
-DATA_NAMES = tuple(f"{block}_{f}" for block in ("gaussian", "censored") for f in _FIELDS)
-
-
-@dataclass(frozen=True)
-class ModelStructure:
-    """What the compiled graph depends on. Two ledgers with equal structure share one compile.
-
-    Attributes
-    ----------
-    years : tuple of int
-    hosts : tuple of str
-    estimators : tuple of str
-    estimator_types : tuple of str
-        The type of each estimator, aligned with ``estimators``.
-    pin_year : int
-    config_json : str
-        The configuration, canonical JSON.
-    """
-
-    years: tuple[int, ...]
-    hosts: tuple[str, ...]
-    estimators: tuple[str, ...]
-    estimator_types: tuple[str, ...]
-    pin_year: int
-    config_json: str
-
-    def covers(self, other: ModelStructure) -> bool:
-        """True when ``other``'s ledger can be fitted by this structure's compiled model.
-
-        Same years, hosts and configuration, and every estimator of ``other`` present here with
-        the same type (an estimator with no claims left is informed by its prior alone). The pin
-        year may differ: it reaches the compiled density as data, not as structure.
-        """
-        if (self.years, self.hosts, self.config_json) != (
-            other.years,
-            other.hosts,
-            other.config_json,
-        ):
-            return False
-        mine = dict(zip(self.estimators, self.estimator_types, strict=True))
-        return all(
-            mine.get(e) == t for e, t in zip(other.estimators, other.estimator_types, strict=True)
-        )
-
-
-def _default_years(ledger: Ledger) -> tuple[int, int]:
-    frame = ledger.to_frame()
-    first = int(frame["ref_start"].min()) - 2
-    last = int(max(frame["ref_end"].max(), ledger.published_year.max()))
-    return first, last
-
-
-def _check_scopes(ledger: Ledger, config: ModelConfig) -> None:
-    known = {"world", *config.hosts, *config.scope_groups}
-    frame = ledger.to_frame()
-    bad = frame.loc[~frame["scope"].isin(known), ["id", "scope"]]
-    if len(bad):
-        lines = [f"claim {r.id!r}: scope {r.scope!r}" for r in bad.itertuples()]
-        raise ConfigError(
-            "the configuration does not cover every scope in the ledger:\n  "
-            + "\n  ".join(lines)
-            + f"\nconfigured hosts are {list(config.hosts)} and groups "
-            f"{sorted(config.scope_groups)}; add the missing host to ModelConfig(hosts=...) with "
-            "a priors.host_share_concentration entry, or a scope_groups entry"
-        )
-
-
-def model_structure(ledger: Ledger, config: ModelConfig | None = None) -> ModelStructure:
-    """Derive the structure that a model of ``ledger`` under ``config`` compiles to."""
-    config = config or ModelConfig()
-    _check_scopes(ledger, config)
-    first, last = config.years or _default_years(ledger)
-    frame = ledger.to_frame()
-    if frame["ref_start"].min() < first or frame["ref_end"].max() > last:
-        raise ConfigError(
-            f"years = ({first}, {last}) do not cover the ledger's reference years "
-            f"{int(frame['ref_start'].min())}-{int(frame['ref_end'].max())}"
-        )
-    originals = ledger.originals().to_frame()
-    if config.pin_year is not None:
-        pin = config.pin_year
-    elif len(originals):
-        pin = int(np.round(np.median((originals["ref_start"] + originals["ref_end"]) / 2)))
-    else:
-        pin = (first + last) // 2
-    if not first <= pin <= last:
-        raise ConfigError(f"pin_year = {pin}: must lie within years ({first}, {last})")
-    est = ledger.estimators()
-    return ModelStructure(
-        years=tuple(range(first, last + 1)),
-        hosts=tuple(config.hosts),
-        estimators=tuple(est["estimator"]),
-        estimator_types=tuple(est["estimator_type"]),
-        pin_year=pin,
-        config_json=config.to_json(),
-    )
-
-
-def model_coords(structure: ModelStructure) -> dict[str, Any]:
-    """Coordinates of every dim of the model (and of a fit's posterior)."""
-    years = np.asarray(structure.years)
-    return {
-        "year": years,
-        "step": years[1:],
-        "host": list(structure.hosts),
-        "estimator": list(structure.estimators),
-        "estimator_type": list(ESTIMATOR_TYPES),
-        "quantity": list(QUANTITIES),
-    }
-
-
-def _one_hot(index: np.ndarray, size: int) -> np.ndarray:
-    return (np.asarray(index)[:, None] == np.arange(size)[None, :]).astype(float)
-
-
-def _block_data(block: str, claims: ClaimArrays, n_estimators: int) -> dict[str, np.ndarray]:
-    lower = np.where(claims.direction < 0, claims.value, -np.inf)
-    upper = np.where(claims.direction > 0, claims.value, np.inf)
-    return {
-        f"{block}_value": claims.value.astype(float),
-        f"{block}_spread": claims.spread.astype(float),
-        f"{block}_lower": lower.astype(float),
-        f"{block}_upper": upper.astype(float),
-        # One-hot rows rather than integer indices: dense products of these small matrices are
-        # cheap, and their gradients need no advanced-indexing updates.
-        f"{block}_quantity": _one_hot(claims.quantity, len(QUANTITIES)),
-        f"{block}_estimator": _one_hot(claims.estimator, n_estimators),
-        f"{block}_estimator_type": _one_hot(claims.estimator_type, len(ESTIMATOR_TYPES)),
-        f"{block}_window": claims.window.astype(float),
-        f"{block}_scope": claims.scope.astype(float),
-    }
-
-
-def claim_blocks(
-    ledger: Ledger, structure: ModelStructure, config: ModelConfig
-) -> tuple[ClaimArrays, ClaimArrays]:
-    """The original claims (repeats add no evidence) read into the two likelihood blocks."""
-    return read_claims(
-        ledger.originals().to_frame(), config, np.array(structure.years), structure.estimators
-    )
-
-
-def model_data(
-    ledger: Ledger, structure: ModelStructure, config: ModelConfig
-) -> dict[str, np.ndarray]:
-    """Arrays for every ``pm.Data`` container (see ``DATA_NAMES``)."""
-    return blocks_data(*claim_blocks(ledger, structure, config), structure)
-
-
-def blocks_data(
-    gaussian: ClaimArrays, censored: ClaimArrays, structure: ModelStructure
-) -> dict[str, np.ndarray]:
-    """:func:`model_data` of claims already read by :func:`claim_blocks`."""
-    n_est = len(structure.estimators)
-    return {**_block_data("gaussian", gaussian, n_est), **_block_data("censored", censored, n_est)}
-
-
-def _step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
-    """Multiplier on each yearly step (the step *into* year t) of the world walks: world events."""
-    from remitest.extrapolate import event_scales
-
-    world, _ = event_scales(config, structure.hosts, np.asarray(structure.years))
-    return world[1:]
-
-
-def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
-    """Multiplier on each host's own yearly step, shape (walking hosts, steps).
-
-    World events scale every host's step; an event of named hosts only theirs. With
-    ``host_shares="constant"`` no host walks: the array has no rows.
-    """
-    from remitest.extrapolate import event_scales
-
-    if config.host_shares == "constant":
-        return np.ones((0, len(structure.years) - 1))
-    _, host = event_scales(config, structure.hosts, np.asarray(structure.years))
-    return host[:, 1:]
-
 
 def _random_walk(
     name: str,

@@ -288,7 +288,7 @@ def prior_series_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.n
     lognormal step sizes and the events' scales, the Dirichlet shares at the pin year, each host's
     own walk (``host_shares="walk"``), the world as the sum of its hosts.
     """
-    from remitest.model import _step_scale, host_step_scale
+    from remitest.design import _step_scale, host_step_scale
 
     rng = np.random.default_rng(random_seed)
     p, years, hosts = fit.config.priors, fit.years, list(fit.hosts)

@@ -23,14 +23,9 @@ from pymc.logprob.transforms import LogTransform
 from remitest import kernel
 from remitest.claims import _measures
 from remitest.config import ModelConfig
+from remitest.design import _step_scale, blocks_data, claim_blocks, model_structure
 from remitest.ledger import Ledger
-from remitest.model import (
-    _step_scale,
-    blocks_data,
-    build_model,
-    claim_blocks,
-    model_structure,
-)
+from remitest.model import build_model
 from remitest.synthetic import SyntheticLedger, synthetic_ledger
 
 __all__ = [

@@ -13,10 +13,10 @@ import pandas as pd
 import xarray as xr
 
 from remitest.config import ModelConfig
+from remitest.design import model_structure
 from remitest.diagnostics import Diagnostics
 from remitest.fit_result import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger, load_ledger
-from remitest.model import model_structure
 
 __all__ = ["fake_fit"]
 

@@ -22,8 +22,8 @@ from scipy import stats
 from remitest.checks._figures import new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, warn_failed
 from remitest.config import ModelConfig
+from remitest.design import model_structure
 from remitest.ledger import Ledger
-from remitest.model import model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
