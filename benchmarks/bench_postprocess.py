@@ -36,6 +36,7 @@ from scipy import special
 from remitest import posterior, predictive
 from remitest.claims import read_claims
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
+from remitest.predictive import randomized_pit
 from remitest.testing import fake_fit
 
 CHAINS, DRAWS, HDI_PROB, SEED = 4, 25_000, 0.9, 20240101
@@ -112,7 +113,9 @@ def loop_rest(fit):
     rounding = fit.config.priors.rounding_sd
     n = len(ids)
     # The same normal variates as the vectorized path, drawn up front in its order.
-    z = np.random.default_rng(SEED).standard_normal((CHAINS * DRAWS, len(frame)))
+    rng = np.random.default_rng(SEED)
+    z = rng.standard_normal((CHAINS * DRAWS, len(frame)))
+    uniform = rng.random(len(frame))  # a censored bound's randomised PIT, in ledger order
     # z's columns follow the ledger; the blocks list gaussian claims first.
     z_column = np.argsort(pd.Index(ids).get_indexer(frame["id"].to_numpy(str)))
     cdf = np.empty((CHAINS * DRAWS, n))
@@ -121,7 +124,7 @@ def loop_rest(fit):
         for draw in range(DRAWS):
             k = chain * DRAWS + draw
             column = 0
-            for block, is_censored in blocks:
+            for block, _censored in blocks:
                 for c in range(len(block)):
                     quantity = QUANTITIES[block.quantity[c]]
                     if quantity == "per_worker_usd":
@@ -132,14 +135,18 @@ def loop_rest(fit):
                     m = np.log(measured) + bias[chain, draw, block.estimator[c], block.quantity[c]]
                     s = np.sqrt(noise[chain, draw, block.estimator_type[c]] ** 2 + rounding**2
                                 + block.spread[c] ** 2)  # fmt: skip
-                    offset = 0.0 if is_censored else block.reported[c] - block.value[c]
+                    offset = block.reported[c] - block.value[c]
                     cdf[k, column] = special.ndtr((block.value[c] - m) / s)
                     predictive[k, column] = m + offset + s * z[k, z_column[column]]
                     column += 1
-    claims = pd.DataFrame({"id": ids, "pit": cdf.mean(axis=0)})
+    direction = np.concatenate([b.direction for b, _ in blocks])
+    claims = pd.DataFrame({"id": ids, "cdf": cdf.mean(axis=0), "direction": direction})
     for p, q in zip(PROBS, np.exp(np.quantile(predictive, PROBS, axis=0)), strict=True):
         claims[f"pred_q{round(p * 100):02d}"] = q
-    return cumulative, claims.set_index("id").loc[frame["id"]].reset_index()
+    claims = claims.set_index("id").loc[frame["id"]].reset_index()
+    claims["pit"] = randomized_pit(claims["cdf"].to_numpy(), claims["direction"].to_numpy(),
+                                   uniform)
+    return cumulative, claims.drop(columns=["cdf", "direction"])
 
 
 # -- (c) ArviZ ------------------------------------------------------------------------------------
