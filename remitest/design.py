@@ -27,6 +27,7 @@ __all__ = [
     "claim_blocks",
     "blocks_data",
     "host_step_scale",
+    "event_scales",
     "DATA_NAMES",
 ]
 
@@ -211,10 +212,27 @@ def blocks_data(
     return {**_block_data("gaussian", gaussian, n_est), **_block_data("censored", censored, n_est)}
 
 
+def event_scales(
+    config, hosts: tuple[str, ...], years: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scale of the step *into* each year: world (n_years,), and per host (n_hosts, n_years)."""
+    world = np.ones(len(years))
+    host = np.ones((len(hosts), len(years)))
+    for event in config.events:
+        hit = years == event.year
+        if not hit.any():
+            continue
+        if event.hosts:
+            rows = [hosts.index(h) for h in event.hosts]
+            host[np.ix_(rows, hit)] = np.maximum(host[np.ix_(rows, hit)], event.step_scale)
+        else:
+            world[hit] = np.maximum(world[hit], event.step_scale)
+            host[:, hit] = np.maximum(host[:, hit], event.step_scale)
+    return world, host
+
+
 def _step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
     """Multiplier on each yearly step (the step *into* year t) of the world walks: world events."""
-    from remitest.extrapolate import event_scales
-
     world, _ = event_scales(config, structure.hosts, np.asarray(structure.years))
     return world[1:]
 
@@ -225,8 +243,6 @@ def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarra
     World events scale every host's step; an event of named hosts only theirs. With
     ``host_shares="constant"`` no host walks: the array has no rows.
     """
-    from remitest.extrapolate import event_scales
-
     if config.host_shares == "constant":
         return np.ones((0, len(structure.years) - 1))
     _, host = event_scales(config, structure.hosts, np.asarray(structure.years))

@@ -25,32 +25,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from remitest.design import event_scales
+
 if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
 
-__all__ = ["extend", "event_scales"]
+__all__ = ["extend", "event_scales"]  # event_scales: re-exported from remitest.design
 
 _EXTENDED = ("workers", "per_worker_usd", "remittances_usd", "workers_host",
              "remittances_usd_host", "host_share_by_year")  # fmt: skip
-
-
-def event_scales(
-    config, hosts: tuple[str, ...], years: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Scale of the step *into* each year: world (n_years,), and per host (n_hosts, n_years)."""
-    world = np.ones(len(years))
-    host = np.ones((len(hosts), len(years)))
-    for event in config.events:
-        hit = years == event.year
-        if not hit.any():
-            continue
-        if event.hosts:
-            rows = [hosts.index(h) for h in event.hosts]
-            host[np.ix_(rows, hit)] = np.maximum(host[np.ix_(rows, hit)], event.step_scale)
-        else:
-            world[hit] = np.maximum(world[hit], event.step_scale)
-            host[:, hit] = np.maximum(host[:, hit], event.step_scale)
-    return world, host
 
 
 def extend(fit: Fit, years: Iterable[int], *, random_seed: Any = 0) -> Fit:

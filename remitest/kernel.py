@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from remitest.config import ModelConfig
+from remitest.design import host_step_scale
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
 
 __all__ = [
@@ -221,8 +222,6 @@ def kernel_data(
             np.ascontiguousarray(data[f"{prefix}_window"], dtype=float),
             np.ascontiguousarray(data[f"{prefix}_scope"], dtype=float),
         )
-
-    from remitest.design import host_step_scale
 
     g_int, g_real, g_window, g_scope = block("gaussian")
     c_int, c_real, c_window, c_scope = block("censored")

@@ -191,17 +191,22 @@ def _host_draws(fit: Fit, name: str) -> np.ndarray:
     return draws.to_numpy()
 
 
-def _claims_per_scope_year(fit: Fit, quantity: str | None = None) -> np.ndarray:
+def _claims_per_scope_year(
+    fit: Fit, quantity: str | None = None, *, below_world: bool = False
+) -> np.ndarray:
     """Original claims informing each (scope, year), shape (scope, year), int64.
 
     A claim on scope S informs scope T's year when its reference period covers the year and S's
     hosts overlap T's hosts: every claim informs the world; a host is informed by claims on
     itself, on a group that contains it, and on the world. With ``quantity``, only claims of
-    that quantity count.
+    that quantity count; with ``below_world``, only claims below world level (those that can move
+    a host's share).
     """
     frame = fit.ledger.originals().to_frame()
     if quantity is not None:
         frame = frame[frame["quantity"] == quantity]
+    if below_world:
+        frame = frame[frame["scope"] != WORLD]
     hosts = fit.hosts
     members = {WORLD: hosts, **{h: (h,) for h in hosts}, **fit.config.scope_groups}
     claim_hosts = np.array(

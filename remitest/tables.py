@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import special, stats
 
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
-from remitest.posterior import summarize_draws
+from remitest.posterior import _claims_per_scope_year, summarize_draws
 
 if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
@@ -194,16 +194,7 @@ def host_share_by_year_table(fit: Fit) -> pd.DataFrame:
     post = post.sel(host=hosts).to_numpy()
     prior_stats = summarize_draws(prior[None])
     post_stats = _posterior_columns(post)
-    frame = fit.ledger.originals().to_frame()
-    members = {h: (h,) for h in hosts} | dict(fit.config.scope_groups)
-    counts = np.zeros((len(hosts), len(years)), dtype=np.int64)
-    for row in frame.itertuples():
-        if row.scope not in members:
-            continue
-        covered = (years >= row.ref_start) & (years <= row.ref_end)
-        for i, host in enumerate(hosts):
-            if host in members[row.scope]:
-                counts[i] += covered
+    counts = _claims_per_scope_year(fit, below_world=True)[1:]  # rows: world, then the hosts
     table = pd.DataFrame({
         "host": np.repeat(hosts, len(years)),
         "year": np.tile(years.astype(np.int64), len(hosts)),
