@@ -49,8 +49,8 @@ FIGURE_TEXT = {
     "host_split": (
         "Workers abroad by host, {years}: posterior median with central 50% and 90% credible "
         "bands (top), and each host's share of the world total, prior (grey) and posterior "
-        "(colour), mean and 90% interval (bottom). Host series are the world series times "
-        "shares that are constant over time. Hosts marked \u201cprior only\u201d have a share "
+        "(colour), mean and 90% interval (bottom). {hosts_model} Hosts marked "
+        "\u201cprior only\u201d have a share "
         "that the claims did not move from its prior: their split restates the prior."
     ),
     "ppc": (
@@ -144,10 +144,23 @@ def caption(fit: Fit, figure_name: str) -> str:
             f"figure_name = {figure_name!r}: known figures are {', '.join(FIGURE_TEXT)}"
         )
     years = f"{fit.years[0]}\u2013{fit.years[-1]}"
-    what = FIGURE_TEXT[figure_name].format(years=years)
+    what = FIGURE_TEXT[figure_name].format(years=years, hosts_model=_hosts_model(fit))
     if figure_name in ("series", "prior_predictive"):
         what += " " + claims_key(fit)
     return f"{what} Sources: {cite_sources(fit)}. {describe_run(fit)}"
+
+
+def _hosts_model(fit: Fit) -> str:
+    """How the host series are made, in the words of the fit's own configuration."""
+    if fit.config.host_shares == "constant":
+        return "Host series are the world series times shares that are constant over time."
+    moved = sorted({e.year for e in fit.config.events if e.host_scale != 1.0})
+    events = f" (larger at the events of {', '.join(map(str, moved))})" if moved else ""
+    return (
+        f"Each host is the world walk times its own walk from its share in "
+        f"{fit.structure.pin_year} (a fixed step size{events}), and the world is the sum of its "
+        "hosts: one host's fall lowers the world and leaves the others where they were."
+    )
 
 
 def claims_key(fit: Fit) -> str:

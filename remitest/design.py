@@ -224,10 +224,10 @@ def event_scales(
             continue
         if event.hosts:
             rows = [hosts.index(h) for h in event.hosts]
-            host[np.ix_(rows, hit)] = np.maximum(host[np.ix_(rows, hit)], event.step_scale)
+            host[np.ix_(rows, hit)] = np.maximum(host[np.ix_(rows, hit)], event.host_scale)
         else:
             world[hit] = np.maximum(world[hit], event.step_scale)
-            host[:, hit] = np.maximum(host[:, hit], event.step_scale)
+            host[:, hit] = np.maximum(host[:, hit], event.host_scale)
     return world, host
 
 

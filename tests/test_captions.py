@@ -79,3 +79,13 @@ def test_series_caption_keys_numbered_claims_only_for_larger_ledgers():
     assert "Numbers label the claims" in medium and "1 c001 (Estimator" in medium
     large = caption(fake_fit(synthetic_ledger(60, random_seed=1), draws=20), "series")
     assert "key column of claims.csv" in large and "1 c001" not in large
+
+
+def test_host_caption_describes_the_configured_host_model(fit):
+    from dataclasses import replace
+
+    walking = caption(fit, "host_split")
+    assert "constant over time" not in walking
+    assert "sum of its hosts" in walking and "2020" in walking
+    constant = replace(fit, config=fit.config.replace(host_shares="constant"))
+    assert "constant over time" in caption(constant, "host_split")

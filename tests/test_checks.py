@@ -294,7 +294,9 @@ def test_pointwise_log_likelihood_matches_the_pymc_model(ledger):
             value = post[base].isel(chain=chain, draw=draw).to_numpy()
             point[name] = np.log(value) if name.endswith("_log__") else value
         expected = float(logp(point))
-        assert float(ll.isel(chain=chain, draw=draw).sum()) == pytest.approx(expected, rel=1e-8)
+        assert float(ll.isel(chain=chain, draw=draw).sum()) == pytest.approx(
+            expected, rel=1e-8, abs=1e-7  # a sum of terms of order 1 can land near 0
+        )
 
 
 @pytest.mark.sampler

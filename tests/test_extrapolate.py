@@ -56,7 +56,23 @@ def test_event_scales_name_their_hosts(fit):
     years = list(range(2017, 2026))
     china = fit.hosts.index("china")
     assert world[years.index(2024)] == 1.0 and host[china, years.index(2024)] == 3.0
-    assert world[years.index(2020)] == 3.0 and (host[:, years.index(2020)] == 3.0).all()
+    # the deadline scales the world's step 3x and every host's own step 5x
+    assert world[years.index(2020)] == 3.0 and (host[:, years.index(2020)] == 5.0).all()
+    assert world[years.index(2018)] == 3.0 and (host[:, years.index(2018)] == 3.0).all()
+
+
+def test_event_host_step_scale_defaults_to_step_scale_and_is_checked():
+    from remitest.config import ConfigError, Event, ModelConfig
+
+    assert Event("e", 2020, step_scale=2.0).host_scale == 2.0
+    assert Event("e", 2020, step_scale=2.0, host_step_scale=4.0).host_scale == 4.0
+    config = ModelConfig().replace(events=[{"name": "named", "year": 2022, "step_scale": 2.0,
+                                            "host_step_scale": 6.0, "hosts": ["russia"]}])
+    _, host = event_scales(config, ("china", "russia"), np.arange(2021, 2024))
+    assert host[1, 1] == 6.0 and host[0, 1] == 1.0
+    assert ModelConfig.from_json(config.to_json()) == config
+    with pytest.raises(ConfigError, match="host_step_scale = -1"):
+        ModelConfig().replace(events=[{"name": "bad", "year": 2020, "host_step_scale": -1}])
 
 
 def test_predict_claims_two_years_outside_the_fit_are_finite_and_wider(fit):

@@ -23,6 +23,6 @@ def test_two_ledgers_follow_the_collapse_where_claims_show_it():
     assert len(table) == 2 and table["gate_passed"].dtype == bool
     world = summary.filter(like="world workers").iloc[0]
     host = summary.filter(like="russia workers").iloc[0]
-    assert world >= 0.75 and host >= 0.5
+    assert world >= 0.8 and host >= 0.8  # the criterion, on 2 x 4 host-years
     assert table["fall_detected"].all()
     assert (table["change_q95"] < 0).all() and (table["true_change"] < -1.5).all()

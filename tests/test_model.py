@@ -21,6 +21,7 @@ from remitest.model import (
     ModelStructure,
     build_model,
     claim_blocks,
+    host_step_scale,
     model_data,
     model_structure,
 )
@@ -656,7 +657,9 @@ def _hosts_after_one_host_falls(config):
         z = np.zeros_like(point["host_step_z"])
         years = list(model.coords["year"])
         russia = list(model.coords["host"]).index("russia")
-        z[russia, years.index(2020) - 1] = -2.3 / (config.priors.host_step_sd * 3.0)
+        scale = host_step_scale(model_structure(shipped(), config), config)
+        step = years.index(2020) - 1
+        z[russia, step] = -2.3 / (config.priors.host_step_sd * scale[russia, step])
         point["host_step_z"] = z
     return model, evaluate(point)
 
@@ -692,7 +695,8 @@ def test_events_scale_the_steps_of_their_own_hosts():
     step_2024 = years.index(2024) - 1
     assert scale[china, step_2024] == 3.0 and scale[russia, step_2024] == 1.0
     step_2020 = years.index(2020) - 1
-    assert (scale[:, step_2020] == 3.0).all()  # a world event scales every host
+    assert (scale[:, step_2020] == 5.0).all()  # the deadline scales every host's own step 5x
+    assert (scale[:, years.index(2018) - 1] == 3.0).all()  # a world event scales every host
     from remitest.model import _step_scale
 
     assert _step_scale(structure, DEFAULT)[step_2024] == 1.0  # not the world walk
