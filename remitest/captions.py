@@ -152,10 +152,14 @@ def caption(fit: Fit, figure_name: str) -> str:
 
 def _hosts_model(fit: Fit) -> str:
     """How the host series are made, in the words of the fit's own configuration."""
-    if fit.config.host_shares == "constant":
+    from remitest.design import host_step_scale
+
+    scale = host_step_scale(fit.structure, fit.config)  # (walking hosts, step into year t)
+    if not len(scale):
         return "Host series are the world series times shares that are constant over time."
-    moved = sorted({e.year for e in fit.config.events if e.host_scale != 1.0})
-    events = f" (larger at the events of {', '.join(map(str, moved))})" if moved else ""
+    hits = (scale != 1.0).any(axis=0)
+    moved = [str(year) for year, hit in zip(fit.years[1:], hits, strict=True) if hit]
+    events = f", larger at the events of {', '.join(moved)}" if moved else ""
     return (
         f"Each host is the world walk times its own walk from its share in "
         f"{fit.structure.pin_year} (a fixed step size{events}), and the world is the sum of its "

@@ -414,9 +414,7 @@ class ModelConfig:
                 problems.append(
                     f"event {event.name!r}: step_scale = {event.step_scale!r}: must be > 0"
                 )
-            if event.host_step_scale is not None and (
-                not _is_number(event.host_step_scale) or event.host_step_scale <= 0
-            ):
+            if event.host_step_scale is not None and event.host_step_scale <= 0:
                 problems.append(
                     f"event {event.name!r}: host_step_scale = {event.host_step_scale!r}: "
                     "must be > 0 (or null: the event's step_scale)"
@@ -533,6 +531,11 @@ def _type_problems(config: ModelConfig) -> list[str]:
     for event in config.events:
         if not _is_number(event.step_scale) or not _is_number(event.year):
             problems.append(f"event {event.name!r}: year and step_scale must be numbers")
+        if event.host_step_scale is not None and not _is_number(event.host_step_scale):
+            problems.append(
+                f"event {event.name!r}: host_step_scale = {event.host_step_scale!r}: must be a "
+                "number (or null: the event's step_scale)"
+            )
     return problems
 
 

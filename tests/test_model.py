@@ -686,8 +686,6 @@ def test_constant_host_shares_stay_an_option():
 
 
 def test_events_scale_the_steps_of_their_own_hosts():
-    from remitest.model import host_step_scale
-
     structure = model_structure(shipped())
     scale = host_step_scale(structure, DEFAULT)
     years = structure.years
