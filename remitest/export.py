@@ -31,7 +31,7 @@ from remitest.diagnostics import Diagnostics, check_fit
 from remitest.ledger import load_ledger
 
 if TYPE_CHECKING:  # pragma: no cover
-    import arviz as az
+    import xarray as xr
     from matplotlib.figure import Figure
 
     from remitest.fit_result import Fit
@@ -43,6 +43,8 @@ __all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES"]
 FLOAT_FORMAT = "%.12g"
 #: File names of the CSV tables, in the order they are written and listed in the datapackage.
 TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "claims")
+#: The netCDF engine that writes and reads ``idata.nc`` (a dependency of remitest).
+NETCDF_ENGINE = "h5netcdf"
 #: DPI of the PNG figures.
 PNG_DPI = 300
 _SVG_HASH_SALT = "remitest"  # fixed, so SVG element ids are the same on every write
@@ -197,15 +199,17 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> str:
         tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8"))
 
 
-def _write_idata(idata: az.InferenceData, metadata: dict[str, Any], path: Path) -> str:
-    """Write ``idata`` with the run metadata (JSON) in the posterior's attributes."""
-    import arviz as az
+def _write_idata(idata: xr.DataTree, metadata: dict[str, Any], path: Path) -> str:
+    """Write ``idata`` (one netCDF group per child) with the run metadata in the posterior's attrs.
 
-    groups = {name: idata[name] for name in idata.groups()}
-    groups["posterior"] = groups["posterior"].assign_attrs(
-        remitest_metadata=_dump_json(metadata))
-    tagged = az.InferenceData(**groups)
-    return _atomic_with(path, lambda tmp: tagged.to_netcdf(tmp))
+    The layout is the one ArviZ 0.x's ``InferenceData.to_netcdf`` wrote, so either reads the other.
+    """
+    import xarray as xr
+
+    tagged = idata.copy()  # shallow: the draws are shared, the caller's attributes untouched
+    tagged["posterior"] = xr.DataTree(idata["posterior"].to_dataset().assign_attrs(
+        remitest_metadata=_dump_json(metadata)))
+    return _atomic_with(path, lambda tmp: tagged.to_netcdf(tmp, engine=NETCDF_ENGINE))
 
 
 def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = None
@@ -517,8 +521,6 @@ def load_run(out_dir: str | os.PathLike[str]) -> Fit:
     RunFolderError
         When a file is missing or differs from the one the run wrote.
     """
-    import arviz as az
-
     from remitest.fit_result import Fit
 
     folder = Path(out_dir)
@@ -527,8 +529,7 @@ def load_run(out_dir: str | os.PathLike[str]) -> Fit:
         _check_file(folder, name, metadata)
     ledger = load_ledger(folder / "ledger.csv", hosts=metadata.get("ledger_hosts"))
     config = ModelConfig.from_json((folder / "config.json").read_text(encoding="utf-8"))
-    with az.rc_context({"data.load": "eager"}):
-        idata = az.from_netcdf(folder / "idata.nc")
+    idata = _read_idata(folder / "idata.nc")
     # The structure the run was fitted with: a cached compile may hold estimators that this
     # ledger no longer has (they stayed on their priors).
     recorded = metadata.get("structure")
@@ -552,6 +553,26 @@ def load_run(out_dir: str | os.PathLike[str]) -> Fit:
             UserWarning, stacklevel=2,
         )
     return fit
+
+
+def _read_idata(path: Path) -> xr.DataTree:
+    """``idata.nc`` as a DataTree, read whole and closed (written by remitest 0.x or 1.x).
+
+    ArviZ 0.x wrote ``InferenceData`` as one netCDF group per group, the layout xarray's DataTree
+    reads; a file without the groups a run needs is refused with what to do.
+    """
+    import xarray as xr
+
+    try:
+        idata = xr.load_datatree(path, engine=NETCDF_ENGINE)
+    except (OSError, ValueError) as err:
+        raise RunFolderError(f"{str(path)!r} is not a readable netCDF posterior: {err}") from None
+    if "posterior" not in idata.children:
+        raise RunFolderError(
+            f"{str(path)!r} has no posterior group (it has {sorted(idata.children) or 'none'}); "
+            "it was not written by remitest's write_run: fit the ledger again and write the run"
+        )
+    return idata
 
 
 def _read_metadata(folder: Path) -> dict[str, Any]:
@@ -581,13 +602,13 @@ def _check_file(folder: Path, name: str, metadata: dict[str, Any]) -> None:
         )
 
 
-def _diagnostics(idata: az.InferenceData, config: ModelConfig, recorded: dict[str, Any]
+def _diagnostics(idata: xr.DataTree, config: ModelConfig, recorded: dict[str, Any]
                  ) -> Diagnostics:
     """Rebuild the recorded verdict, with the per-parameter table recomputed from the draws."""
     table = pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"], dtype=float)
     min_ebfmi = recorded.get("min_ebfmi")
     ebfmi = np.array([] if min_ebfmi is None else [min_ebfmi], dtype=float)
-    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
+    if "sample_stats" in idata.children and "diverging" in idata["sample_stats"]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # few-draw warnings from ArviZ say nothing new here
             recomputed = check_fit(idata, config.gate)

@@ -130,10 +130,8 @@ def extend(fit: Fit, years: Iterable[int], *, random_seed: Any = 0) -> Fit:
         coords=coords,
         attrs=dict(post.attrs),
     )
-    import arviz as az
-
-    groups = {g: fit.idata[g] for g in fit.idata.groups() if g != "posterior"}
-    idata = az.InferenceData(posterior=extended, **groups)
+    idata = fit.idata.copy()
+    idata["posterior"] = xr.DataTree(extended)
     out = dataclasses.replace(
         fit,
         idata=idata,

@@ -27,7 +27,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
@@ -84,10 +83,40 @@ def _initial_point(layout: kernel.Layout, config: ModelConfig, seed: int) -> np.
     return centre + rng.uniform(-1.0, 1.0, layout.n_dim)
 
 
-def _compile_kernel_sampler(structure: ModelStructure, config: ModelConfig) -> _Compiled:
-    """A nutpie model over the numba kernel's C callbacks; data travel in ``user_data``."""
+# nutpie's public API builds a sampler from a PyMC model (``nutpie.compile_pymc_model``, which
+# compiles the model through PyTensor's numba backend: 12-60 s, and again for every structure) or
+# from Python callables (``nutpie.compiled_pyfunc.from_pyfunc``, one Python call per gradient).
+# Neither takes ready C callbacks, which is what makes a fit cost well under a second here. So the
+# kernel sampler fills nutpie's ``CompiledPyMCModel`` record itself, private fields included
+# (``_n_dim``, ``_shapes``, ``_coords``; ``shared_var_keys`` since 0.16.11). Those fields are
+# nutpie's internals: the pin ``nutpie>=0.16.11,<0.17`` in pyproject.toml is the range this was
+# tested with, and ``_nutpie_record`` refuses clearly when the record's fields differ.
+_NUTPIE_FIELDS = frozenset({
+    "dims", "reparameterized_names", "compiled_logp_func", "compiled_expand_func",
+    "initial_point_func", "shared_data", "shared_var_keys", "user_data", "n_expanded",
+    "shape_info", "logp_func", "expand_func", "_n_dim", "_shapes", "_coords",
+    "_transform_adapt_args",
+})
+
+
+def _nutpie_record(**values: Any) -> Any:
+    """The ``CompiledPyMCModel`` of nutpie over ready C callbacks, after checking its fields."""
+    import nutpie
     from nutpie.compile_pymc import CompiledPyMCModel
 
+    fields = {f.name for f in dataclasses.fields(CompiledPyMCModel)}
+    if fields != _NUTPIE_FIELDS:
+        raise ImportError(
+            f"nutpie {nutpie.__version__}'s CompiledPyMCModel has fields that remitest does not "
+            f"know (new: {sorted(fields - _NUTPIE_FIELDS)}, gone: "
+            f"{sorted(_NUTPIE_FIELDS - fields)}); remitest's kernel sampler was tested with "
+            "nutpie 0.16.11: pip install 'nutpie>=0.16.11,<0.17', or fit with sampler='pymc'"
+        )
+    return CompiledPyMCModel(**values)
+
+
+def _compile_kernel_sampler(structure: ModelStructure, config: ModelConfig) -> _Compiled:
+    """A nutpie model over the numba kernel's C callbacks; data travel in ``user_data``."""
     layout = kernel.layout_for(structure, config)
     logp_c, expand_c = kernel.cfuncs()
     n = layout.n_dim
@@ -97,12 +126,13 @@ def _compile_kernel_sampler(structure: ModelStructure, config: ModelConfig) -> _
             _empty_data(structure), structure, config, _step_scale(structure, config)
         )
     )
-    nutpie_model = CompiledPyMCModel(
+    nutpie_model = _nutpie_record(
         dims={"unconstrained": ("unconstrained_param",)},
         compiled_logp_func=logp_c,
         compiled_expand_func=expand_c,
         initial_point_func=lambda seed: _initial_point(layout, config, seed),
         shared_data={},
+        shared_var_keys={},
         user_data=placeholder,
         n_expanded=n,
         shape_info=(["unconstrained"], [slice(0, n)], [(n,)]),
@@ -300,7 +330,7 @@ def _sample_kernel(
     progressbar: bool,
     cores: int | None,
     timings: dict[str, float],
-) -> az.InferenceData:
+) -> xr.DataTree:
     import nutpie
 
     t = time.perf_counter()
@@ -336,7 +366,7 @@ def _sample_kernel(
         },
         coords=coords,
     )
-    stats = raw.sample_stats
+    stats = raw.sample_stats.to_dataset()
     keep = [
         v
         for v in (
@@ -355,8 +385,8 @@ def _sample_kernel(
         {k: v for k, v in {"mean_tree_accept": "acceptance_rate"}.items() if k in keep}
     )
     stats = stats.assign_coords(chain=coords["chain"], draw=coords["draw"])
-    idata = az.InferenceData(
-        posterior=posterior, sample_stats=stats, observed_data=_observed(*blocks)
+    idata = xr.DataTree.from_dict(
+        {"posterior": posterior, "sample_stats": stats, "observed_data": _observed(*blocks)}
     )
     timings["postprocess"] = time.perf_counter() - t
     return idata
@@ -385,7 +415,7 @@ def _sample_pymc(
     cores: int | None,
     target_accept: float,
     timings: dict[str, float],
-) -> az.InferenceData:
+) -> xr.DataTree:
     import pymc as pm
 
     t = time.perf_counter()

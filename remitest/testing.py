@@ -7,7 +7,6 @@ host series = world series x shares), so downstream code can be tested in millis
 
 from __future__ import annotations
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -109,7 +108,7 @@ def fake_fit(
         },
         coords={"chain": np.arange(chains), "draw": np.arange(draws)},
     )
-    idata = az.InferenceData(posterior=posterior, sample_stats=stats)
+    idata = xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
     diagnostics = Diagnostics(
         table=pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"], dtype=float),
         divergences=0,

@@ -98,7 +98,7 @@ def test_loo_table_flags_high_pareto_k_and_leaves_the_fit_alone(fake):
         "id", "quantity", "estimator", "elpd_loo_i", "pareto_k", "k_high"]
     assert len(result.table) == len(fake.ledger.originals())
     assert (result.table["k_high"] == (result.table["pareto_k"] > 0.7)).all()
-    assert "log_likelihood" not in fake.idata.groups()
+    assert "log_likelihood" not in fake.idata.children
     assert result.summary["n_k_high"] == int(result.table["k_high"].sum())
     assert isinstance(result.plot(), Figure)
 

@@ -52,7 +52,7 @@ def test_summary_one_cell_by_hand(fit):
         row[["q05", "q25", "median", "q75", "q95"]].to_numpy(float), expected, rtol=1e-12
     )
     np.testing.assert_allclose(
-        row[["hdi_low", "hdi_high"]].to_numpy(float), az.hdi(draws, hdi_prob=0.8), rtol=1e-12
+        row[["hdi_low", "hdi_high"]].to_numpy(float), az.hdi(draws, prob=0.8), rtol=1e-12
     )
 
 
@@ -75,13 +75,16 @@ def test_hdi_on_known_distribution():
     assert low == pytest.approx(0.0, abs=1e-4) and high == pytest.approx(-np.log(0.1), rel=1e-3)
 
 
-def test_hdi_matches_arviz_cell_by_cell():
+def test_summary_hdi_matches_arviz_cell_by_cell():
+    # summarize_draws keeps its own window over the sorted draws; it must be ArviZ's HDI
     draws = np.random.default_rng(0).gamma(2.0, size=(3, 500, 4, 2))
-    ours = posterior.hdi(draws, 0.85)
+    whole = posterior.summarize_draws(draws, hdi_prob=0.85)
+    ours = np.stack([whole["hdi_low"], whole["hdi_high"]], axis=-1)
     assert ours.shape == (4, 2, 2)
     for i in range(4):
         for j in range(2):
             np.testing.assert_array_equal(ours[i, j], az.hdi(draws[:, :, i, j].ravel(), 0.85))
+    np.testing.assert_array_equal(posterior.hdi(draws, 0.85), ours)
 
 
 def test_n_claims_hand_count(fit):

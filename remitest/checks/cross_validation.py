@@ -39,6 +39,7 @@ __all__ = [
     "cv_folds",
     "coverage_table",
     "fold_rng",
+    "pit_ecdf_band",
     "Fold",
     "CV_COLUMNS",
     "COVERAGE_COLUMNS",
@@ -57,7 +58,7 @@ LEVELS = (0.5, 0.9)
 MIN_EARLIER_CLAIMS = 3
 N_BOOTSTRAP = 2000
 # Streams of SeedSequence(random_seed) used here (the sweep fits use random_seed itself).
-_FOLD_STREAM, _BOOTSTRAP_STREAM = 3, 4
+_FOLD_STREAM, _BOOTSTRAP_STREAM, _BAND_STREAM = 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -324,11 +325,31 @@ def coverage_table(table: pd.DataFrame, *, random_seed: int = 0,
     return pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
 
 
+#: Monte Carlo draws of uniform samples behind the simultaneous band (ArviZ's default for it).
+_BAND_SIMULATIONS = 1000
+
+
+def pit_ecdf_band(n: int, *, prob: float = 0.9, random_seed: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Simultaneous ``prob`` band of the ECDF of ``n`` independent uniform PIT values.
+
+    ArviZ's envelope (``arviz_stats.ecdf_utils.ecdf_pit``, Säilynoja et al. 2022, by simulation),
+    valid here because each left-out claim's PIT comes from its own fold.
+
+    Returns
+    -------
+    x, lower, upper : ndarray
+        Evaluation points ``0, 1/n, ..., 1`` and the band's ends, as ECDF values.
+    """
+    from arviz_stats.ecdf_utils import ecdf_pit
+
+    rng = np.random.default_rng(np.random.SeedSequence(random_seed, spawn_key=(_BAND_STREAM,)))
+    x, _, lower, upper = ecdf_pit(np.linspace(0, 1, n), prob, _BAND_SIMULATIONS, rng=rng)
+    return x, lower, upper
+
+
 @styled
 def _plot_pit_ecdf(result: CrossValidationResult, *, ax: Axes | None) -> Figure:
-    import arviz as az
-    from scipy import stats
-
     from remitest.plots import QUANTITY_LABELS
 
     table = result.table
@@ -341,15 +362,15 @@ def _plot_pit_ecdf(result: CrossValidationResult, *, ax: Axes | None) -> Figure:
                   if (table["quantity"] == q).any()] + [("all", table)]  # fmt: skip
         fig = new_figure(2.4 * len(panels) + 0.4, 2.6)
         axes = list(fig.subplots(1, len(panels), squeeze=False, sharey=True).ravel())
-    for i, (panel, (quantity, part)) in enumerate(zip(axes, panels, strict=True)):
-        pit = part["pit"].to_numpy(float, copy=True)  # plot_ecdf sorts it in place
+    grid = np.linspace(0.0, 1.0, 1001)
+    for panel, (quantity, part) in zip(axes, panels, strict=True):
+        pit = np.sort(part["pit"].to_numpy(float))
         if len(pit):
-            az.plot_ecdf(pit, cdf=stats.uniform().cdf, eval_points=np.linspace(0, 1, 101),
-                         difference=True, confidence_bands=True, ci_prob=0.9,
-                         random_state=np.random.default_rng(result.random_seed + i), ax=panel,
-                         plot_kwargs={"color": "#0072B2", "lw": 1.2},
-                         fill_kwargs={"color": "0.85", "alpha": 1.0})  # fmt: skip
-        panel.axhline(0.0, color="0.4", lw=0.6, zorder=0)
+            x, lower, upper = pit_ecdf_band(len(pit), prob=0.9, random_seed=result.random_seed)
+            panel.fill_between(x, lower - x, upper - x, color="0.85", lw=0, zorder=1)
+            ecdf = np.searchsorted(pit, grid, side="right") / len(pit)
+            panel.plot(grid, ecdf - grid, color="#0072B2", lw=1.2, zorder=3)
+        panel.axhline(0.0, color="0.4", lw=0.6, zorder=2)
         label = "All claims" if quantity == "all" else QUANTITY_LABELS[quantity]
         panel.set_title(f"{label}\n{len(pit)} claims", loc="left")
         panel.set_xlim(0, 1)

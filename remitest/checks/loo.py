@@ -83,8 +83,8 @@ class LooResult:
     ----------
     table : DataFrame
         ``id, quantity, estimator, elpd_loo_i, pareto_k, k_high`` (``k_high``: k > 0.7).
-    elpd : arviz.ELPDData
-        ArviZ's result (``elpd_loo``, ``se``, ``p_loo``, pointwise values).
+    elpd : arviz_stats.ELPDDataLOO
+        ArviZ's result (``elpd``, ``se``, ``p``, pointwise ``elpd_i`` and ``pareto_k``).
     estimators : tuple of str
         The fit's estimators, in order (their colours in the figure).
     """
@@ -97,9 +97,9 @@ class LooResult:
     def summary(self) -> dict[str, float]:
         """``elpd_loo``, its standard error, ``p_loo`` and the number of high-k claims."""
         return {
-            "elpd_loo": float(self.elpd["elpd_loo"]),
-            "se": float(self.elpd["se"]),
-            "p_loo": float(self.elpd["p_loo"]),
+            "elpd_loo": float(self.elpd.elpd),
+            "se": float(self.elpd.se),
+            "p_loo": float(self.elpd.p),
             "n_k_high": int(self.table["k_high"].sum()),
             "n_claims": len(self.table),
         }
@@ -124,20 +124,20 @@ def loo(fit: Fit) -> LooResult:
     -------
     LooResult
     """
-    idata = fit.idata.copy()
-    idata.add_groups(log_likelihood=pointwise_log_likelihood(fit))
+    idata = fit.idata.copy()  # shallow: a new tree over the same draws
+    idata["log_likelihood"] = xr.DataTree(pointwise_log_likelihood(fit))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Pp]areto.*", category=UserWarning)
         elpd = az.loo(idata, pointwise=True, var_name="claims")
     frame = fit.ledger.originals().to_frame().set_index("id")
-    ids = elpd["loo_i"]["claim"].to_numpy().astype(str)
-    k = np.asarray(elpd["pareto_k"], dtype=float)
+    ids = elpd.elpd_i["claim"].to_numpy().astype(str)
+    k = np.asarray(elpd.pareto_k, dtype=float)
     table = pd.DataFrame(
         {
             "id": ids,
             "quantity": frame.loc[ids, "quantity"].to_numpy(),
             "estimator": frame.loc[ids, "estimator"].to_numpy(),
-            "elpd_loo_i": np.asarray(elpd["loo_i"], dtype=float),
+            "elpd_loo_i": np.asarray(elpd.elpd_i, dtype=float),
             "pareto_k": k,
             "k_high": k > K_HIGH,
         }
