@@ -2,15 +2,44 @@
 #   make run   - install into .venv and fit the shipped ledger into results/
 #   make test  - install into .venv and run lint, the fast tests, the sampler tests and the
 #                slow statistical tests (recovery, calibration), each group on its own
-PYTHON ?= python3
+#
+# remitest needs Python 3.12 or newer. make looks for one by itself: python3.13, then python3.12
+# on the PATH, then a pyenv-installed 3.13 or 3.12 (pyenv keeps them out of the PATH unless
+# selected). Name another with PYTHON=/path/to/python3.x.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SEED ?= 1
 OUT ?= results
 
-.PHONY: run test lint install bench clean
+# A candidate counts only when it runs and is >= 3.12: a pyenv shim named python3.12 exists even
+# where that version is not selected, and then answers "command not found".
+_PY_OK = import sys; sys.exit(sys.version_info < (3, 12))
+_PYENV_ROOT := $(or $(shell pyenv root 2>/dev/null),$(PYENV_ROOT),$(HOME)/.pyenv)
+_CANDIDATES := python3.13 python3.12 \
+	$(sort $(wildcard $(_PYENV_ROOT)/versions/3.13*/bin/python3)) \
+	$(sort $(wildcard $(_PYENV_ROOT)/versions/3.12*/bin/python3))
+ifndef PYTHON
+PYTHON := $(shell for p in $(_CANDIDATES); do \
+	$$p -c '$(_PY_OK)' >/dev/null 2>&1 && { echo $$p; break; }; done)
+endif
 
-$(VENV)/.installed: pyproject.toml
+.PHONY: run test lint install bench clean check-python
+
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "make: no Python 3.12 or newer found (tried python3.13, python3.12 and pyenv's" \
+		     "3.13/3.12 under '$(or $(_PYENV_ROOT),no pyenv)'). Install one, or name it:" \
+		     "make $(or $(MAKECMDGOALS),test) PYTHON=/path/to/python3.12" >&2; \
+		exit 1; \
+	fi
+	@$(PYTHON) -c '$(_PY_OK)' || { \
+		echo "make: PYTHON=$(PYTHON) is not Python 3.12 or newer" \
+		     "($$($(PYTHON) --version 2>&1)); remitest needs >= 3.12" >&2; exit 1; }
+
+$(VENV)/.installed: pyproject.toml | check-python
+	@if [ -x $(PY) ] && ! $(PY) -c '$(_PY_OK)' 2>/dev/null; then \
+		echo "make: $(VENV) holds an older Python; making it anew"; rm -rf $(VENV); fi
+	@echo "make: installing into $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,dask]"

@@ -7,7 +7,7 @@ remittances over all years) and every claim of the shipped ledger is predicted, 
 (a) vectorized: remitest.posterior and remitest.predictive, numpy over all draws at once;
 (b) loop: a straightforward Python loop over draws, with numpy inside each draw, then numpy per
     summary cell (np.quantile and a sorted-window HDI);
-(c) ArviZ, for the summary part only: az.summary(kind="stats") (mean, sd, HDI via az.hdi) plus
+(c) ArviZ, for the summary part only: az.summary(kind="stats", ci_kind="hdi") (mean, sd, HDI) plus
     xarray's quantile for the median and the 5/25/75/95% quantiles, on the same draws.
 
 All three must agree before any time is printed. Wall times are the best of the runs; peak memory
@@ -42,6 +42,8 @@ from remitest.testing import fake_fit
 CHAINS, DRAWS, HDI_PROB, SEED = 4, 25_000, 0.9, 20240101
 PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 QCOLS = ("q05", "q25", "median", "q75", "q95")
+# the HDI columns of az.summary(ci_kind="hdi") at HDI_PROB
+HDI_LOW, HDI_HIGH = f"hdi{round(HDI_PROB * 100)}_lb", f"hdi{round(HDI_PROB * 100)}_ub"
 
 
 # -- (a) vectorized -------------------------------------------------------------------------------
@@ -168,7 +170,8 @@ def arviz_dataset(fit):
 def arviz_summary(dataset):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        stats = az.summary(dataset, kind="stats", hdi_prob=HDI_PROB, round_to="none")
+        stats = az.summary(dataset, kind="stats", ci_prob=HDI_PROB, ci_kind="hdi",
+                           round_to="none")
     quantiles = dataset.quantile(list(PROBS), dim=("chain", "draw"))
     return stats, quantiles
 
@@ -197,8 +200,8 @@ def check_agreement(fit, vec_summary, vec_rest, loop_out, arviz_out):
         np.testing.assert_allclose(mine["sd"], theirs["sd"], rtol=1e-9)
         # az.hdi and the sorted-window HDI apply one rule; a tie could pick a neighbouring
         # window, so allow a few draws' spacing (1e-6 of the value).
-        np.testing.assert_allclose(mine["hdi_low"], theirs["hdi_5%"], rtol=1e-6)
-        np.testing.assert_allclose(mine["hdi_high"], theirs["hdi_95%"], rtol=1e-6)
+        np.testing.assert_allclose(mine["hdi_low"], theirs[HDI_LOW], rtol=1e-6)
+        np.testing.assert_allclose(mine["hdi_high"], theirs[HDI_HIGH], rtol=1e-6)
         q = quantiles[quantity]
         q = q.sel(scope="world") if "scope" in q.dims else q
         np.testing.assert_allclose(mine[list(QCOLS)].to_numpy(), q.transpose("year", "quantile"),
@@ -207,7 +210,7 @@ def check_agreement(fit, vec_summary, vec_rest, loop_out, arviz_out):
         mine = vec_summary[(vec_summary["scope"] == host)
                            & (vec_summary["quantity"] == "workers")]  # fmt: skip
         label = [f"workers[{host}, {y}]" for y in fit.years]
-        np.testing.assert_allclose(mine["hdi_low"], stats.loc[label, "hdi_5%"], rtol=1e-6)
+        np.testing.assert_allclose(mine["hdi_low"], stats.loc[label, HDI_LOW], rtol=1e-6)
         np.testing.assert_allclose(mine["median"],
                                    quantiles["workers"].sel(scope=host, quantile=0.5), rtol=1e-9)
 

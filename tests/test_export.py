@@ -1,11 +1,15 @@
 import json
+import shutil
 import sys
 import types
+import warnings
+from pathlib import Path
 
 import frictionless
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -286,3 +290,62 @@ def test_claims_csv_has_each_claims_key(tmp_path):
     assert list(claims.columns[:2]) == ["id", "key"]
     ledger_ids = list(fit.ledger.to_frame()["id"])
     assert [ledger_ids[k - 1] for k in claims["key"]] == list(claims["id"])
+
+
+# -- run folders of remitest 0.x (ArviZ 0.x InferenceData) ----------------------------------------
+OLD_RUN = Path(__file__).parent / "data" / "run_0.3.0"
+
+
+def _load_old(folder):
+    with warnings.catch_warnings():  # "written by remitest 0.3.0" once the version moves on
+        warnings.filterwarnings("ignore", message="run folder .* was written by remitest",
+                                category=UserWarning)
+        return load_run(folder)
+
+
+def test_load_run_reads_a_run_folder_of_remitest_0_3():
+    # written by remitest 0.3.0 on its own stack (ArviZ 0.23 InferenceData.to_netcdf): see
+    # tests/data/README.md
+    loaded = _load_old(OLD_RUN)
+    assert isinstance(loaded.idata, xr.DataTree)
+    assert {"posterior", "sample_stats", "observed_data"} <= set(loaded.idata.children)
+    recorded = json.loads((OLD_RUN / "datapackage.json").read_text())["remitest"]
+    assert loaded.run_id == recorded["run_id"] and (loaded.n_chains, loaded.n_draws) == (2, 20)
+    assert loaded.diagnostics.divergences == recorded["diagnostics"]["divergences"]
+    assert loaded.diagnostics.table["r_hat"].max() == pytest.approx(
+        recorded["diagnostics"]["max_r_hat"], rel=1e-12)
+    # the summary the new stack computes from the old draws is the one 0.3.0 wrote
+    written = pd.read_csv(OLD_RUN / "summary.csv")
+    ours = loaded.summary()
+    assert list(ours.columns) == list(written.columns)
+    numbers = [c for c in written.columns if written[c].dtype.kind == "f"]
+    np.testing.assert_allclose(ours[numbers].to_numpy(float), written[numbers].to_numpy(float),
+                               rtol=1e-11)
+
+
+def _replace_idata(folder, tree):
+    """Put ``tree`` in as the folder's idata.nc, with its SHA-256 recorded as a run would."""
+    import hashlib
+
+    tree.to_netcdf(folder / "idata.nc", engine="h5netcdf")
+    package = json.loads((folder / "datapackage.json").read_text())
+    digest = hashlib.sha256((folder / "idata.nc").read_bytes()).hexdigest()
+    package["remitest"]["files"]["idata.nc"] = digest
+    (folder / "datapackage.json").write_text(json.dumps(package))
+
+
+def test_load_run_refuses_an_idata_without_a_posterior(tmp_path):
+    folder = shutil.copytree(OLD_RUN, tmp_path / "run")
+    _replace_idata(folder, xr.DataTree.from_dict({"draws": xr.Dataset({"x": ("i", [1.0])})}))
+    with pytest.raises(RunFolderError, match="has no posterior group.*fit the ledger again"):
+        _load_old(folder)
+
+
+def test_load_run_refuses_an_idata_that_is_not_netcdf(tmp_path):
+    folder = shutil.copytree(OLD_RUN, tmp_path / "run")
+    (folder / "idata.nc").write_text("not netCDF")
+    package = json.loads((folder / "datapackage.json").read_text())
+    del package["remitest"]["files"]["idata.nc"]
+    (folder / "datapackage.json").write_text(json.dumps(package))
+    with pytest.raises(RunFolderError, match="not a readable netCDF posterior"):
+        _load_old(folder)
