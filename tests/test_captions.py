@@ -44,7 +44,7 @@ def test_caption_lists_the_claims_it_used(fit):
 
 
 def test_sources_without_outlet_or_title_fall_back_to_estimator_and_date():
-    frame = load_ledger().to_frame().assign(outlet="", title="")
+    frame = load_ledger("seeds").to_frame().assign(outlet="", title="")
     bare = fake_fit(Ledger.from_frame(frame))
     text = caption(bare, "biases")
     assert "Estimates by Korea Institute for National Unification (KINU), April 2016" in text

@@ -69,7 +69,7 @@ def test_drawn_seed_is_recorded_and_printed(tmp_path, fit_calls, capsys):
 
 def test_bad_ledger_exits_2_without_traceback(tmp_path, fit_calls, capsys):
     path = tmp_path / "bad.csv"
-    text = load_ledger().to_csv().replace(",50000,60000,", ",70000,60000,", 1)
+    text = load_ledger("seeds").to_csv().replace(",50000,60000,", ",70000,60000,", 1)
     path.write_text(text)
     assert main(["fit", "--ledger", str(path), "--out", str(tmp_path / "run")]) == 2
     captured = capsys.readouterr()

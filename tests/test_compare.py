@@ -10,7 +10,7 @@ from remitest.testing import fake_fit
 
 @pytest.fixture(scope="module")
 def ledger():
-    return load_ledger()
+    return load_ledger("seeds")
 
 
 @pytest.fixture(scope="module")

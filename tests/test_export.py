@@ -248,7 +248,7 @@ def test_load_run_round_trip(run, fit):
 
 
 def test_load_run_with_extra_host_and_config(tmp_path):
-    frame = remitest.ledger.load_ledger().to_frame()
+    frame = remitest.ledger.load_ledger("seeds").to_frame()
     frame.loc[0, "scope"] = "mongolia"
     ledger = remitest.ledger.Ledger.from_frame(frame, hosts=["mongolia"])
     config = remitest.config.ModelConfig(

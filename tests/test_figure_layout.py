@@ -22,7 +22,7 @@ SIZES = [10, 60, 150]
 
 
 def ledger_of(n_claims):
-    return load_ledger() if n_claims == 10 else synthetic_ledger(n_claims, random_seed=1)
+    return load_ledger("seeds") if n_claims == 10 else synthetic_ledger(n_claims, random_seed=1)
 
 
 @pytest.fixture(scope="module", params=SIZES, ids=[f"{n}-claims" for n in SIZES])

@@ -215,7 +215,7 @@ def test_ppc_draws_into_given_axes(fit):
 
 
 def test_prior_predictive_draws_prior_bands_and_claims():
-    ledger = load_ledger()
+    ledger = load_ledger("seeds")
     fig = plots.plot_prior_predictive(ledger, draws=30, random_seed=1)
     assert len(fig.axes) == 2
     claims = ledger.to_frame()
@@ -230,7 +230,7 @@ def test_prior_predictive_draws_prior_bands_and_claims():
 def test_ledger_figure_draws_every_claim_on_its_panel():
     from remitest.plots.ledger import ledger_panels
 
-    ledger = load_ledger()
+    ledger = load_ledger("seeds")
     claims = ledger.to_frame()
     fig = plots.plot_ledger(ledger)
     panels = ledger_panels(ledger)
@@ -255,5 +255,5 @@ def test_ledger_figure_draws_every_claim_on_its_panel():
 def test_ledger_figure_draws_into_given_axes():
     fig = Figure()
     axes = fig.subplots(3, 1)
-    assert plots.plot_ledger(load_ledger(), axes=axes) is fig
+    assert plots.plot_ledger(load_ledger("seeds"), axes=axes) is fig
     assert axes[-1].get_legend() is not None
