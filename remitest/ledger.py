@@ -1,8 +1,12 @@
 """The claims ledger: published numbers about one quantity, period and scope, one claim per row.
 
-Load the shipped ledger or your own with `load_ledger`, or build one from a data frame with
-`Ledger.from_frame`. Both validate every row and raise one `LedgerError` listing every problem.
-A `Ledger` is immutable: `filter`, `drop`, `originals` and ``+`` return new ledgers.
+Load a shipped ledger (``load_ledger()``, the published record; ``load_ledger("seeds")``, the
+ten claims of the seed articles) or your own (``load_ledger(path)``), or build one from a data
+frame with `Ledger.from_frame`. Both validate every row and raise one `LedgerError` listing every
+problem. A `Ledger` is immutable: `filter`, `drop`, `originals` and ``+`` return new ledgers.
+`Ledger.suspected_repeats` lists pairs of claims that look like a restatement without a
+``derived_from``; `Ledger.outlying_figures` the figures far from the others of their quantity and
+scope.
 The schema and the validation rules live in `remitest._validate`.
 """
 

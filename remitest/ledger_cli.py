@@ -53,13 +53,9 @@ def ledger_command(path: str | None, hosts: list[str] | None, plot: str | None =
         print(f"remitest ledger: {error}", file=sys.stderr)
         return 2
     for warning in caught:
-        if issubclass(warning.category, LedgerWarning):
-            print(f"remitest ledger: warning: {warning.message}", file=sys.stderr)
-        else:
+        if not issubclass(warning.category, LedgerWarning):
             warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                    warning.lineno)  # fmt: skip
-    for line in suspected_repeat_lines(ledger):
-        print(f"remitest ledger: warning: {line}", file=sys.stderr)
     if plot is not None and Path(plot).suffix.lower() not in _PLOT_SUFFIXES:
         print(f"remitest ledger: --plot {plot!r}: the file name must end in one of "
               f"{', '.join(_PLOT_SUFFIXES)}", file=sys.stderr)
@@ -72,6 +68,10 @@ def ledger_command(path: str | None, hosts: list[str] | None, plot: str | None =
     print(_format_table(claims_table(frame)))
     print("\nSpread per quantity and scope (numbers in persons or US$ per year):")
     print(_format_table(spread_table(ledger)))
+    sys.stdout.flush()
+    for line in [*(str(w.message) for w in caught if issubclass(w.category, LedgerWarning)),
+                 *suspected_repeat_lines(ledger)]:  # fmt: skip
+        print(f"remitest ledger: warning: {line}", file=sys.stderr)
     if plot is not None:
         try:
             write_ledger_figure(ledger, Path(plot))
