@@ -261,9 +261,9 @@ def unrecognised_header(columns: Sequence[str], *, unit: str = "line") -> list[P
     if len(columns) == 1 and separators:
         common = max(set(separators), key=separators.count)
         hint = f"; it looks separated by {common!r}"
-    where = "the header" if unit == "line" else "the frame's columns"
+    where = "the header names" if unit == "line" else "the data frame has"
     return [Problem(1 if unit == "line" else None, None, None, None,
-                    f"{where} names no column of a claims ledger: {shown!r} ({count}){hint}; a "
+                    f"{where} no column of a claims ledger: {shown!r} ({count}){hint}; a "
                     "claims ledger is a CSV file separated by commas (semicolons and tabs are "
                     "recognised too) whose header names its columns, among them "
                     f"{', '.join(REQUIRED_COLUMNS)}", unit)]  # fmt: skip
@@ -279,7 +279,10 @@ def _misspelt_problem(
     unit: str,
 ) -> Problem:
     """A misspelt column, named at its first filled cell (at the header when it has none)."""
-    edits = "the same name" if distance == 0 else f"{distance} edit{'s' * (distance != 1)} from"
+    if distance == 0:
+        near = f"{known!r} written in another case or with spaces or hyphens"
+    else:
+        near = f"{distance} edit{'s' * (distance != 1)} from {known!r}"
     where = "the column in the header (line 1)" if unit == "line" else "the column"
     if known in columns:
         advice = f"{known!r} is a column too: rename or remove one of the two"
@@ -287,8 +290,8 @@ def _misspelt_problem(
         advice = f"{known!r} is a required column and missing: rename {where} to {known!r}"
     else:
         advice = f"rename {where} to {known!r}, or its values would be lost"
-    message = (f"column {name!r} is not a ledger column but {edits} {known!r}: probably "
-               f"meant {known!r}; {advice}")  # fmt: skip
+    message = (f"column {name!r} is not a ledger column but {near}: probably meant {known!r}; "
+               f"{advice}")  # fmt: skip
     filled: list[int] = []
     if table is not None and list(table.columns).count(name) == 1:
         filled = [i for i, v in enumerate(table[name]) if v != ""]

@@ -187,8 +187,15 @@ def test_from_frame_has_the_same_column_checks():
             "is not a ledger column but 1 edit from 'derived_from'") in message
     assert "line 1" not in message
     frame = pd.DataFrame([{k: v for k, v in claim().items() if k != "id"} | {"ID": "a"}])
-    with pytest.raises(LedgerError, match=r"row 0: field 'ID' = 'a': .*the same name 'id'"):
+    with pytest.raises(LedgerError, match=r"row 0: field 'ID' = 'a': column 'ID' is not a "
+                       r"ledger column but 'id' written in another case"):  # fmt: skip
         Ledger.from_frame(frame)
+    with pytest.raises(LedgerError) as caught:
+        Ledger.from_frame(pd.DataFrame([[1, 2, 3]]))
+    assert len(caught.value.problems) == 1
+    assert "the data frame has no column of a claims ledger: '0,1,2' (3 columns)" in str(
+        caught.value
+    )
 
 
 # -- separators ----------------------------------------------------------------------------
@@ -199,7 +206,9 @@ def test_semicolon_and_tab_separated_files_are_recognised(tmp_path, delimiter):
     rows = [claim(quote="some 100,000 workers; more"), *three_claims()[1:]]
     comma = load_ledger(write(tmp_path / "comma.csv", csv_text(rows)))
     path = write(tmp_path / "other.csv", csv_text(rows, delimiter=delimiter))
+    before = path.read_bytes()
     assert load_ledger(path).sha256 == comma.sha256
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"], ids=["semicolon", "tab"])
