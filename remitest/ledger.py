@@ -188,7 +188,9 @@ class Ledger:
 
     def __repr__(self) -> str:
         originals = int((self._table["derived_from"] == "").sum())
-        return f"<Ledger: {len(self)} claims, {originals} originals, sha256 {self.sha256[:12]}>"
+        extra = f", extra columns {', '.join(self.extra_columns)}" if self.extra_columns else ""
+        return (f"<Ledger: {len(self)} claims, {originals} originals, sha256 "
+                f"{self.sha256[:12]}{extra}>")  # fmt: skip
 
     def __add__(self, other: Ledger) -> Ledger:
         """Concatenate two ledgers, re-validated; their hosts are united.

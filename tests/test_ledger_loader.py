@@ -164,6 +164,7 @@ def test_other_extra_columns_are_kept_and_listed(tmp_path, capsys):
     path = write(tmp_path / "c.csv", csv_text(rows))
     ledger = load_ledger(path)
     assert ledger.extra_columns == ("reviewer", "url", "x", "min")
+    assert repr(ledger).endswith(", extra columns reviewer, url, x, min>")
     assert ledger.to_frame()["reviewer"].tolist() == ["AB"]
     assert load_ledger(path, measures=None).to_csv() == ledger.to_csv()
     assert ledger_command(str(path), None) == 0
