@@ -49,7 +49,7 @@ def measure(draws: int, tune: int, chains: int, refits: int) -> dict[str, float]
 
     warnings.simplefilter("ignore", DiagnosticsWarning)
     out = {"import_s": time.perf_counter() - t}
-    ledger = rt.load_ledger()
+    ledger = rt.load_ledger("seeds")
     config = rt.ModelConfig()
 
     t = time.perf_counter()

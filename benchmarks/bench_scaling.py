@@ -24,8 +24,8 @@ from remitest.simulate import simulate_ledger
 
 
 def template(n_copies: int, year_shift_step: int) -> rt.Ledger:
-    """The shipped originals repeated ``n_copies`` times, each copy shifted back in time."""
-    base = rt.load_ledger().originals().to_frame()
+    """The seed originals repeated ``n_copies`` times, each copy shifted back in time."""
+    base = rt.load_ledger("seeds").originals().to_frame()
     copies = []
     for k in range(n_copies):
         copy = base.copy()

@@ -1,8 +1,8 @@
-"""Cross-validated coverage of the shipped ledger: leave out each estimator, predict its claims.
+"""Cross-validated coverage of the seed ledger: leave out each estimator, predict its claims.
 
-Runs ``remitest.checks.cross_validate(rt.load_ledger(), by=...)`` with the default sampler sizes
-(4 chains x 1000 draws, 1000 tuning) and prints the coverage table, then every predicted claim.
-The numbers in ``docs/checks.md`` ("Baseline coverage") come from this script.
+Runs ``remitest.checks.cross_validate(rt.load_ledger("seeds"), by=...)`` with the default sampler
+sizes (4 chains x 1000 draws, 1000 tuning) and prints the coverage table, then every predicted
+claim. The numbers in ``docs/checks.md`` ("Baseline coverage") come from this script.
 
 Run: python benchmarks/cv_shipped.py [--by estimator|claim|published] [--seed S] [--workers N]
 """
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    ledger = rt.load_ledger()
+    ledger = rt.load_ledger("seeds")
     executor = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     start = time.perf_counter()
     try:

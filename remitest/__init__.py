@@ -5,34 +5,50 @@
 >>> fit = rt.fit(ledger, random_seed=1)          # compile once, refit many   # doctest: +SKIP
 >>> fit.summary()                                # yearly series with intervals   # doctest: +SKIP
 >>> fit.write("results/")    # CSVs, datapackage.json, figures   # doctest: +SKIP
+
+The names below are loaded on first use (PEP 562), so that ``import remitest`` and the command
+line's ``--help`` do not pay for ArviZ, PyMC, PyTensor and matplotlib until something needs them.
+``rt.fit``, ``from remitest import fit`` and ``from remitest import *`` work as if they were
+imported here.
 """
 
+import importlib
+import sys
+import types
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("remitest")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-# The order follows the data: ledger -> config/model -> fit -> products.
-# --- run folders and comparisons (export.py, compare.py) -------------------------------------
-from remitest.compare import Comparison as Comparison  # noqa: E402
-from remitest.compare import compare as compare  # noqa: E402
-from remitest.config import ConfigError, Event, ModelConfig  # noqa: E402
-from remitest.diagnostics import (  # noqa: E402
-    Diagnostics,
-    DiagnosticsError,
-    DiagnosticsWarning,
-)
-from remitest.export import load_run as load_run  # noqa: E402
-from remitest.export import write_run as write_run  # noqa: E402
-from remitest.fit_result import Fit  # noqa: E402
-from remitest.fitting import Reconciler, fit  # noqa: E402
-from remitest.ledger import Ledger, LedgerError, load_ledger  # noqa: E402
-from remitest.model import build_model, model_structure  # noqa: E402
-from remitest.simulate import simulate_ledger, synthetic_ledger  # noqa: E402
-
-# --- end run folders and comparisons ----------------------------------------------------------
+# Public name -> the module that defines it. The order follows the data: ledger -> config/model
+# -> fit -> products.
+_LAZY = {
+    "Ledger": "remitest.ledger",
+    "LedgerError": "remitest.ledger",
+    "load_ledger": "remitest.ledger",
+    "ConfigError": "remitest.config",
+    "Event": "remitest.config",
+    "ModelConfig": "remitest.config",
+    "build_model": "remitest.model",
+    "model_structure": "remitest.model",
+    "Diagnostics": "remitest.diagnostics",
+    "DiagnosticsError": "remitest.diagnostics",
+    "DiagnosticsWarning": "remitest.diagnostics",
+    "Fit": "remitest.fit_result",
+    "Reconciler": "remitest.fitting",
+    "fit": "remitest.fitting",
+    "simulate_ledger": "remitest.simulate",
+    "synthetic_ledger": "remitest.simulate",
+    # --- run folders and comparisons (export.py, compare.py) ---------------------------------
+    "Comparison": "remitest.compare",
+    "compare": "remitest.compare",
+    "load_run": "remitest.export",
+    "write_run": "remitest.export",
+    # --- end run folders and comparisons -------------------------------------------------------
+}
 
 __all__ = [
     "__version__", "Ledger", "LedgerError", "load_ledger", "ConfigError", "Event", "ModelConfig",
@@ -41,5 +57,53 @@ __all__ = [
     "load_run", "write_run", "checks",
 ]
 
-# Last: the checks build on everything above (rt.checks.cross_validate, rt.checks.run_all, ...).
-from remitest import checks as checks  # noqa: E402
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs, which do not run __getattr__
+    from remitest import checks as checks
+    from remitest.compare import Comparison as Comparison
+    from remitest.compare import compare as compare
+    from remitest.config import ConfigError, Event, ModelConfig
+    from remitest.diagnostics import Diagnostics, DiagnosticsError, DiagnosticsWarning
+    from remitest.export import load_run as load_run
+    from remitest.export import write_run as write_run
+    from remitest.fit_result import Fit
+    from remitest.fitting import Reconciler, fit
+    from remitest.ledger import Ledger, LedgerError, load_ledger
+    from remitest.model import build_model, model_structure
+    from remitest.simulate import simulate_ledger, synthetic_ledger
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name (or a submodule, such as ``rt.checks``) on first use."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return importlib.import_module(f"{__name__}.{name}")  # binds itself on the package
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise  # the submodule exists and failed to import something: say so
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package's module type: importing ``remitest.compare`` keeps ``rt.compare`` a function.
+
+    Python binds a submodule on its package once it is first imported. ``compare`` is both a
+    submodule and the function ``rt.compare``; the function wins, as it did when this file
+    imported it eagerly.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "compare" and isinstance(value, types.ModuleType):
+            value = value.compare
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -1,13 +1,17 @@
 """Captions ready to paste under a figure: what it shows, the sources it used, the run that made it.
 
-Sources are cited by outlet, date and title (``Ledger.sources``); where a document names no outlet
-or title, by the estimators it reports and its date, never by the file name it was read from. The
-text depends only on the fit, so the same run always gets the same caption.
+A caption has at most ``MAX_WORDS`` (120) words. Sources are cited by outlet, date and title
+(``Ledger.sources``) where the citations fit in that budget; where a document names no outlet or
+title, by the estimators it reports and its date, never by the file name it was read from. Every
+claim's source is also in the run folder's ``sources.csv`` (``sources_table``), which the caption
+points to. The text depends only on the fit, so the same run always gets the same caption.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from remitest import __version__
 
@@ -15,59 +19,52 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from remitest.fit_result import Fit
+    from remitest.ledger import Ledger
 
-__all__ = ["FIGURE_TEXT", "caption", "cite_sources", "claims_key", "describe_run"]
+__all__ = ["FIGURE_TEXT", "MAX_WORDS", "caption", "cite_sources", "claims_key", "describe_run",
+           "sources_table"]
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 
+#: Most words in a caption, sources and run included; the full citations go to sources.csv.
+MAX_WORDS = 120
+
 _CLAIMS_KEY = (
-    "Markers are published claims at their reference years, each on its own scope's panel and "
-    "coloured by estimator type: vertical whiskers are stated ranges (marker at the geometric "
-    "midpoint), arrows are bounds (up: \u201cmore than\u201d; down: \u201cas high as\u201d), "
-    "horizontal bars span multi-year reference periods; hollow markers repeat an earlier claim "
-    "and add no evidence."
+    "Markers are published claims at their reference years: whiskers are ranges, arrows bounds "
+    "(up: \u201cmore than\u201d), hollow markers repeats; hue gives the estimator type, shade "
+    "and marker the estimator."
 )
 FIGURE_TEXT = {
     "series": (
-        "Yearly posterior estimates, {years}, one panel per quantity and per scope with claims "
-        "(world first): workers abroad (thousand persons), remittances reaching the state "
-        "(US$ million per year) and remittance per worker (US$ per worker-year; remittances = "
-        "workers \u00d7 remittance per worker in every draw). Lines are posterior medians; dark "
-        "and light bands are central 50% and 90% credible intervals. " + _CLAIMS_KEY + " Grey "
-        "shading marks years that no claim on the panel's quantity and scope covers: there the "
-        "series is extrapolated by the random walk."
+        "Yearly posterior medians (lines), 50% and 90% credible intervals (bands), {years}, per "
+        "quantity and scope with claims ({scale} scale). " + _CLAIMS_KEY + " Light grey: no "
+        "claim covers the year (per worker: claims on both workers and remittances count, "
+        "through remittances = workers \u00d7 per worker)."
     ),
     "biases": (
-        "Multiplicative bias of each estimator (reported \u00f7 true value), for each quantity "
-        "it made claims about: posterior median (marker), 50% (thick) and 90% (thin) credible "
-        "intervals, over the prior 90% interval (grey bar). The right-hand column is the "
-        "posterior sd over the prior sd: near 1, the claims taught that bias little beyond its "
-        "prior. With no unbiased reference source, biases are identified only relative to the "
-        "prior that centres them on 1\u00d7 (dashed line)."
+        "Multiplicative bias of each estimator (reported \u00f7 true) for each quantity it made "
+        "claims about: posterior median (marker), 50% (thick) and 90% (thin) intervals over the "
+        "prior 90% interval (grey). Right: posterior sd \u00f7 prior sd; near 1, the claims "
+        "taught that bias little. With no unbiased source, biases are identified only relative "
+        "to the prior centred on 1\u00d7 (dashed)."
     ),
     "host_split": (
-        "Workers abroad by host, {years}: posterior median with central 50% and 90% credible "
-        "bands (top), and each host's share of the world total, prior (grey) and posterior "
-        "(colour), mean and 90% interval (bottom). {hosts_model} Hosts marked "
-        "\u201cprior only\u201d have a share "
-        "that the claims did not move from its prior: their split restates the prior."
+        "Workers abroad by host, {years}: median, 50% and 90% intervals (top); each host's share "
+        "of the world, prior 90% interval (grey) against posterior 90% interval and mean "
+        "(colour; bottom). Hatched bar under 0%: years whose share did not move from its prior. "
+        "{hosts_model}"
     ),
     "ppc": (
-        "Posterior predictive check of each claim, on one log axis scaled by the claim's "
-        "predictive median: predictive 50% (thick grey) and 90% (thin grey) intervals against "
-        "the reported value (a range's geometric midpoint with its whisker; a bound with an "
-        "arrow towards where the estimator places the truth), in the estimator's colour and "
-        "marker. The right-hand column is the predictive percentile (PIT) of each claim; values "
-        "near 0 or 1 flag claims the fit finds surprising (a bound read as censored gets a "
-        "percentile drawn uniformly over the side of its figure that it states). Hollow "
-        "markers are repeats, which the fit does not use."
+        "Posterior predictive check: each claim's reported value (estimator's colour and marker; "
+        "a range's midpoint with its whisker, a bound with an arrow) against its predictive 50% "
+        "and 90% intervals (grey), scaled by the predictive median. Right: predictive percentile "
+        "(PIT); near 0 or 1 is surprising. Hollow: repeats, not used."
     ),
     "prior_predictive": (
-        "Prior predictive check, world, {years}: median and central 50% and 90% bands of "
-        "workers abroad and remittances reaching the state drawn from the priors alone (log "
-        "scale), with the published claims overlaid. " + _CLAIMS_KEY + " Grey shading marks "
-        "years that no claim covers."
+        "Prior predictive check, world, {years}: median, 50% and 90% bands of workers and "
+        "remittances drawn from the priors alone (log scale), with the published claims. "
+        + _CLAIMS_KEY + " Light grey: no claim covers the year."
     ),
 }
 
@@ -107,6 +104,34 @@ def cite_sources(fit: Fit) -> str:
     return "; ".join(citations)
 
 
+def sources_table(ledger: Ledger) -> pd.DataFrame:
+    """The sources the captions cite, one row per claim: the run folder's ``sources.csv``.
+
+    Columns ``key`` (the number that labels the claim on the figures, ``claim_keys``),
+    ``estimator``, ``outlet``, ``title``, ``date`` (the document's date at its stated
+    precision, else the claim's publication date) and ``address`` (the ledger's ``url`` or
+    ``address`` column where it has one; empty otherwise). Text is "" where the ledger is silent.
+    """
+    import pandas as pd
+
+    claims = ledger.to_frame()
+    by_document = ledger.sources().set_index("document")
+    wanted = [c for c in ("estimator", "outlet", "title", "published", "address", "url")
+              if c in claims.columns]
+    text = claims[wanted].astype(object).where(claims[wanted].notna(), "")
+    address = next((text[c] for c in ("address", "url") if c in text.columns),
+                   pd.Series("", index=text.index))
+    return pd.DataFrame({
+        "key": np.arange(1, len(claims) + 1, dtype=np.int64),
+        "estimator": text["estimator"].astype(str).to_numpy(),
+        "outlet": text["outlet"].astype(str).to_numpy(),
+        "title": text["title"].astype(str).to_numpy(),
+        "date": [str(by_document.loc[d, "document_date"]) if d in by_document.index else str(p)
+                 for d, p in zip(claims["document"], text["published"], strict=True)],
+        "address": address.astype(str).to_numpy(),
+    })  # fmt: skip
+
+
 def describe_run(fit: Fit) -> str:
     """Name the run that made a figure: id, version, ledger hash, seed, sampler, draws."""
     gate = "passed" if fit.diagnostics.passed else "FAILED (see the run's diagnostics)"
@@ -117,7 +142,7 @@ def describe_run(fit: Fit) -> str:
     )
 
 
-def caption(fit: Fit, figure_name: str) -> str:
+def caption(fit: Fit, figure_name: str, *, log: bool = True, **notes: Any) -> str:
     """Write the caption of one of the figures of ``fit``, ready to paste under it.
 
     Parameters
@@ -126,28 +151,60 @@ def caption(fit: Fit, figure_name: str) -> str:
     figure_name : str
         A key of ``FIGURE_TEXT``: ``"series"``, ``"biases"``, ``"host_split"``, ``"ppc"`` or
         ``"prior_predictive"``.
+    log : bool
+        Whether the series figure was drawn on a log value axis (its default).
 
     Returns
     -------
     str
-        What the figure shows, then "Sources: ..." (outlet, date and title of each document,
-        with the ids of the claims taken from it), then the run (id, remitest version, ledger
-        SHA-256 prefix, seed, sampler).
+        At most ``MAX_WORDS`` (120) words: what the figure shows, then its sources (cited by
+        outlet, date and title where they fit, else pointed to: every claim's source is in the
+        run folder's ``sources.csv``, by the key that labels the claim), then the run (id,
+        remitest version, ledger SHA-256 prefix, seed, sampler).
 
     Raises
     ------
     ValueError
         For an unknown figure name, listing the known ones.
     """
+    del notes
     if figure_name not in FIGURE_TEXT:
         raise ValueError(
             f"figure_name = {figure_name!r}: known figures are {', '.join(FIGURE_TEXT)}"
         )
     years = f"{fit.years[0]}\u2013{fit.years[-1]}"
-    what = FIGURE_TEXT[figure_name].format(years=years, hosts_model=_hosts_model(fit))
-    if figure_name in ("series", "prior_predictive"):
+    what = FIGURE_TEXT[figure_name].format(years=years, hosts_model=_hosts_model(fit),
+                                           scale="log" if log else "linear")
+    what += _shown_rows(fit, figure_name)
+    if figure_name in ("series", "prior_predictive") and claims_key(fit):
         what += " " + claims_key(fit)
-    return f"{what} Sources: {cite_sources(fit)}. {describe_run(fit)}"
+    run = describe_run(fit)
+    documents = len(fit.ledger.sources())
+    cited = f"Sources: {cite_sources(fit)}; by claim key in sources.csv."
+    pointer = (f"Sources: {documents} document{'s' * (documents != 1)}, listed by claim key in "
+               "sources.csv in the run folder.")
+    full = f"{what} {cited} {run}"
+    return full if len(full.split()) <= MAX_WORDS else f"{what} {pointer} {run}"
+
+
+def _shown_rows(fit: Fit, figure_name: str) -> str:
+    """For figures that show a selection of rows at large ledgers, say which and how many."""
+    if figure_name == "ppc":
+        from remitest.plots.ppc import PPC_ROWS
+
+        n = len(fit.ledger)
+        if n > PPC_ROWS:
+            return (f" Rows: the {PPC_ROWS} claims with the most extreme PIT of {n}; the strip "
+                    "below shows every PIT.")
+        return ""
+    if figure_name == "biases":
+        from remitest.plots.parameters import bias_rows
+
+        shown, total = bias_rows(fit)
+        if shown < total:
+            return (f" Rows: the {shown} largest biases of {total}; the strip below shows every "
+                    "median, estimators.csv every interval.")
+    return ""
 
 
 def _hosts_model(fit: Fit) -> str:
@@ -159,30 +216,21 @@ def _hosts_model(fit: Fit) -> str:
         return "Host series are the world series times shares that are constant over time."
     hits = (scale != 1.0).any(axis=0)
     moved = [str(year) for year, hit in zip(fit.years[1:], hits, strict=True) if hit]
-    events = f", larger at the events of {', '.join(moved)}" if moved else ""
+    events = f", larger into {', '.join(moved)}" if moved else ""
     return (
-        f"Each host is the world walk times its own walk from its share in "
-        f"{fit.structure.pin_year} (a fixed step size{events}), and the world is the sum of its "
-        "hosts: one host's fall lowers the world and leaves the others where they were."
+        f"Each host walks from its {fit.structure.pin_year} share (fixed step{events}); the "
+        "world is the sum of its hosts."
     )
 
 
 def claims_key(fit: Fit) -> str:
-    """Which number labels which claim, for a ledger too large to name estimators in a legend.
+    """Where the key numbers that label claims are explained, if any.
 
-    At most 12 claims (and 7 estimators): the legend names the estimators, so no key. Up to 30:
-    the key in full, "1 scmp2016-workers (Japanese government), 2 ...". Above: the key is in
-    claims.csv.
+    None when the legend names the estimators; else the run folder's ``sources.csv`` and
+    ``claims.csv``, by key.
     """
-    from remitest.plots._claims import CAPTION_KEY_LIMIT, by_estimator
+    from remitest.plots._claims import by_estimator
 
-    claims = fit.ledger.to_frame()
-    if by_estimator(claims):
+    if by_estimator(fit.ledger.to_frame()):
         return ""
-    lead = ("Numbers label the claims where space allows; each is the claim's position in the "
-            "ledger (the key column of claims.csv)")
-    if len(claims) > CAPTION_KEY_LIMIT:
-        return lead + "."
-    entries = ", ".join(f"{i} {row.id} ({row.estimator})"
-                        for i, row in enumerate(claims.itertuples(index=False), start=1))
-    return f"{lead}: {entries}."
+    return "Numbers are claim keys (key column of sources.csv and claims.csv)."

@@ -50,19 +50,33 @@ class Comparison:
     fit_b: Fit
     labels: tuple[str, str]
 
-    def plot(self, *, axes: Any = None) -> Figure:
+    def plot(self, *, axes: Any = None, log: bool | None = None,
+             yscale: str | None = None) -> Figure:
         """Both fits' world medians with 90% bands per quantity, and the claims that differ.
+
+        In the house style of the other figures: a log value axis by default, scaled tick
+        labels with thousands separators, fit a filled and fit b outlined (so that the bands
+        never blend into a third colour), claims drawn as elsewhere (whiskers, arrows) with a
+        legend that shows what is drawn. :meth:`caption` gives its caption.
 
         Parameters
         ----------
         axes : sequence of three matplotlib Axes, optional
             One per quantity (workers, remittances, per-worker remittance). Default: a new figure.
+        log : bool, optional
+            Log value axes (the default); ``log=False`` for linear ones from zero.
+        yscale : {"log", "linear"}, optional
+            The same choice, in matplotlib's words.
 
         Returns
         -------
         matplotlib.figure.Figure
         """
-        return _plot(self, axes)
+        return _plot(self, axes, log=log, yscale=yscale)
+
+    def caption(self, *, log: bool = True) -> str:
+        """Caption of :meth:`plot`, ready to paste under it (at most 120 words)."""
+        return comparison_caption(self, log=log)
 
     def __repr__(self) -> str:
         a, b = self.labels
@@ -167,74 +181,164 @@ def _same_claim(row_a: pd.Series, row_b: pd.Series) -> bool:
 
 
 # -- figure -----------------------------------------------------------------------------------
-_COLOURS = ("#1b6ca8", "#d1495b")
-_UNITS = {"workers": ("workers abroad\n(thousands)", 1e3),
-          "remittances_usd": ("remittances\n(US$ million per year)", 1e6),
-          "per_worker_usd": ("per worker\n(US$ per year)", 1.0)}
-_MARKERS = {"point": "o", "range": "o", "lower_bound": "^", "upper_bound": "v"}
+# Fit a: the posterior blue, filled; fit b: vermillion outlines, unfilled. A filled band under an
+# outlined one never blends into a third colour, and each stays readable where they overlap.
+_COLOURS = ("#0072B2", "#D55E00")
+_CHANGED = "0.15"
 
 
-def _plot(comparison: Comparison, axes: Any) -> Figure:
+def _plot(comparison: Comparison, axes: Any, log: bool | None = None,
+          yscale: str | None = None) -> Figure:
     from matplotlib.figure import Figure
+    from matplotlib.legend_handler import HandlerTuple
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    from remitest.plots._style import (
+        _STYLE,
+        QUANTITY_LABELS,
+        _series_axes,
+        value_limits,
+        value_scale,
+    )
+
+    use_log = value_scale(log, yscale)
     created = axes is None
-    if created:
-        figure = Figure(figsize=(7.0, 7.6), layout="constrained")
-        axes = figure.subplots(len(_QUANTITIES), 1, sharex=True)
-    axes = list(np.ravel(axes))
-    if len(axes) != len(_QUANTITIES):
-        raise ValueError(f"axes: expected {len(_QUANTITIES)} axes (one per quantity), "
-                         f"got {len(axes)}")
-    figure = axes[0].figure
-    world = comparison.table[comparison.table["scope"] == "world"]
-    for ax, quantity in zip(axes, _QUANTITIES, strict=True):
-        label, scale = _UNITS[quantity]
-        rows = world[world["quantity"] == quantity]
-        for label_fit, colour in zip(comparison.labels, _COLOURS, strict=True):
-            have = rows[rows[f"median_{label_fit}"].notna()]
-            years = have["year"].to_numpy()
-            ax.fill_between(years, have[f"q05_{label_fit}"] / scale,
-                            have[f"q95_{label_fit}"] / scale, color=colour, alpha=0.18, lw=0)
-            ax.plot(years, have[f"median_{label_fit}"] / scale, color=colour, lw=1.8)
-        _draw_claims(ax, comparison, quantity, scale)
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3, lw=0.5)
-    axes[-1].set_xlabel("year")
-    handles: list[Any] = []
-    for label_fit, colour in zip(comparison.labels, _COLOURS, strict=True):
-        handles += [Line2D([], [], color=colour, lw=1.8, label=f"{label_fit}: median"),
-                    Patch(color=colour, alpha=0.18, label=f"{label_fit}: 90% interval")]
-    if len(comparison.claims):
-        handles.append(Line2D([], [], color="k", marker="o", ls="", mfc="none",
-                              label="claim in one ledger only (colour: which) or changed (black)"))
-    if created:
-        figure.legend(handles=handles, fontsize="small", ncols=2, loc="outside lower center")
-    else:
-        axes[0].legend(handles=handles, fontsize="small", ncols=2, loc="best")
-    a, b = comparison.labels
-    axes[0].set_title(f"{a} ({comparison.fit_a.run_id}) vs {b} ({comparison.fit_b.run_id}), "
-                      "world", fontsize="medium")
+    with mpl_context(_STYLE):
+        if created:
+            figure = Figure(figsize=(7.0, 7.6), layout="constrained")
+            axes = figure.subplots(len(_QUANTITIES), 1, sharex=True)
+        axes = list(np.ravel(axes))
+        if len(axes) != len(_QUANTITIES):
+            raise ValueError(f"axes: expected {len(_QUANTITIES)} axes (one per quantity), "
+                             f"got {len(axes)}")
+        figure = axes[0].figure
+        world = comparison.table[comparison.table["scope"] == "world"]
+        years_all = np.sort(world["year"].unique())
+        for ax, quantity in zip(axes, _QUANTITIES, strict=True):
+            rows = world[world["quantity"] == quantity]
+            values = []
+            for index, (label_fit, colour) in enumerate(zip(comparison.labels, _COLOURS,
+                                                            strict=True)):
+                have = rows[rows[f"median_{label_fit}"].notna()]
+                years = have["year"].to_numpy()
+                low, high = have[f"q05_{label_fit}"], have[f"q95_{label_fit}"]
+                if index == 0:
+                    ax.fill_between(years, low, high, color=colour, alpha=0.22, lw=0, zorder=1)
+                    ax.plot(years, have[f"median_{label_fit}"], color=colour, lw=1.6, zorder=3)
+                else:
+                    ax.plot(years, low, color=colour, lw=0.9, ls=(0, (4, 2)), zorder=2)
+                    ax.plot(years, high, color=colour, lw=0.9, ls=(0, (4, 2)), zorder=2)
+                    ax.plot(years, have[f"median_{label_fit}"], color=colour, lw=1.6, ls="--",
+                            zorder=3)
+                values += [low.to_numpy(float), high.to_numpy(float)]
+            values.append(_draw_claims(ax, comparison, quantity))
+            numbers = np.concatenate(values)
+            numbers = numbers[np.isfinite(numbers) & (numbers > 0)]
+            _series_axes(ax, quantity, years_all)
+            ax.set_title(f"{QUANTITY_LABELS[quantity]}, world", loc="left")
+            if len(numbers):
+                value_limits(ax, float(numbers.min()), float(numbers.max()), log=use_log,
+                             room_low=True, room_high=True)
+        for ax in axes[:-1]:
+            ax.tick_params(labelbottom=False)
+        a, b = comparison.labels
+        entries: list[Any] = [
+            ((Patch(color=_COLOURS[0], alpha=0.22, lw=0), Line2D([], [], color=_COLOURS[0],
+                                                                  lw=1.6)),
+             f"{a}: median and 90% interval (filled)"),
+            ((Line2D([], [], color=_COLOURS[1], lw=0.9, ls=(0, (4, 2))),
+              Line2D([], [], color=_COLOURS[1], lw=1.6, ls="--")),
+             f"{b}: median and 90% interval (dashed edges)"),
+        ]
+        changes = set(comparison.claims["change"]) if len(comparison.claims) else set()
+        for change, colour in ((f"only in {a}", _COLOURS[0]), (f"only in {b}", _COLOURS[1]),
+                               ("changed", _CHANGED)):
+            if change in changes:
+                entries.append((Line2D([], [], ls="", marker="o", mfc="white", mec=colour,
+                                       mew=1.4, ms=6), f"claim {change}"))
+        kinds = set(comparison.claims["kind"]) if len(comparison.claims) else set()
+        if "range" in kinds:
+            entries.append((Line2D([], [], ls="", marker="|", color="0.2", ms=9, mew=1.0),
+                            "range (whisker)"))
+        bounds = [k for k in ("lower_bound", "upper_bound") if k in kinds]
+        if bounds:
+            arrows = tuple(Line2D([], [], ls="", color="0.2", ms=8, marker=r"$\uparrow$"
+                                  if k == "lower_bound" else r"$\downarrow$") for k in bounds)
+            words = {"lower_bound": "\u201cmore than\u201d",
+                     "upper_bound": "\u201cas high as\u201d"}
+            entries.append((arrows, "bound: " + ", ".join(words[k] for k in bounds)))
+        options = {"handler_map": {tuple: HandlerTuple(ndivide=None, pad=0.3)},
+                   "frameon": False, "handlelength": 2.4}
+        handles, labels = [h for h, _ in entries], [t for _, t in entries]
+        if created:
+            figure.legend(handles, labels, loc="outside lower center", ncols=2, **options)
+        else:
+            axes[0].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                           **options)
+        for ax in figure.axes:
+            ax.tick_params(labelsize=_STYLE["xtick.labelsize"], width=0.6)
     return figure
 
 
-def _draw_claims(ax: Any, comparison: Comparison, quantity: str, scale: float) -> None:
-    """Draw the claims that differ: markers (bounds as triangles), whiskers for ranges."""
+def mpl_context(style: dict[str, Any]) -> Any:
+    import matplotlib as mpl
+
+    return mpl.rc_context(style)
+
+
+def _draw_claims(ax: Any, comparison: Comparison, quantity: str) -> np.ndarray:
+    """Draw the claims that differ, as the other figures draw claims; their values (base units).
+
+    Hollow markers, whiskers for ranges, arrows for bounds (up: "more than"), bars across
+    multi-year periods, each labelled by its id; colour says which ledger holds the claim
+    (black: a claim that both hold, changed).
+    """
+    from matplotlib import transforms
+
     a, b = comparison.labels
-    colour_of = {f"only in {a}": _COLOURS[0], f"only in {b}": _COLOURS[1], "changed": "k"}
+    colour_of = {f"only in {a}": _COLOURS[0], f"only in {b}": _COLOURS[1], "changed": _CHANGED}
     claims = comparison.claims[comparison.claims["quantity"] == quantity]
+    values = []
     for claim in claims.itertuples(index=False):
         colour = colour_of[claim.change]
         x = (claim.ref_start + claim.ref_end) / 2
         low, high = claim.low, claim.high
         value = high if pd.isna(low) else (low if pd.isna(high) else np.sqrt(low * high))
-        ax.plot([x], [value / scale], marker=_MARKERS[claim.kind], ms=7, mfc="none",
-                mec=colour, mew=1.6, ls="", zorder=4)
+        values += [v for v in (low, high, value) if not pd.isna(v)]
+        ax.plot([x], [value], marker="o", ms=6, mfc="white", mec=colour, mew=1.4, ls="",
+                zorder=4, clip_on=False)
         if claim.kind == "range":
-            ax.vlines(x, low / scale, high / scale, color=colour, lw=1.4, zorder=4)
+            ax.vlines(x, low, high, color=colour, lw=1.2, zorder=4)
         if claim.ref_end > claim.ref_start:
-            ax.hlines(value / scale, claim.ref_start, claim.ref_end, color=colour, lw=1.0)
+            ax.hlines(value, claim.ref_start, claim.ref_end, color=colour, lw=1.0, zorder=4)
+        if claim.kind in ("lower_bound", "upper_bound"):
+            head = transforms.offset_copy(ax.transData, fig=ax.figure, x=0,
+                                          y=14 if claim.kind == "lower_bound" else -14,
+                                          units="points")
+            arrow = ax.annotate("", xy=(x, value), xycoords=head, xytext=(x, value),
+                                textcoords="data", annotation_clip=False,
+                                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.0,
+                                            "mutation_scale": 7, "shrinkA": 3, "shrinkB": 0},
+                                zorder=4)
+            arrow.set_in_layout(False)
         scope = "" if claim.scope == "world" else f" ({claim.scope})"
-        ax.annotate(f"{claim.id}{scope}", (x, value / scale), xytext=(4, 4),
-                    textcoords="offset points", fontsize="x-small", color=colour)
+        label = ax.annotate(f"{claim.id}{scope}", (x, value), xytext=(5, 3),
+                            textcoords="offset points", fontsize=6.5, color=colour)
+        label.set_in_layout(False)
+    return np.asarray(values, dtype=float)
+
+
+def comparison_caption(comparison: Comparison, *, log: bool = True) -> str:
+    """Caption of ``Comparison.plot()``: what it shows, which claims differ, both runs."""
+    a, b = comparison.labels
+    n = len(comparison.claims)
+    differ = (f"Markers are the {n} claim{'s' * (n != 1)} that differ between the two ledgers "
+              f"(hollow; blue: only in {a}, vermillion: only in {b}, black: changed), labelled "
+              "by id." if n else "Both fits use the same claims.")
+    return (
+        f"World series of two fits, {a} (blue: median, 90% interval filled) and {b} "
+        f"(vermillion: dashed median, dashed 90% interval edges), per quantity "
+        f"({'log' if log else 'linear'} scale). {differ} Runs: {a} {comparison.fit_a.run_id}, "
+        f"{b} {comparison.fit_b.run_id}."
+    )

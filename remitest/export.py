@@ -42,7 +42,8 @@ __all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES"]
 #: remittances = workers x per-worker remittance to about 1e-11 relative in every row.
 FLOAT_FORMAT = "%.12g"
 #: File names of the CSV tables, in the order they are written and listed in the datapackage.
-TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "claims")
+TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "claims",
+          "sources")
 #: The netCDF engine that writes and reads ``idata.nc`` (a dependency of remitest).
 NETCDF_ENGINE = "h5netcdf"
 #: DPI of the PNG figures.
@@ -69,6 +70,8 @@ _TABLE_DESCRIPTIONS = {
                            "the prior.",
     "claims": "Each claim of the ledger, whether the fit used it, and its posterior predictive "
               "distribution and percentile (PIT) at the reported value.",
+    "sources": "The sources that the figures' captions cite: one row per claim, by the key "
+               "number that labels the claim on the figures.",
 }
 
 
@@ -99,6 +102,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     write was interrupted therefore fails ``frictionless validate`` and :func:`load_run`.
     """
     from remitest import posterior, predictive, tables
+    from remitest.captions import sources_table
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,6 +113,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         "host_shares": tables.host_share_table(fit),
         "host_shares_by_year": tables.host_share_by_year_table(fit),
         "claims": _with_keys(predictive.claims_table(fit), fit),  # seeded by claims_seed(fit)
+        "sources": sources_table(fit.ledger),
     }
     files: dict[str, str] = {}
     for name in TABLES:
@@ -328,9 +333,13 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
                  _BY_QUANTITY),
     "n_claims": ("number of original claims of the row's quantity whose reference period covers "
                  "the year and whose scope overlaps this scope", None),
+    "evidence": ("what informs the year: 'claims' (a claim of this quantity and scope covers "
+                 "it), 'identity' (none does, but claims on both other quantities do: remittances "
+                 "= workers x per-worker remittance), 'no claim' (neither: the walks carry the "
+                 "series from the years around; the figures shade such years) or 'beyond fit' "
+                 "(outside the fitted years)", None),
     "sd_ratio": ("posterior sd of the log series over its prior sd: near 1, the claims taught "
-                 "that year little and the value is extrapolation from the walks and priors; the "
-                 "figures shade such years", None),
+                 "that year little beyond the walks and priors", None),
     "prior_only": ("True for a host's workers and remittances when that host's share did not "
                    "move from its prior: the split shown is the prior's, not the claims'", None),
     "id": ("claim identifier, as in ledger.csv", None),
@@ -362,6 +371,11 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "pred_q95": (f"95% quantile of the predicted reported value, {_QUANTITY_VALUE}",
                  _BY_QUANTITY),
     "host": ("host country or region", None),
+    "outlet": ("the outlet that published the document, as in ledger.csv", None),
+    "title": ("the document's title, as in ledger.csv", None),
+    "date": ("the document's date at its stated precision (YYYY, YYYY-MM or YYYY-MM-DD)", None),
+    "address": ("where the document can be found (a web address), where the ledger gives one",
+                None),
     "note": ("why a claim was not used, e.g. 'repeat of <id>: adds no independent evidence'; "
              "empty for an original", None),
 }
@@ -454,6 +468,7 @@ _KEY_COLUMNS = {
     "host_shares": ("host",),
     "host_shares_by_year": ("host", "year"),
     "claims": ("id",),
+    "sources": ("key",),
 }
 
 

@@ -20,9 +20,9 @@ from remitest.diagnostics import Diagnostics
 from remitest.ledger import Ledger
 
 if TYPE_CHECKING:  # pragma: no cover
-    import arviz as az
     import pandas as pd
     import pymc as pm
+    import xarray as xr
 
 __all__ = ["Fit"]
 
@@ -33,13 +33,14 @@ class Fit:
 
     Attributes
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
+        ArviZ 1's container (ArviZ 0.x's ``InferenceData`` in remitest 0.3 and before).
         ``posterior`` holds the world series ``workers`` (persons), ``remittances_usd`` and
         ``per_worker_usd`` (US$ per year) on ``(chain, draw, year)``; ``workers_host`` and
         ``remittances_usd_host`` on ``(chain, draw, host, year)``; ``host_share``;
         ``estimator_bias`` (log factor, ``(estimator, quantity)``), ``bias_sd`` (per quantity),
         ``noise_sd`` and the random-walk parameters. ``sample_stats`` and ``observed_data`` as
-        PyMC writes them. ``attrs`` hold the run metadata (see :meth:`metadata`).
+        PyMC writes them. ``posterior.attrs`` hold the run metadata (see :meth:`metadata`).
     ledger : Ledger
         The ledger as given, repeats included.
     config : ModelConfig
@@ -53,7 +54,7 @@ class Fit:
         access (a fraction of a second, nothing compiled), also for a fit loaded from a run folder.
     """
 
-    idata: az.InferenceData
+    idata: xr.DataTree
     ledger: Ledger
     config: ModelConfig
     structure: ModelStructure

@@ -24,6 +24,7 @@ import dataclasses
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,8 @@ from remitest.model import build_model
 __all__ = ["fit", "Reconciler", "SAMPLERS"]
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
+#: Least time (seconds) between two lines of progress handed to a ``progressbar`` callable.
+PROGRESS_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -202,7 +205,7 @@ class Reconciler:
         random_seed: Any = None,
         sampler: str = "auto",
         strict: bool = False,
-        progressbar: bool = True,
+        progressbar: bool | Callable[[str], Any] = True,
         cores: int | None = None,
         structure: ModelStructure | None = None,
     ) -> Fit:
@@ -327,7 +330,7 @@ def _sample_kernel(
     tune: int,
     chains: int,
     seed: int,
-    progressbar: bool,
+    progressbar: bool | Callable[[str], Any],
     cores: int | None,
     timings: dict[str, float],
 ) -> xr.DataTree:
@@ -339,6 +342,8 @@ def _sample_kernel(
     kdata = kernel.kernel_data(data, structure, config, _step_scale(structure, config))
     # The buffer must outlive sampling: the replaced model holds the only reference to it.
     sampler = dataclasses.replace(entry.nutpie_model, user_data=kernel.pack(kdata))
+    if callable(progressbar):
+        sampler = _LineProgressModel(sampler, _ProgressLines(progressbar, chains * (tune + draws)))
     raw = nutpie.sample(
         sampler,
         draws=draws,
@@ -346,7 +351,7 @@ def _sample_kernel(
         chains=chains,
         seed=seed,
         cores=cores or min(chains, os.cpu_count() or 1),
-        progress_bar=progressbar,
+        progress_bar=bool(progressbar),
         target_accept=config.target_accept,
         save_warmup=False,
     )
@@ -411,7 +416,7 @@ def _sample_pymc(
     tune: int,
     chains: int,
     seed: int,
-    progressbar: bool,
+    progressbar: bool | Callable[[str], Any],
     cores: int | None,
     target_accept: float,
     timings: dict[str, float],
@@ -432,6 +437,8 @@ def _sample_pymc(
         import remitest.jax_support  # noqa: F401  (registers erfcx for PyTensor's JAX backend)
 
         kwargs["nuts_sampler"] = "numpyro"
+    elif callable(progressbar):
+        kwargs["callback"] = _PyMCProgress(_ProgressLines(progressbar, chains * (tune + draws)))
     with model:
         idata = pm.sample(
             draws=draws,
@@ -439,13 +446,99 @@ def _sample_pymc(
             chains=chains,
             cores=cores or min(chains, 2),
             random_seed=seed,
-            progressbar=progressbar,
+            progressbar=progressbar is True,
             target_accept=target_accept,
             compute_convergence_checks=False,
             **kwargs,
         )
     timings["sampling"] = time.perf_counter() - t
     return idata
+
+
+# -- sampling progress as lines of text (progressbar=callable) ----------------------------------
+class _ProgressLines:
+    """Turns a sampler's progress into one line of text, handed on at most once an interval.
+
+    The clock starts at the sampler's first report (after PyMC's compile, for instance); the
+    first line comes an interval later (a fit that samples in under a second prints none), and
+    each next one at least an interval after the last.
+    """
+
+    def __init__(self, report: Callable[[str], Any], total: int, *,
+                 interval: float | None = None, clock: Callable[[], float] = time.monotonic):
+        self.report, self.total, self.clock = report, total, clock
+        self.interval = PROGRESS_INTERVAL_S if interval is None else interval
+        self.start: float | None = None
+        self.last = 0.0
+
+    def update(self, done: int, divergences: int, tuning: bool) -> None:
+        now = self.clock()
+        if self.start is None:
+            self.start = self.last = now
+        if now - self.last < self.interval or done <= 0:
+            return
+        self.last = now
+        elapsed = now - self.start
+        left = elapsed * max(self.total - done, 0) / done
+        self.report(f"sampling: {done:,}/{self.total:,} draws ({100 * done / self.total:.0f}%)"
+                    f"{', tuning' if tuning else ''}, {divergences} divergences, "
+                    f"{elapsed:.0f} s elapsed, about {left:.0f} s left")
+
+
+# nutpie renders this with each chain's progress; _LineProgressModel parses it back.
+_NUTPIE_TEMPLATE = ("{{ total_finished_draws }}{% for chain in chains %} "
+                    "{{ chain.divergences }}:{{ chain.tuning }}{% endfor %}")
+
+
+class _LineProgressModel:
+    """A nutpie compiled model whose sampler reports progress through :class:`_ProgressLines`.
+
+    nutpie draws its progress bar on a terminal (or in a notebook) and nothing otherwise; its
+    notebook display renders a template through a callback, which this wrapper hands to the
+    sampler in place of the progress bar. Everything else is the wrapped model's.
+    """
+
+    def __init__(self, model: Any, lines: _ProgressLines):
+        self._model, self._lines = model, lines
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def _make_sampler(self, settings: Any, init_mean: Any, cores: int, progress_type: Any,
+                      store: Any) -> Any:
+        from nutpie import _lib
+
+        progress_type = _lib.ProgressType.template_callback(
+            max(1, int(self._lines.interval * 1000)), _NUTPIE_TEMPLATE, cores, self._update)
+        return self._model._make_sampler(settings, init_mean, cores, progress_type, store)
+
+    def _update(self, text: str) -> None:
+        try:
+            done, *chains = text.split()
+            states = [chain.split(":") for chain in chains]
+            self._lines.update(int(done), sum(int(d) for d, _ in states),
+                               any(t == "true" for _, t in states))
+        except Exception:  # progress must never stop a fit
+            pass
+
+
+class _PyMCProgress:
+    """``pm.sample(callback=...)``: count each chain's draws (tuning included) and divergences."""
+
+    def __init__(self, lines: _ProgressLines):
+        self._lines = lines
+        self._done: dict[int, int] = {}
+        self._tuning: dict[int, bool] = {}
+        self._divergences = 0
+
+    def __call__(self, trace: Any, draw: Any) -> None:
+        self._done[draw.chain] = draw.draw_idx + 1
+        self._tuning[draw.chain] = bool(draw.tuning)
+        stats = draw.stats if isinstance(draw.stats, list | tuple) else [draw.stats]
+        self._divergences += any(bool(s.get("diverging", False)) for s in stats
+                                 if isinstance(s, dict))
+        self._lines.update(sum(self._done.values()), self._divergences,
+                           any(self._tuning.values()))
 
 
 _DEFAULT = Reconciler()
@@ -461,7 +554,7 @@ def fit(
     random_seed: Any = None,
     sampler: str = "auto",
     strict: bool = False,
-    progressbar: bool = True,
+    progressbar: bool | Callable[[str], Any] = True,
 ) -> Fit:
     """Fit the reconciliation model to a ledger.
 
@@ -481,7 +574,10 @@ def fit(
     strict : bool
         Raise :class:`remitest.DiagnosticsError` instead of warning
         :class:`remitest.DiagnosticsWarning` when the fit fails its diagnostics gate.
-    progressbar : bool
+    progressbar : bool or callable
+        True: the sampler's progress bar (on a terminal or in a notebook). A callable: called
+        with one line of text ("sampling: 2,400/12,000 draws (20%), ...") at most once a second
+        while sampling, e.g. for a log file (not with ``sampler="numpyro"``).
 
     Returns
     -------

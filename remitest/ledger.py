@@ -1,8 +1,12 @@
 """The claims ledger: published numbers about one quantity, period and scope, one claim per row.
 
-Load the shipped ledger or your own with `load_ledger`, or build one from a data frame with
-`Ledger.from_frame`. Both validate every row and raise one `LedgerError` listing every problem.
-A `Ledger` is immutable: `filter`, `drop`, `originals` and ``+`` return new ledgers.
+Load a shipped ledger (``load_ledger()``, the published record; ``load_ledger("seeds")``, the
+ten claims of the seed articles) or your own (``load_ledger(path)``), or build one from a data
+frame with `Ledger.from_frame`. Both validate every row and raise one `LedgerError` listing every
+problem. A `Ledger` is immutable: `filter`, `drop`, `originals` and ``+`` return new ledgers.
+`Ledger.suspected_repeats` lists pairs of claims that look like a restatement without a
+``derived_from``; `Ledger.outlying_figures` the figures far from the others of their quantity and
+scope.
 The schema and the validation rules live in `remitest._validate`.
 """
 
@@ -12,6 +16,8 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from os import PathLike
@@ -26,16 +32,24 @@ from remitest._validate import (
     DEFAULT_HOSTS,
     ESTIMATOR_TYPES,
     KINDS,
+    KNOWN_COLUMNS,
     MEASURES,
+    OPTIONAL_COLUMNS,
+    OUTLIER_FACTOR,
     QUANTITIES,
     READINGS,
     REQUIRED_COLUMNS,
     WORLD,
+    FigureOutlierWarning,
     LedgerError,
+    LedgerWarning,
     Problem,
     check_columns,
     format_number,
+    header_score,
+    outlying_figures,
     parse_date,
+    unrecognised_header,
     validate_table,
 )
 
@@ -45,15 +59,24 @@ __all__ = [
     "DEFAULT_HOSTS",
     "ESTIMATOR_TYPES",
     "KINDS",
+    "KNOWN_COLUMNS",
     "MEASURES",
+    "OPTIONAL_COLUMNS",
+    "OUTLIER_FACTOR",
     "QUANTITIES",
     "READINGS",
     "REQUIRED_COLUMNS",
+    "SHIPPED_LEDGERS",
+    "FigureOutlierWarning",
     "Ledger",
     "LedgerError",
+    "LedgerWarning",
     "Problem",
     "load_ledger",
 ]
+
+# Ledgers shipped with remitest, by the name `load_ledger` knows them by.
+SHIPPED_LEDGERS = {"record": "record.csv", "seeds": "seeds.csv"}
 
 _NUMBER_COLUMNS = ("low", "high", "coverage")
 _YEAR_COLUMNS = ("ref_start", "ref_end")
@@ -106,7 +129,10 @@ class Ledger:
             NaT, ""): the output of `to_frame` is accepted. Datetimes are written back at the
             precision of the first day they fall on (2015-01-01 -> "2015", 2015-10-01 ->
             "2015-10"), so pass text to keep another precision. Problems name ``row N``, the
-            position of the row in `frame` (as in ``frame.iloc[N]``).
+            position of the row in `frame` (as in ``frame.iloc[N]``). Columns are checked as
+            `load_ledger` checks them: a name within two edits of a ledger column
+            (``derived_form``) is an error naming the column it probably means; other extra
+            columns are kept (`extra_columns`).
         hosts : sequence of str, optional
             Extra host scopes, added to `DEFAULT_HOSTS`.
         measures : mapping of quantity to list of str, optional
@@ -139,6 +165,15 @@ class Ledger:
         """Valid values of the ``measure`` column per quantity: `MEASURES` plus declared ones."""
         return dict(self._measures)
 
+    @property
+    def extra_columns(self) -> tuple[str, ...]:
+        """Columns beyond `KNOWN_COLUMNS` (the schema), kept as given, in order.
+
+        An unknown column is kept only when no ledger column is within two edits of its name
+        (`load_ledger` refuses ``derived_form``); `to_csv` and `to_frame` carry it along.
+        """
+        return tuple(c for c in self._table.columns if c not in KNOWN_COLUMNS)
+
     # -- scopes -----------------------------------------------------------------------------
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -156,7 +191,9 @@ class Ledger:
 
     def __repr__(self) -> str:
         originals = int((self._table["derived_from"] == "").sum())
-        return f"<Ledger: {len(self)} claims, {originals} originals, sha256 {self.sha256[:12]}>"
+        extra = f", extra columns {', '.join(self.extra_columns)}" if self.extra_columns else ""
+        return (f"<Ledger: {len(self)} claims, {originals} originals, sha256 "
+                f"{self.sha256[:12]}{extra}>")  # fmt: skip
 
     def __add__(self, other: Ledger) -> Ledger:
         """Concatenate two ledgers, re-validated; their hosts are united.
@@ -323,6 +360,124 @@ class Ledger:
         repeat_ids = self._table.loc[self._table["derived_from"] != "", "id"]
         return {claim_id: self.original_id(claim_id) for claim_id in repeat_ids}
 
+    # -- lineage ---------------------------------------------------------------------------
+    def suspected_repeats(self) -> pd.DataFrame:
+        """Pairs of claims that look like a restatement but are not linked by ``derived_from``.
+
+        A pair (earlier, later) is listed when all of these hold:
+
+        - the same ``quantity`` and ``scope``;
+        - the same figure once rounded: the distinct figures of each claim (``low`` and
+          ``high``; one for a point) rounded to **two significant figures** are equal, so
+          147,000 matches "about 150,000" and 100,000 matches "more than 100,000", while
+          120,000 and 100,000, or a range and its upper end alone, do not;
+        - the later one is published later, compared at the coarser of the two dates'
+          precisions (``2017`` and ``2017-10`` are the same date; on the same date, the one
+          higher in the ledger counts as earlier);
+        - the later one's reference years overlap the earlier one's, or reach its own
+          publication year (an old figure restated as if it were current);
+        - the later one is an original: a row that already has a ``derived_from`` is resolved,
+          whichever claim it names;
+        - the two are not linked: a chain of ``derived_from`` does not lead both to one original;
+        - the later one is not marked independent of the earlier one: its ``notes`` do not say
+          ``independent of <earlier id>`` (in any case; several ids may follow in one sentence,
+          ``independent of kinu-workers and usstate2017-workers``). Naming one claim of a chain
+          of ``derived_from`` marks the later one independent of the whole chain.
+
+        Where the earlier claim is a repeat and its original pairs with the same later claim,
+        only the original's pair is listed: it stands for the chain.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair, earlier claim in ledger order then later: ``earlier_id``,
+            ``later_id``, ``quantity``, ``scope``, ``earlier_figures`` and ``later_figures``
+            (as stated, with thousands separators; ``low-high`` for a range),
+            ``earlier_published``, ``later_published``, ``earlier_ref`` and ``later_ref``
+            (reference years) and ``reason``. Empty (with these columns) when none is found.
+        """
+        table = self._table
+        rows = table.to_dict("records")
+        roots = {r["id"]: self.original_id(r["id"]) for r in rows}
+        chains: dict[str, list[str]] = {}
+        for claim_id, root in roots.items():
+            chains.setdefault(root, []).append(claim_id)
+        rounded = [_rounded_figures(r["low"], r["high"]) for r in rows]
+        records = []
+        for i, earlier in enumerate(rows):
+            for j, later in enumerate(rows):
+                if (i == j or later["derived_from"]
+                        or (earlier["quantity"], earlier["scope"])
+                        != (later["quantity"], later["scope"])
+                        or rounded[i] != rounded[j]
+                        or not _published_after(earlier, later, i < j)
+                        or roots[earlier["id"]] == roots[later["id"]]
+                        or any(_marked_independent(later["notes"], linked)
+                               for linked in chains[roots[earlier["id"]]])):  # fmt: skip
+                    continue
+                window = _window_reason(earlier, later)
+                if window is None:
+                    continue
+                figures = " and ".join(_number_text(v) for v in rounded[j])
+                records.append({
+                    "earlier_id": earlier["id"], "later_id": later["id"],
+                    "quantity": earlier["quantity"], "scope": earlier["scope"],
+                    "earlier_figures": _figures_text(earlier),
+                    "later_figures": _figures_text(later),
+                    "earlier_published": earlier["published"],
+                    "later_published": later["published"],
+                    "earlier_ref": _years_text(earlier), "later_ref": _years_text(later),
+                    "reason": f"same figure at two significant figures ({figures}), published "
+                              f"later, {window}",
+                    "_order": (i, j),
+                })  # fmt: skip
+        pairs = {(r["earlier_id"], r["later_id"]) for r in records}
+        records = [r for r in records
+                   if roots[r["earlier_id"]] == r["earlier_id"]
+                   or (roots[r["earlier_id"]], r["later_id"]) not in pairs]  # fmt: skip
+        records.sort(key=lambda r: r.pop("_order"))
+        return pd.DataFrame(records, columns=_REPEAT_COLUMNS).astype(str)
+
+    def outlying_figures(self, factor: float = OUTLIER_FACTOR) -> pd.DataFrame:
+        """Figures more than `factor` times above or below the median of their quantity and scope.
+
+        Each claim stands for one figure in the median (its value, the geometric mean of a
+        range, or its bound), taken over every claim, repeats included, of the same quantity and
+        scope; each ``low`` and ``high`` is compared with it. A quantity and scope with one claim
+        has no outlier. `load_ledger` warns of each (`FigureOutlierWarning`).
+
+        Parameters
+        ----------
+        factor : float
+            How many times away counts as outlying (default `OUTLIER_FACTOR`, 20).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the claim's position in the ledger: ``id``, ``field`` (``low`` or
+            ``high``), ``value`` (as written), ``quantity``, ``scope``, ``median`` (float),
+            ``n_claims`` (in the quantity and scope) and ``message``.
+        """
+        records, index = [], []
+        for position, name, text, median, count in outlying_figures(self._table, factor):
+            row = self._table.iloc[position]
+            value = float(text)
+            ratio, side = (median / value, "below") if value < median else (value / median, "above")
+            why = ("thousands or millions typed as units?" if side == "below"
+                   else "a figure typed with too many zeros, or of another quantity or scope?")
+            records.append({
+                "id": row["id"], "field": name, "value": text, "quantity": row["quantity"],
+                "scope": row["scope"], "median": median, "n_claims": count,
+                "message": f"is {ratio:,.0f} times {side} the median figure "
+                           f"({_number_text(median)}) of the {count} {row['quantity']} "
+                           f"claims for {row['scope']} in this ledger; figures are in base "
+                           f"units (persons, US$): {why}",
+            })  # fmt: skip
+            index.append(position)
+        columns = ["id", "field", "value", "quantity", "scope", "median", "n_claims", "message"]
+        frame = pd.DataFrame(records, columns=columns, index=pd.Index(index, dtype=np.int64))
+        return frame.astype({"median": float, "n_claims": np.int64})
+
     # -- summaries --------------------------------------------------------------------------
     @property
     def published_year(self) -> np.ndarray:
@@ -378,8 +533,18 @@ def load_ledger(
     Parameters
     ----------
     path : str or path-like, optional
-        A CSV file with a header line. Default: the ledger shipped with remitest,
-        ``remitest/data/claims.csv``.
+        A CSV file with a header line, or the name of a ledger shipped with remitest:
+
+        - None or ``"record"``: the published record, ``remitest/data/record.csv`` (the default);
+        - ``"seeds"``: the ten claims of the five seed articles, ``remitest/data/seeds.csv``.
+
+        Any other string is a path. To read a file that is itself called ``seeds`` or
+        ``record``, pass ``Path("seeds")`` or ``"./seeds"``.
+
+        Columns may be separated by commas, semicolons or tabs: the header tells which (the
+        separator under which it names the most ledger columns). Columns beyond the schema are
+        kept (`Ledger.extra_columns`), except a name within two edits of a ledger column
+        (``derived_form``, ``coverge``), which is an error naming the column it probably means.
     hosts : sequence of str, optional
         Host scopes beyond `DEFAULT_HOSTS` that claims may use (``hosts=["mongolia"]``).
     measures : mapping of quantity to list of str, optional
@@ -395,20 +560,37 @@ def load_ledger(
     LedgerError
         Listing every problem, each with its CSV line number (header = line 1), id, field,
         value and what would be valid.
+
+    Warns
+    -----
+    FigureOutlierWarning
+        Once per figure (``low`` or ``high``) more than `OUTLIER_FACTOR` (20) times above or
+        below the median figure of the claims with its quantity and scope in this ledger
+        (``100`` workers where the others say ``100000``: thousands typed as units?), naming
+        the line, id, field and value. See `Ledger.outlying_figures`.
     """
-    if path is None:
-        data = resources.files("remitest").joinpath("data", "claims.csv").read_bytes()
-        source = "shipped ledger remitest/data/claims.csv"
+    if path is None or (isinstance(path, str) and path in SHIPPED_LEDGERS):
+        name = SHIPPED_LEDGERS["record" if path is None else path]
+        data = resources.files("remitest").joinpath("data", name).read_bytes()
+        source = f"shipped ledger remitest/data/{name}"
     else:
         data, source = Path(path).read_bytes(), f"claims ledger {str(path)!r}"
     text, problems = _decode(data)
+    delimiter = ","
     if not problems:
-        header, records, rows, problems = _read_csv(text)
+        delimiter = _sniff_delimiter(text)
+        header, records, rows, problems = _read_csv(text, delimiter)
     if problems:
         raise LedgerError(problems, source)
     table = pd.DataFrame(records, columns=header, dtype=str)
-    return _build(table, rows, unit="line", hosts=_all_hosts(hosts),
-                  measures=_all_measures(measures), source=source)
+    ledger = _build(table, rows, unit="line", hosts=_all_hosts(hosts),
+                    measures=_all_measures(measures), source=source,
+                    dot_thousands=delimiter == ";")  # fmt: skip
+    for outlier in ledger.outlying_figures().itertuples():
+        problem = Problem(rows[outlier.Index], outlier.id, outlier.field, outlier.value,
+                          outlier.message)  # fmt: skip
+        warnings.warn(f"{source}: {problem}", FigureOutlierWarning, stacklevel=2)
+    return ledger
 
 
 def _decode(data: bytes) -> tuple[str, list[Problem]]:
@@ -431,10 +613,28 @@ def _decode(data: bytes) -> tuple[str, list[Problem]]:
                             f"{expected}")]
 
 
-def _read_csv(text: str) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:
-    """Split CSV text into stripped cells, noting the line each record starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+_DELIMITERS = (",", ";", "\t")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The separator under which the header names the most ledger columns (commas on a tie)."""
+    first = text.split("\n", 1)[0]
+    scores = [header_score(next(csv.reader([first], delimiter=d), [])) for d in _DELIMITERS]
+    return _DELIMITERS[scores.index(max(scores))]
+
+
+def _read_csv(
+    text: str, delimiter: str = ","
+) -> tuple[list[str], list[list[str]], list[int], list[Problem]]:
+    """Split CSV text into stripped cells, noting the line each record starts on.
+
+    A header that names no ledger column is the one problem reported (not one per line).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [name.strip() for name in next(reader, [])]
+    unrecognised = unrecognised_header(header)
+    if unrecognised:
+        return header, [], [], unrecognised
     records, rows, problems, line = [], [], [], reader.line_num
     for cells in reader:
         start, line = line + 1, reader.line_num
@@ -459,19 +659,87 @@ def _build(
     hosts: tuple[str, ...],
     measures: dict[str, tuple[str, ...]],
     source: str,
+    dot_thousands: bool = False,
 ) -> Ledger:
     """Validate a text table (columns checked, optional ones added) into a Ledger."""
-    problems = check_columns(list(table.columns))
+    problems = check_columns(list(table.columns), table, rows, unit=unit)
     if problems:  # every row would repeat a column problem, so report these alone
         raise LedgerError(problems, source)
     extras = [c for c in table.columns if c not in COLUMNS]
     table = table.reindex(columns=[*COLUMNS, *extras], fill_value="")
     table, problems = validate_table(
-        table, rows, unit=unit, scopes=_scopes(hosts), measures=measures
+        table, rows, unit=unit, scopes=_scopes(hosts), measures=measures,
+        dot_thousands=dot_thousands,
     )
     if problems:
         raise LedgerError(problems, source)
     return Ledger._from_valid(table, hosts, measures)
+
+
+_REPEAT_COLUMNS = [
+    "earlier_id", "later_id", "quantity", "scope", "earlier_figures", "later_figures",
+    "earlier_published", "later_published", "earlier_ref", "later_ref", "reason",
+]  # fmt: skip
+
+
+def _rounded_figures(low: str, high: str) -> tuple[float, ...]:
+    """A claim's distinct figures, each rounded to two significant figures."""
+    return tuple(sorted({float(f"{float(v):.2g}") for v in (low, high) if v}))
+
+
+def _published_after(earlier: dict[str, str], later: dict[str, str], in_order: bool) -> bool:
+    """Whether `later` is published after `earlier`, at the coarser of the two precisions.
+
+    On the same date the one higher in the ledger (`in_order`), or else a repeat, is earlier.
+    """
+    size = min(len(earlier["published"]), len(later["published"]))
+    first, second = earlier["published"][:size], later["published"][:size]
+    if first != second:
+        return second > first
+    return in_order or bool(earlier["derived_from"])
+
+
+def _window_reason(earlier: dict[str, str], later: dict[str, str]) -> str | None:
+    """Why the later claim's reference years fit a restatement, or None when they do not."""
+    start, end = int(later["ref_start"]), int(later["ref_end"])
+    if start <= int(earlier["ref_end"]) and int(earlier["ref_start"]) <= end:
+        return f"reference years overlap ({_years_text(earlier)} and {_years_text(later)})"
+    published = int(later["published"][:4])
+    if end >= published:
+        return (f"reference years moved from {_years_text(earlier)} to {_years_text(later)}, "
+                f"the later claim's publication year")
+    return None
+
+
+def _marked_independent(notes: str, claim_id: str) -> bool:
+    """Whether `notes` say ``independent of`` `claim_id` (several ids may follow in a sentence)."""
+    own_id = re.compile(rf"(?<![\w-]){re.escape(claim_id)}(?![\w-])")
+    for match in re.finditer(r"independent of\s+(.*?)(?:[;\n]|\.(?:\s|$)|$)", notes,
+                             flags=re.IGNORECASE):  # fmt: skip
+        if own_id.search(match.group(1)):
+            return True
+    return False
+
+
+def _years_text(row: dict[str, str]) -> str:
+    start, end = row["ref_start"], row["ref_end"]
+    return start if start == end else f"{start}-{end}"
+
+
+def _figures_text(row: dict[str, str]) -> str:
+    """The figures as stated: ``100,000``, ``50,000-60,000``, ``more than 50,000``."""
+    low, high, kind = row["low"], row["high"], row["kind"]
+    if kind == "range":
+        return f"{_number_text(float(low))}-{_number_text(float(high))}"
+    if kind == "lower_bound":
+        return f"more than {_number_text(float(low))}"
+    if kind == "upper_bound":
+        return f"up to {_number_text(float(high))}"
+    return _number_text(float(low))
+
+
+def _number_text(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
 def _all_measures(measures: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:

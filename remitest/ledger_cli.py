@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from remitest.ledger import QUANTITIES, Ledger, LedgerError, load_ledger
+from remitest.ledger import QUANTITIES, Ledger, LedgerError, LedgerWarning, load_ledger
 
 _TABLE_COLUMNS = ("id", "quantity", "kind", "low", "high", "ref years", "estimator", "scope",
                   "derived_from")  # fmt: skip
@@ -22,12 +23,20 @@ def ledger_command(path: str | None, hosts: list[str] | None, plot: str | None =
     Parameters
     ----------
     path : str or None
-        A claims CSV; None for the ledger shipped with remitest.
+        A claims CSV, or the name of a shipped ledger (``"record"``, ``"seeds"``); None for
+        the published record shipped with remitest.
     hosts : list of str or None
         Host scopes beyond the defaults that claims may use.
     plot : str or None
         Where to write the ledger-at-a-glance figure (``plot_ledger``); the format follows
         the suffix (.png at 300 dpi, .svg, .pdf).
+
+    Notes
+    -----
+    Warnings go to stderr, one line each, and leave the exit status at 0: a figure far from the
+    others of its quantity and scope (`Ledger.outlying_figures`), and each pair of claims that
+    looks like a restatement without a ``derived_from`` (`Ledger.suspected_repeats`). Columns
+    beyond the schema are kept and listed on stdout.
 
     Returns
     -------
@@ -37,19 +46,32 @@ def ledger_command(path: str | None, hosts: list[str] | None, plot: str | None =
         cannot be written.
     """
     try:
-        ledger = load_ledger(path, hosts=hosts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LedgerWarning)
+            ledger = load_ledger(path, hosts=hosts)
     except (LedgerError, OSError, ValueError) as error:
         print(f"remitest ledger: {error}", file=sys.stderr)
         return 2
+    for warning in caught:
+        if not issubclass(warning.category, LedgerWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)  # fmt: skip
     if plot is not None and Path(plot).suffix.lower() not in _PLOT_SUFFIXES:
         print(f"remitest ledger: --plot {plot!r}: the file name must end in one of "
               f"{', '.join(_PLOT_SUFFIXES)}", file=sys.stderr)
         return 2
     frame = ledger.to_frame()
-    print(f"{len(ledger)} claims, sha256 {ledger.sha256}, hosts {', '.join(ledger.hosts)}\n")
+    print(f"{len(ledger)} claims, sha256 {ledger.sha256}, hosts {', '.join(ledger.hosts)}")
+    if ledger.extra_columns:
+        print(f"extra columns (kept, not read by the model): {', '.join(ledger.extra_columns)}")
+    print()
     print(_format_table(claims_table(frame)))
     print("\nSpread per quantity and scope (numbers in persons or US$ per year):")
     print(_format_table(spread_table(ledger)))
+    sys.stdout.flush()
+    for line in [*(str(w.message) for w in caught if issubclass(w.category, LedgerWarning)),
+                 *suspected_repeat_lines(ledger)]:  # fmt: skip
+        print(f"remitest ledger: warning: {line}", file=sys.stderr)
     if plot is not None:
         try:
             write_ledger_figure(ledger, Path(plot))
@@ -61,6 +83,17 @@ def ledger_command(path: str | None, hosts: list[str] | None, plot: str | None =
 
 
 _PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def suspected_repeat_lines(ledger: Ledger) -> list[str]:
+    """One line per pair of `Ledger.suspected_repeats`, saying how to resolve it."""
+    return [
+        f"suspected repeat: {r.later_id!r} ({r.quantity}, {r.scope}, {r.later_figures}, "
+        f"published {r.later_published}) may restate {r.earlier_id!r} ({r.earlier_figures}, "
+        f"published {r.earlier_published}): {r.reason}; set derived_from = {r.earlier_id!r} on "
+        f"{r.later_id!r}, or write 'independent of {r.earlier_id}' in its notes"
+        for r in ledger.suspected_repeats().itertuples()
+    ]
 
 
 def write_ledger_figure(ledger: Ledger, path: Path) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -39,12 +38,17 @@ __all__ = [
     "derive",
     "cumulative",
     "year_on_year",
+    "year_evidence",
+    "EVIDENCE",
 ]
 
 STAT_COLUMNS = ("mean", "median", "sd", "q05", "q25", "q75", "q95", "hdi_low", "hdi_high")
 SUMMARY_COLUMNS = (
-    "year", "scope", "quantity", *STAT_COLUMNS, "n_claims", "sd_ratio", "prior_only",
+    "year", "scope", "quantity", *STAT_COLUMNS, "n_claims", "evidence", "sd_ratio", "prior_only",
 )
+#: Values of the ``evidence`` column: what informs a year of a series. "extrapolated" is not one
+#: of them: a year no claim covers is still inside the fit, and one beyond it is its own word.
+EVIDENCE = ("claims", "identity", "no claim", "beyond fit")
 _QUANTILES = {"q05": 0.05, "median": 0.5, "q25": 0.25, "q75": 0.75, "q95": 0.95}
 
 
@@ -114,6 +118,8 @@ def hdi(draws: np.ndarray, hdi_prob: float = 0.9, *, sample_ndim: int = 2) -> np
     ndarray, shape (..., 2)
         Lower and upper end, in the draws' units: ``arviz.hdi`` (method "nearest", unimodal).
     """
+    import arviz as az
+
     draws = np.asarray(draws, dtype=float)
     return az.hdi(draws, hdi_prob, axis=tuple(range(sample_ndim)), method="nearest")
 
@@ -220,6 +226,40 @@ def _claims_per_scope_year(
     return overlaps.T.astype(np.int64) @ covers.astype(np.int64)
 
 
+def year_evidence(fit: Fit, quantity: str, hosts: Any = None) -> np.ndarray:
+    """What informs each of ``fit.years`` of one series: one of ``EVIDENCE`` per year.
+
+    ``"claims"``: an original claim of this quantity whose scope overlaps ``hosts`` (default:
+    the world, which every claim overlaps) covers the year. ``"identity"``: none does, but
+    claims on both other quantities do, and remittances = workers x per-worker remittance ties
+    the three (per-worker remittance is one series for every host, so any scope counts there).
+    ``"no claim"``: neither; the year rests on the walks from the years around it. ``"beyond
+    fit"``: a year outside the fitted ones, added by :meth:`Fit.extend`.
+    """
+    _check_choice("quantity", quantity, QUANTITIES)
+    frame = fit.ledger.originals().to_frame()
+    members = {WORLD: tuple(fit.hosts), **{h: (h,) for h in fit.hosts},
+               **fit.config.scope_groups}
+    wanted = set(fit.hosts if hosts is None else hosts)
+    overlaps = frame["scope"].map(lambda s: bool(set(members.get(s, (s,))) & wanted)).to_numpy(
+        bool)
+    years = np.asarray(fit.years)
+    covers = (years[None, :] >= frame["ref_start"].to_numpy(int)[:, None]) & (
+        years[None, :] <= frame["ref_end"].to_numpy(int)[:, None])
+    of = frame["quantity"].to_numpy()
+
+    def covered(q: str) -> np.ndarray:
+        mine = (of == q) & (overlaps | (quantity == "per_worker_usd") | (q == "per_worker_usd"))
+        return covers[mine].any(axis=0)
+
+    others = [q for q in QUANTITIES if q != quantity]
+    evidence = np.where(covered(quantity), "claims",
+                        np.where(covered(others[0]) & covered(others[1]), "identity",
+                                 "no claim")).astype(object)
+    evidence[np.isin(years, list(getattr(fit, "extrapolated_years", ())))] = "beyond fit"
+    return evidence
+
+
 def _stats_frame(
     stats_by_cell: dict[str, np.ndarray], labels: dict[str, np.ndarray]
 ) -> pd.DataFrame:
@@ -246,7 +286,9 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
         ``quantity``, the statistics (persons for ``workers``; US$ per year for
         ``remittances_usd``; US$ per worker-year for ``per_worker_usd``) and ``n_claims``, the
         number of original claims of the row's quantity whose reference period covers the year and
-        whose scope overlaps this scope (every such claim for the world), ``sd_ratio``, the
+        whose scope overlaps this scope (every such claim for the world), ``evidence``, what
+        informs the year (:func:`year_evidence`: ``claims``, ``identity``, ``no claim`` or
+        ``beyond fit``; "no claim" and "beyond fit" are two different things), ``sd_ratio``, the
         posterior sd of the log series over its prior sd (near 1: the claims taught that year
         little, whatever ``n_claims`` says; see :func:`prior_series_draws`), and ``prior_only``:
         True for a host's workers and remittances when that host's share did not move from its
@@ -280,6 +322,9 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
     }
     frame = _stats_frame(cells, labels)
     frame["n_claims"] = np.stack([_claims_per_scope_year(fit, q) for q in QUANTITIES]).ravel()
+    frame["evidence"] = np.concatenate([
+        year_evidence(fit, q, None if s == WORLD else (s,)) for q in QUANTITIES for s in scopes
+    ])  # fmt: skip
     frame["sd_ratio"] = _sd_ratio(fit, scopes).ravel()
     frame["prior_only"] = np.broadcast_to(_prior_only(fit, scopes)[:, :, None], shape).ravel()
     return frame
@@ -363,7 +408,11 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
     Returns
     -------
     DataFrame
-        The rows of :func:`summary` for this quantity and scope, indexed by ``year``.
+        The rows of :func:`summary` for this quantity and scope, indexed by ``year``, with two
+        flags: ``no_claim`` (no claim covers the year, directly or through the identity: the
+        walks carry it from the years around) and ``beyond_fit`` (the year lies outside the
+        fitted years, see :meth:`Fit.extend`). :meth:`Fit.series` adds ``extrapolated``, the
+        name of ``beyond_fit`` before 0.4, kept for existing code.
 
     Raises
     ------
@@ -379,6 +428,9 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
         {"year": fit.years.astype(np.int64), "scope": scope, "quantity": quantity},
     )
     frame["n_claims"] = _claims_per_scope_year(fit, quantity)[s]
+    frame["evidence"] = year_evidence(fit, quantity, None if scope == WORLD else (scope,))
+    frame["no_claim"] = frame["evidence"] == "no claim"
+    frame["beyond_fit"] = frame["evidence"] == "beyond fit"
     frame["sd_ratio"] = _sd_ratio(fit, _scopes(fit))[QUANTITIES.index(quantity), s]
     frame["prior_only"] = bool(_prior_only(fit, _scopes(fit))[QUANTITIES.index(quantity), s])
     return frame.set_index("year")

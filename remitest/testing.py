@@ -36,7 +36,7 @@ def fake_fit(
     Parameters
     ----------
     ledger : Ledger, optional
-        Default: the shipped ledger.
+        Default: the ten seed claims, ``load_ledger("seeds")``.
     config : ModelConfig, optional
     chains, draws : int
     random_seed : int
@@ -45,7 +45,7 @@ def fake_fit(
     log_sd : float
         Posterior log-sd of each series.
     """
-    ledger = ledger if ledger is not None else load_ledger()
+    ledger = ledger if ledger is not None else load_ledger("seeds")
     config = config or ModelConfig()
     structure = model_structure(ledger, config)
     rng = np.random.default_rng(random_seed)

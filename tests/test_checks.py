@@ -27,7 +27,7 @@ TINY = pytest.mark.filterwarnings("ignore::remitest.diagnostics.DiagnosticsWarni
 
 @pytest.fixture(scope="module")
 def ledger():
-    return rt.load_ledger()
+    return rt.load_ledger("seeds")
 
 
 @pytest.fixture(scope="module")

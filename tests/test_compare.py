@@ -10,7 +10,7 @@ from remitest.testing import fake_fit
 
 @pytest.fixture(scope="module")
 def ledger():
-    return load_ledger()
+    return load_ledger("seeds")
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +76,38 @@ def test_plot_returns_figure_with_one_panel_per_quantity(comparison):
     assert isinstance(figure, Figure)
     axes = figure.axes
     assert len(axes) == 3
-    assert "thousands" in axes[0].get_ylabel()
+    assert axes[0].get_ylabel() == "thousand persons"
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
     assert any("all" in label for label in labels) and any("dropped" in label for label in labels)
-    annotations = [t.get_text() for t in axes[0].texts]
+    annotations = [t.get_text() for t in axes[0].texts if t.get_text()]
     assert annotations == ["scmp2016-workers"]
+
+
+def test_plot_uses_the_house_style(comparison):
+    figure = comparison.plot()
+    workers, remittances, _ = figure.axes
+    assert workers.get_yscale() == "log"  # counts and money on a log axis by default
+    assert remittances.yaxis.get_major_formatter()(1_500_000_000) == "1,500"  # separators
+    assert workers.yaxis.get_major_formatter()(15_000) == "15"
+    for ax in figure.axes:  # one filled band: the other is outlined, so none blends
+        assert len([c for c in ax.collections if c.get_facecolor().size]) <= 2
+        filled = [c for c in ax.collections if type(c).__name__ in ("PolyCollection",
+                                                                      "FillBetweenPolyCollection")]
+        assert len(filled) == 1
+    drawn = {line.get_marker() for ax in figure.axes for line in ax.lines
+             if line.get_marker() not in (None, "None", "")}
+    legend = {handle.get_marker() for handle in figure.legends[0].legend_handles
+              if hasattr(handle, "get_marker") and handle.get_marker() not in (None, "None", "")}
+    assert drawn <= legend  # every marker drawn is in the legend
+    linear = comparison.plot(log=False)
+    assert linear.axes[0].get_yscale() == "linear" and linear.axes[0].get_ylim()[0] == 0
+    assert comparison.plot(yscale="linear").axes[1].get_yscale() == "linear"
+
+
+def test_plot_has_a_caption(comparison):
+    text = comparison.caption()
+    assert comparison.fit_a.run_id in text and comparison.fit_b.run_id in text
+    assert "1 claim" in text and len(text.split()) <= 120
 
 
 def test_plot_draws_into_given_axes(comparison):

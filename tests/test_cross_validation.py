@@ -26,7 +26,7 @@ TINY = pytest.mark.filterwarnings("ignore::remitest.diagnostics.DiagnosticsWarni
 
 @pytest.fixture(scope="module")
 def ledger():
-    return rt.load_ledger()
+    return rt.load_ledger("seeds")
 
 
 @pytest.fixture
@@ -277,3 +277,45 @@ def test_synthetic_cv_study_smoke():
     bounded = coverage[["coverage", "band_low", "band_high"]].to_numpy(float)
     assert np.isfinite(bounded).all() and ((bounded >= 0) & (bounded <= 1)).all()
     assert (coverage["below"] + coverage["above"] <= coverage["n_claims"]).all()
+
+
+# -- gate-clean folds and subgroups (no sampler) ---------------------------------------------------
+def test_a_failing_fit_is_retried_once_with_longer_tuning(monkeypatch):
+    from remitest.checks import _sweep
+
+    calls = []
+
+    def fake_fit_task(task, config, *, factor):
+        calls.append(factor)
+        return type("F", (), {"diagnostics": None, "name": f"fit x{factor}"})()
+
+    verdicts = iter([["r_hat"], []])
+    monkeypatch.setattr(_sweep, "_fit_task", fake_fit_task)
+    monkeypatch.setattr(_sweep, "gate_failures", lambda diagnostics, config: next(verdicts))
+    monkeypatch.setattr(_sweep, "ModelConfig", type("C", (), {"from_json": staticmethod(
+        lambda text: None)}))  # fmt: skip
+    task = type("T", (), {"config_json": "{}"})()
+    result, record = _sweep.run_fit(task, lambda fit: fit.name)
+    assert calls == [1, _sweep.RETRY_FACTOR] and result == "fit x2"
+    assert record == {"passed": True, "failures": [], "retried": True}
+
+
+def test_subgroup_coverage_counts_by_field_with_bands_for_large_groups():
+    from remitest.checks.cross_validation import MIN_BAND_CLAIMS, subgroup_coverage
+
+    ledger = rt.load_ledger("seeds").originals()
+    frame = ledger.to_frame()
+    pit = np.linspace(0.01, 0.99, len(frame))
+    table = frame[["id", "quantity", "kind", "estimator"]].assign(pit=pit)
+    sub = subgroup_coverage(table, ledger, pin_year=2016).set_index(["field", "group"])
+    assert set(sub.index.get_level_values("field")) == {
+        "quantity", "measure", "kind", "estimator_type", "years_from_pin"}
+    workers = frame["quantity"] == "workers"
+    inside = (pit >= 0.05) & (pit <= 0.95)
+    assert sub.loc[("quantity", "workers"), "n_claims"] == workers.sum()
+    assert sub.loc[("quantity", "workers"), "cover_90"] == pytest.approx(inside[workers].mean())
+    assert sub.loc[("measure", "headcount"), "n_claims"] == workers.sum()
+    assert sub["n_claims"].max() < MIN_BAND_CLAIMS and sub["band_low"].isna().all()
+    below = sub.loc[("quantity", "workers"), "below"] + sub.loc[("quantity", "remittances_usd"),
+                                                                 "below"]
+    assert below == (pit < 0.05).sum()

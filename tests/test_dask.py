@@ -33,7 +33,7 @@ def cluster():
 def test_sweep_on_a_local_cluster_gives_the_serial_table(cluster):
     from distributed import Client
 
-    ledger = rt.load_ledger()
+    ledger = rt.load_ledger("seeds")
     configs = dict(list(checks.interpretation_grid().items())[:3])
     options = {"draws": 100, "tune": 200, "random_seed": 5}
     serial = checks.sensitivity(ledger, configs, **options)

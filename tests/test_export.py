@@ -121,6 +121,25 @@ def test_tables_match_the_posterior_products(run, fit):
     assert set(estimators["parameter"]) == {"estimator_bias", "noise_sd"}
 
 
+def test_sources_csv_lists_the_sources_the_captions_point_to(run, fit):
+    from remitest.captions import sources_table
+
+    sources = pd.read_csv(run / "sources.csv", keep_default_na=False, dtype=str)
+    assert list(sources.columns) == ["key", "estimator", "outlet", "title", "date", "address"]
+    assert list(sources["key"].astype(int)) == list(range(1, len(fit.ledger) + 1))
+    assert list(sources["estimator"]) == list(fit.ledger.to_frame()["estimator"])
+    pd.testing.assert_frame_equal(sources.assign(key=sources["key"].astype("int64")),
+                                  sources_table(fit.ledger), check_dtype=False)
+    package = json.loads((run / "datapackage.json").read_text())
+    (resource,) = [r for r in package["resources"] if r["name"] == "sources"]
+    assert resource["path"] == "sources.csv" and resource["schema"]["primaryKey"] == ["key"]
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    assert fields["key"]["type"] == "integer" and fields["address"]["type"] == "string"
+    summary = {f["name"]: f for r in package["resources"] if r["name"] == "summary"
+               for f in r["schema"]["fields"]}
+    assert "no claim" in summary["evidence"]["description"]
+
+
 def test_datapackage_is_a_valid_frictionless_package(run, fit):
     report = frictionless.validate(str(run / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
@@ -252,7 +271,7 @@ def test_load_run_round_trip(run, fit):
 
 
 def test_load_run_with_extra_host_and_config(tmp_path):
-    frame = remitest.ledger.load_ledger().to_frame()
+    frame = remitest.ledger.load_ledger("seeds").to_frame()
     frame.loc[0, "scope"] = "mongolia"
     ledger = remitest.ledger.Ledger.from_frame(frame, hosts=["mongolia"])
     config = remitest.config.ModelConfig(

@@ -24,7 +24,7 @@ def reconciler():
 
 @pytest.fixture(scope="module")
 def ledger():
-    return rt.load_ledger()
+    return rt.load_ledger("seeds")
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +186,7 @@ _RERUN_SCRIPT = """
 import sys
 import remitest as rt
 
-ledger = rt.load_ledger()
+ledger = rt.load_ledger("seeds")
 if sys.argv[2] == "after_full":
     rt.fit(ledger, random_seed=3, draws=60, tune=60, progressbar=False)
 fit = rt.fit(ledger.drop(["kinu-workers", "kinu-remittances"]), random_seed=3, draws=60,

@@ -33,7 +33,7 @@ def test_erfcx_gradient_is_finite_and_right():
 def test_numpyro_path_agrees_with_the_default_sampler():
     import remitest as rt
 
-    ledger = rt.load_ledger()
+    ledger = rt.load_ledger("seeds")
     jax_fit = rt.fit(ledger, sampler="numpyro", random_seed=1, draws=500, tune=500,
                      progressbar=False)
     default = rt.fit(ledger, random_seed=1, draws=500, tune=500, progressbar=False)

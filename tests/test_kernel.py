@@ -39,7 +39,7 @@ DETERMINISTICS = (
 
 
 def extra_host_ledger() -> Ledger:
-    frame = load_ledger().to_frame()
+    frame = load_ledger("seeds").to_frame()
     rows = pd.DataFrame(
         [
             {
@@ -66,20 +66,25 @@ def extra_host_ledger() -> Ledger:
 
 _SYNTHETIC = synthetic_ledger(60, random_seed=1)
 
+
+def seeds_ledger():
+    return load_ledger("seeds")
+
+
 CASES = {
-    "shipped_default": (load_ledger, DEFAULT),
+    "shipped_default": (seeds_ledger, DEFAULT),
     "both_bounds_censored": (
-        load_ledger,
+        seeds_ledger,
         DEFAULT.replace(interpretation={"upper_bound": "censored", "lower_bound": "censored"}),
     ),
     "lower_bound_interval_end": (
-        load_ledger,
+        seeds_ledger,
         DEFAULT.replace(interpretation={"lower_bound": "interval_end"}),
     ),
     "extra_host": (extra_host_ledger, EXTRA_HOST_CONFIG),
-    "simulated": (lambda: simulate_ledger(load_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
-    "constant_host_shares": (load_ledger, DEFAULT.replace(host_shares="constant")),
-    "student_t_biases": (load_ledger, DEFAULT.replace(priors={"bias_tail_nu": 5.0})),
+    "simulated": (lambda: simulate_ledger(seeds_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
+    "constant_host_shares": (seeds_ledger, DEFAULT.replace(host_shares="constant")),
+    "student_t_biases": (seeds_ledger, DEFAULT.replace(priors={"bias_tail_nu": 5.0})),
     # host events, a non-default pin, per-worker claims, measures, permits read as bounds
     "synthetic_host_events_pin": (
         lambda: _SYNTHETIC.ledger,

@@ -152,12 +152,13 @@ def test_extra_hosts_extend_scopes(tmp_path):
 
 def test_add_concatenates_and_unites_hosts(ledger):
     other = Ledger.from_frame(
-        pd.DataFrame([claim(id="e-mongolia", scope="mongolia", note="n")]), hosts=["mongolia"]
+        pd.DataFrame([claim(id="e-mongolia", scope="mongolia", reviewer="n")]), hosts=["mongolia"]
     )
     combined = ledger + other
     assert len(combined) == len(ledger) + 1
     assert combined.hosts == (*DEFAULT_HOSTS, "mongolia")
-    assert combined.to_frame()["note"].fillna("").tolist() == ["", "", "", "", "n"]
+    assert combined.to_frame()["reviewer"].fillna("").tolist() == ["", "", "", "", "n"]
+    assert combined.extra_columns == ("reviewer",)
 
 
 def test_add_rejects_duplicate_ids(ledger):
@@ -318,7 +319,7 @@ def test_missing_required_column(tmp_path, column):
     with pytest.raises(LedgerError) as caught:
         load_ledger(path)
     message = str(caught.value)
-    assert f"field {column!r}: required column is missing" in message
+    assert f"line 1: field {column!r}: required column is missing" in message
     assert "required columns are id, quantity, kind" in message
 
 
@@ -385,9 +386,9 @@ def test_a_file_that_is_not_utf8_text_raises_ledger_error(tmp_path, data, expect
 
 
 def test_missing_text_is_missing_in_the_frame():
-    frame = load_ledger().to_frame()
+    frame = load_ledger("seeds").to_frame()
     assert frame["derived_from"].notna().sum() == 1
     assert frame["derived_from"].isna().sum() == len(frame) - 1
     assert frame["qualifier"].isna().any() and frame["outlet"].isna().any()
     # and the frame goes back to the same canonical CSV, empty cells and all
-    assert Ledger.from_frame(frame).to_csv() == load_ledger().to_csv()
+    assert Ledger.from_frame(frame).to_csv() == load_ledger("seeds").to_csv()

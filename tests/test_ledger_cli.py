@@ -5,20 +5,25 @@ from remitest.ledger_cli import ledger_command
 
 
 def test_shipped_ledger_prints_table_and_spread(capsys):
-    assert ledger_command(None, None) == 0
+    assert ledger_command("seeds", None) == 0
     out = capsys.readouterr().out
     for heading in ("id", "quantity", "kind", "low", "high", "ref years", "estimator", "scope",
                     "derived_from", "Spread per quantity and scope", "originals", "repeats",
                     "max/min"):  # fmt: skip
         assert heading in out
-    for claim_id in load_ledger().to_frame()["id"]:
+    for claim_id in load_ledger("seeds").to_frame()["id"]:
         assert claim_id in out
     assert "2017-2019" in out and "900,000,000" in out
-    assert load_ledger().sha256 in out
+    assert load_ledger("seeds").sha256 in out
+
+
+def test_default_is_the_record(capsys):
+    assert ledger_command(None, None) == 0
+    assert load_ledger("record").sha256 in capsys.readouterr().out
 
 
 def test_spread_line_counts_originals_and_repeats(capsys):
-    ledger_command(None, None)
+    ledger_command("seeds", None)
     lines = capsys.readouterr().out.splitlines()
     world = next(line for line in lines if line.startswith("workers ") and " world " in line)
     assert world.split()[2:5] == ["5", "4", "1"]
@@ -28,7 +33,7 @@ def test_spread_line_counts_originals_and_repeats(capsys):
 
 def test_bad_file_returns_2_with_message_on_stderr(tmp_path, capsys):
     path = tmp_path / "bad.csv"
-    load_ledger().to_csv(path)
+    load_ledger("seeds").to_csv(path)
     text = path.read_text(encoding="utf-8").replace(",50000,60000,", ",70000,60000,", 1)
     path.write_text(text, encoding="utf-8")
     assert ledger_command(str(path), None) == 2

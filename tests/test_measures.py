@@ -10,7 +10,7 @@ from remitest.model import claim_blocks, model_structure
 
 
 def _with_measure(measure, quantity="workers", **more):
-    frame = rt.load_ledger().to_frame()
+    frame = rt.load_ledger("seeds").to_frame()
     row = frame[frame["id"] == "usstate2017-workers"].assign(
         id="extra", measure=measure, quantity=quantity, **more
     )
@@ -54,7 +54,7 @@ def test_an_unknown_measure_is_a_ledger_error_naming_row_field_and_value():
     )
     assert {"permits", "gross_earnings", "contracts"} <= set(config.measures)
     gaussian, _ = claim_blocks(ledger, model_structure(ledger, config), config)
-    plain = claim_blocks(rt.load_ledger(), model_structure(ledger, config), config)[0]
+    plain = claim_blocks(rt.load_ledger("seeds"), model_structure(ledger, config), config)[0]
     i, j = list(gaussian.ids).index("extra"), list(plain.ids).index("usstate2017-workers")
     assert gaussian.value[i] == pytest.approx(plain.value[j] - np.log(1.2))
     assert gaussian.spread[i] == pytest.approx(np.hypot(plain.spread[j], 0.2))

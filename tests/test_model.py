@@ -47,7 +47,7 @@ RATIO_SD = DEFAULT.interpretation.bound_ratio_log_sd
 
 @cache
 def shipped() -> Ledger:
-    return load_ledger()
+    return load_ledger("seeds")
 
 
 @cache
@@ -640,7 +640,7 @@ def test_fit_posterior_dims_match_the_pymc_model():
     """The fast path labels its posterior as the PyMC model does (fitting.POSTERIOR_DIMS)."""
     from remitest.fitting import POSTERIOR_DIMS
 
-    model = build_model(load_ledger())
+    model = build_model(load_ledger("seeds"))
     for name, dims in POSTERIOR_DIMS.items():
         assert tuple(model.named_vars_to_dims.get(name, ())) == dims, name
     deterministics = {v.name for v in model.deterministics}

@@ -1,3 +1,4 @@
+import colorsys
 import io
 
 import matplotlib
@@ -7,13 +8,13 @@ matplotlib.use("Agg")
 import matplotlib as mpl  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.colors import to_hex, to_rgb, to_rgba  # noqa: E402
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from remitest import plots  # noqa: E402
 from remitest.ledger import load_ledger  # noqa: E402
-from remitest.plots._claims import TYPE_COLOURS  # noqa: E402
+from remitest.plots._style import TYPE_COLOURS  # noqa: E402
 from remitest.testing import fake_fit  # noqa: E402
 
 
@@ -40,9 +41,14 @@ def arrows(ax):
     return [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
 
 
-def extrapolation_spans(ax):
-    grey = to_rgba(plots.EXTRAPOLATION_COLOUR)
+def no_claim_spans(ax):
+    grey = to_rgba(plots.NO_CLAIM_COLOUR)
     return [p for p in ax.patches if np.allclose(p.get_facecolor(), grey)]
+
+
+def beyond_fit_spans(ax):
+    grey = to_rgba(plots.BEYOND_FIT_COLOUR)
+    return [p for p in ax.patches if np.allclose(p.get_facecolor(), grey) and p.get_hatch()]
 
 
 def test_registry_names_the_exported_figures():
@@ -89,7 +95,7 @@ def test_series_has_a_panel_per_quantity_and_scope_with_claims(fit, claims):
     assert len(multi_year) == 1
 
 
-def test_series_colours_claims_by_estimator_type_and_marks_repeats_hollow(fit, claims):
+def test_series_draws_each_claim_in_its_estimators_style_and_repeats_hollow(fit, claims):
     fig = plots.plot_series(fit, quantities=("workers",))
     ax = panel_of(fig, "workers", "world")
     mine = claims[(claims["quantity"] == "workers") & (claims["scope"] == "world")]
@@ -97,21 +103,92 @@ def test_series_colours_claims_by_estimator_type_and_marks_repeats_hollow(fit, c
     bars = errorbars(ax)
     repeat = bars[int(np.flatnonzero(mine["derived_from"].notna())[0])]
     assert repeat.lines[0].get_markerfacecolor() == "white"
-    for bar, kind in zip(bars, mine["estimator_type"], strict=True):
-        assert to_rgba(bar.lines[0].get_color()) == to_rgba(TYPE_COLOURS[kind])
+    styles = plots.estimator_styles(fit.ledger)
+    for bar, estimator in zip(bars, mine["estimator"], strict=True):
+        assert to_hex(bar.lines[0].get_color()) == styles[estimator]["color"]
+        assert bar.lines[0].get_marker() == styles[estimator]["marker"]
     assert not [t for t in ax.texts if "only" in t.get_text()]
 
 
-def test_series_shades_extrapolated_years_and_says_so(fit):
+def test_style_registry_gives_each_estimator_one_distinct_look():
+    names = [f"E{i:02d}" for i in range(40)]
+    one_type = plots.estimator_styles(names, types=["media"] * 40)
+    pairs = {(s["color"], s["marker"]) for s in one_type.values()}
+    assert len(pairs) == 40  # colour and marker do not cycle together
+    hues = {round(colorsys.rgb_to_hls(*to_rgb(s["color"]))[0], 2) for s in one_type.values()}
+    assert len(hues) == 1  # shades of the type's one hue
+    types = [("government", "media", "anonymous", "research_institute",
+              "intergovernmental")[i % 5] for i in range(40)]
+    mixed = plots.estimator_styles(names, types=types)
+    assert len({(s["color"], s["marker"]) for s in mixed.values()}) == 40
+    for kind, colour in TYPE_COLOURS.items():  # a type's first estimator wears its colour
+        first = next(n for n, t in zip(names, types, strict=True) if t == kind)
+        assert mixed[first]["color"] == to_hex(colour)
+    # keyed by name: a ledger, its frame and a fit give the same registry
+    ledger = load_ledger("seeds")
+    assert plots.estimator_styles(ledger) == plots.estimator_styles(ledger.to_frame())
+    # hosts have a palette of their own
+    hosts = plots.host_colours(["china", "russia", "rest_of_world", "vietnam", "mongolia"])
+    assert not {to_hex(c) for c in hosts.values()} & {to_hex(c) for c in TYPE_COLOURS.values()}
+
+
+def test_series_shades_years_without_claims_and_years_beyond_the_fit_apart(fit):
     fig = plots.plot_series(fit)
-    assert extrapolation_spans(panel_of(fig, "workers", "world"))
+    assert no_claim_spans(panel_of(fig, "workers", "world"))
     labels = legend_labels(fig)
-    assert any(label.startswith("extrapolated") for label in labels)
+    assert "no claim covers the year" in labels
+    assert not any("extrapolat" in label for label in labels)
+    assert "beyond the fitted years" not in labels
     for estimator in fit.ledger.estimators()["estimator"]:
         assert estimator in labels  # ten claims: the legend names each estimator
     assert "posterior median, 50% and 90% intervals" in labels
     assert any("repeat" in label for label in labels)
     assert len(fig.legends) == 1  # below the panels, not over the data
+    wide = plots.plot_series(fit.extend(range(fit.years[0] - 2, fit.years[-1] + 3)))
+    assert "beyond the fitted years" in legend_labels(wide)
+    assert len(beyond_fit_spans(panel_of(wide, "workers", "world"))) == 2
+
+
+def test_per_worker_years_that_the_identity_informs_are_not_shaded(fit):
+    from remitest.posterior import year_evidence
+
+    evidence = year_evidence(fit, "per_worker_usd")
+    assert "identity" in set(evidence)  # no per-worker claim, but workers and remittances
+    fig = plots.plot_series(fit, quantities=("per_worker_usd",))
+    (ax,) = fig.axes
+    shaded = set()
+    for span in no_claim_spans(ax):
+        x0, x1 = span.get_x(), span.get_x() + span.get_width()
+        shaded |= {y for y in fit.years if x0 < y < x1}
+    assert shaded == {y for y, e in zip(fit.years, evidence, strict=True) if e == "no claim"}
+
+
+def test_series_fit_series_and_summary_use_two_words(fit):
+    table = fit.series("workers", years=range(fit.years[0] - 1, fit.years[-1] + 2))
+    assert {"no_claim", "beyond_fit", "extrapolated", "evidence"} <= set(table.columns)
+    assert (table["extrapolated"] == table["beyond_fit"]).all()  # the old name, kept
+    assert not (table["no_claim"] & table["beyond_fit"]).any()
+    assert table["beyond_fit"].sum() == 2
+    summary = fit.summary()
+    assert set(summary["evidence"]) <= {"claims", "identity", "no claim", "beyond fit"}
+    assert ((summary["evidence"] == "claims") == (summary["n_claims"] > 0)).all()
+
+
+def test_series_is_on_a_log_axis_unless_asked(fit):
+    fig = plots.plot_series(fit, quantities=("workers",), scopes=["world"])
+    assert fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].yaxis.get_major_formatter()(100_000) == "100"
+    for linear in (plots.plot_series(fit, quantities=("workers",), scopes=["world"], log=False),
+                   plots.plot_series(fit, quantities=("workers",), scopes=["world"],
+                                     yscale="linear")):
+        assert linear.axes[0].get_yscale() == "linear"
+        assert linear.axes[0].get_ylim()[0] == 0
+    with pytest.raises(ValueError, match="disagree"):
+        plots.plot_series(fit, log=True, yscale="linear")
+    with pytest.raises(TypeError):
+        plots.plot_series(fit, ("workers",), None, None, False)  # keyword-only
+    assert plots.plot_ledger(fit.ledger, log=False).axes[0].get_yscale() == "linear"
+    assert plots.plot_host_split(fit, yscale="linear").axes[0].get_yscale() == "linear"
 
 
 def test_series_units_are_scaled_on_the_axis_only(fit):
@@ -121,6 +198,7 @@ def test_series_units_are_scaled_on_the_axis_only(fit):
     assert remittances.get_ylabel() == "US$ million per year"
     assert workers.yaxis.get_major_formatter()(100_000) == "100"
     assert remittances.yaxis.get_major_formatter()(500_000_000) == "500"
+    assert remittances.yaxis.get_major_formatter()(1_500_000_000) == "1,500"
     # the data stay in base units
     assert workers.get_ylim()[1] > 100_000
 
@@ -174,16 +252,31 @@ def test_host_split_labels_hosts_that_stayed_at_their_prior(fit):
     hosts = list(fit.hosts)
     assert len(fig.axes) == 2 * len(hosts)
     by_year = host_share_by_year_table(fit)
+    colours = plots.host_colours(hosts)
     for ax, host in zip(fig.axes, hosts, strict=False):
         stayed = not by_year.loc[by_year["host"] == host, "moved_from_prior"].any()
         assert ("prior only" in ax.get_title(loc="left")) == stayed
         assert len(ax.collections) == 2  # 50% and 90% bands
+        assert to_hex(ax.lines[0].get_color()) == colours[host]
+        assert ax.get_yscale() == "log"
     for ax, host in zip(fig.axes[len(hosts):], hosts, strict=True):
         rows = by_year[by_year["host"] == host]
-        hatched = [p for p in ax.patches if p.get_hatch() == "///"]
-        # one hatched span per run of years that did not move; none when every year moved
+        hatched = [c for c in ax.collections if c.get_hatch()]
+        bands = [c for c in ax.collections if not c.get_hatch()]
+        # one hatched bar per run of years that did not move; none when every year moved
         assert bool(hatched) == (~rows["moved_from_prior"]).any()
-        assert len(ax.collections) == 2  # prior and posterior bands
+        assert len(bands) == 2  # prior and posterior bands
+        low = min(b.get_paths()[0].vertices[:, 1].min() for b in bands)
+        for bar in hatched:  # the hatching lies below every band: it never hides one
+            assert bar.get_paths()[0].vertices[:, 1].max() <= min(low, 0.0)
+
+
+def test_host_split_reads_alone(fit):
+    labels = legend_labels(plots.plot_host_split(fit))
+    assert any("prior 90%" in label for label in labels)
+    assert any("posterior 90%" in label for label in labels)
+    assert any("50% and 90%" in label for label in labels)
+    assert any("did not move from its prior" in label for label in labels)
 
 
 def test_host_split_draws_into_given_axes(fit):
@@ -194,18 +287,44 @@ def test_host_split_draws_into_given_axes(fit):
         plots.plot_host_split(fit, axes=axes[:2])
 
 
-def test_ppc_has_one_row_per_claim(fit, claims):
+def test_ppc_has_one_row_per_claim_labelled_by_key(fit, claims):
     fig = plots.plot_ppc(fit)
-    (ax,) = fig.axes
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(
-        fit.predict_claims().sort_values(
-            "quantity", key=lambda q: q.map({"workers": 0, "remittances_usd": 1,
-                                             "per_worker_usd": 2}), kind="stable")["id"])
+    ax, strip = fig.axes[0], fig.axes[-1]
+    keys = plots.claim_keys(fit.ledger)
+    order = {"workers": 0, "remittances_usd": 1, "per_worker_usd": 2}
+    expected = sorted(zip(claims["quantity"].map(order), keys[claims["id"]], strict=True))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert [int(label.split(" ")[0]) for label in labels] == [int(k) for _, k in expected]
+    estimators = dict(zip(keys[claims["id"]], claims["estimator"], strict=True))
+    for label in labels:  # "3 \u00b7 Korea Institute for ...": the key, then the estimator
+        key, name = label.split(" \u00b7 ")
+        assert estimators[int(key)].startswith(name.rstrip("\u2026"))
     assert len(arrows(ax)) == claims["kind"].isin(["lower_bound", "upper_bound"]).sum()
     hollow = [line for line in ax.lines if line.get_markerfacecolor() == "white"]
     assert len(hollow) == claims["derived_from"].notna().sum()
     assert ax.get_xscale() == "log"
     assert "predictive 50%" in legend_labels(fig)
+    assert "PIT" in strip.get_xlabel()
+
+
+def test_ppc_shows_the_most_surprising_claims_of_a_large_ledger():
+    import remitest as rt
+    from remitest.plots.ppc import PPC_ROWS
+
+    sim = rt.synthetic_ledger(150, random_seed=1)
+    large = fake_fit(sim.ledger, sim.config, draws=20)
+    fig = plots.plot_ppc(large)
+    assert fig.get_figheight() <= plots.MAX_HEIGHT
+    predicted = large.predict_claims().assign(
+        key=plots.claim_keys(large.ledger).reindex(large.predict_claims()["id"]).to_numpy())
+    shown = {int(t.get_text().split(" ")[0]) for t in fig.axes[0].get_yticklabels()}
+    assert len(shown) == PPC_ROWS
+    used = predicted[predicted["used"]]
+    extremes = (used["pit"] - 0.5).abs()
+    threshold = extremes.sort_values(ascending=False).iloc[PPC_ROWS - 1]
+    assert set(used.loc[extremes > threshold, "key"]) <= shown
+    strip_dots = [line for line in fig.axes[-1].lines if line.get_gid()]
+    assert len(strip_dots) == int(predicted["pit"].notna().sum())  # every PIT in the strip
 
 
 def test_ppc_draws_into_given_axes(fit):
@@ -215,7 +334,7 @@ def test_ppc_draws_into_given_axes(fit):
 
 
 def test_prior_predictive_draws_prior_bands_and_claims():
-    ledger = load_ledger()
+    ledger = load_ledger("seeds")
     fig = plots.plot_prior_predictive(ledger, draws=30, random_seed=1)
     assert len(fig.axes) == 2
     claims = ledger.to_frame()
@@ -230,7 +349,7 @@ def test_prior_predictive_draws_prior_bands_and_claims():
 def test_ledger_figure_draws_every_claim_on_its_panel():
     from remitest.plots.ledger import ledger_panels
 
-    ledger = load_ledger()
+    ledger = load_ledger("seeds")
     claims = ledger.to_frame()
     fig = plots.plot_ledger(ledger)
     panels = ledger_panels(ledger)
@@ -255,5 +374,5 @@ def test_ledger_figure_draws_every_claim_on_its_panel():
 def test_ledger_figure_draws_into_given_axes():
     fig = Figure()
     axes = fig.subplots(3, 1)
-    assert plots.plot_ledger(load_ledger(), axes=axes) is fig
+    assert plots.plot_ledger(load_ledger("seeds"), axes=axes) is fig
     assert axes[-1].get_legend() is not None

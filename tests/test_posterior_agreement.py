@@ -58,7 +58,7 @@ def quantile_gaps(kernel_fit: rt.Fit, pymc_fit: rt.Fit) -> list[dict]:
 
 
 def test_kernel_and_stock_pymc_posterior_quantiles_agree():
-    ledger = rt.load_ledger()
+    ledger = rt.load_ledger("seeds")
     sizes = {"draws": DRAWS, "tune": TUNE, "chains": CHAINS, "random_seed": SEED}
     kernel_fit = rt.fit(ledger, **sizes, progressbar=False)
     pymc_fit = rt.fit(ledger, **sizes, sampler="pymc", progressbar=False)

@@ -147,7 +147,7 @@ def test_randomized_pit_rule():
 
 def test_unseen_estimator_draws_from_hierarchy():
     fit = degenerate_fit(draws=20_000)
-    frame = load_ledger().originals().to_frame()
+    frame = load_ledger("seeds").originals().to_frame()
     frame = frame[frame["id"] == "usstate2017-workers"].assign(
         id="new-workers", estimator="A new government", estimator_type="government"
     )
@@ -162,7 +162,7 @@ def test_unseen_estimator_draws_from_hierarchy():
 
 
 def test_predict_claims_bad_input(fit):
-    frame = load_ledger().to_frame()
+    frame = load_ledger("seeds").to_frame()
     frame = frame[frame["id"] == "trend2024-workers"].assign(
         id="future",
         ref_start=2030,
@@ -194,7 +194,7 @@ def test_predictions_match_the_model_likelihood():
     """PIT of gaussian claims equals Phi((y - mu) / sigma) with the PyMC model's own mu, sigma."""
     from remitest.model import build_model, model_data
 
-    ledger = load_ledger()
+    ledger = load_ledger("seeds")
     model = build_model(ledger)
     names = ["workers", "per_worker_usd", "remittances_usd", "host_share", "workers_host",
              "remittances_usd_host", "estimator_bias", "bias_sd", "noise_sd"]  # fmt: skip

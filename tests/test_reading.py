@@ -12,7 +12,7 @@ UPPER, LOWER = "kinu-workers", "un-darusman2015-workers"
 
 
 def _with_reading(readings: dict[str, str]) -> pd.DataFrame:
-    frame = rt.load_ledger().to_frame()
+    frame = rt.load_ledger("seeds").to_frame()
     frame["reading"] = [readings.get(claim_id, "") for claim_id in frame["id"]]
     return frame
 
@@ -23,7 +23,7 @@ def _blocks(ledger, config=None):
 
 
 def test_an_empty_reading_is_the_configured_default():
-    plain = rt.load_ledger()
+    plain = rt.load_ledger("seeds")
     ledger = rt.Ledger.from_frame(_with_reading({}))
     for a, b in zip(_blocks(plain), _blocks(ledger), strict=True):
         assert list(a.ids) == list(b.ids)
@@ -45,7 +45,7 @@ def test_a_reading_overrides_the_default_for_that_claim_only():
     gaussian, censored = _blocks(ledger)
     switched = rt.ModelConfig().replace(
         interpretation={"upper_bound": "censored", "lower_bound": "interval_end"})
-    g2, c2 = _blocks(rt.load_ledger(), switched)
+    g2, c2 = _blocks(rt.load_ledger("seeds"), switched)
     assert set(c2.ids) == set(censored.ids) and set(g2.ids) == set(gaussian.ids)
     np.testing.assert_allclose(np.sort(c2.value), np.sort(censored.value))
     np.testing.assert_allclose(np.sort(g2.value), np.sort(gaussian.value))
@@ -69,7 +69,7 @@ def test_an_unknown_reading_is_a_ledger_error_naming_row_field_and_value():
     with pytest.raises(rt.LedgerError) as error:
         rt.Ledger.from_frame(_with_reading({UPPER: "right_censored"}))
     text = str(error.value)
-    row = list(rt.load_ledger().to_frame()["id"]).index(UPPER)
+    row = list(rt.load_ledger("seeds").to_frame()["id"]).index(UPPER)
     assert f"row {row}" in text and "'reading'" in text and "'right_censored'" in text
     assert "censored, interval_end" in text
 

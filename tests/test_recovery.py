@@ -22,7 +22,7 @@ CONFIG = rt.ModelConfig().replace(
 @pytest.fixture(scope="module")
 def recovery():
     reconciler = rt.Reconciler()
-    template = rt.load_ledger()
+    template = rt.load_ledger("seeds")
     hits = {q: [] for q in ("workers", "remittances_usd", "per_worker_usd")}
     for i in range(N_LEDGERS):
         sim = simulate_ledger(template, CONFIG, random_seed=1000 + i)

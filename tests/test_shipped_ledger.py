@@ -1,4 +1,4 @@
-"""The shipped ledger against the articles it was built from (../shared/seeds/)."""
+"""The seed ledger against the articles it was built from (../shared/seeds/)."""
 
 import os
 from pathlib import Path
@@ -23,7 +23,7 @@ def seeds_folder() -> Path:
 
 @pytest.fixture(scope="module")
 def shipped():
-    return load_ledger().to_frame()
+    return load_ledger("seeds").to_frame()
 
 
 def test_every_quote_is_verbatim_in_its_document(shipped):
@@ -58,7 +58,7 @@ def test_vaguest_claim_is_wider_with_its_own_coverage(shipped):
 
 
 def test_repeat_of_the_us_estimate():
-    ledger = load_ledger()
+    ledger = load_ledger("seeds")
     assert ledger.repeats() == {"envoys2023-usstate-workers": "usstate2017-workers"}
     assert len(ledger.originals()) == len(ledger) - 1
 
@@ -71,12 +71,12 @@ def test_notes_and_document_dates_filled(shipped):
 def test_shipped_file_is_canonical():
     from importlib import resources
 
-    text = resources.files("remitest").joinpath("data", "claims.csv").read_text(encoding="utf-8")
-    assert load_ledger().to_csv() == text
+    text = resources.files("remitest").joinpath("data", "seeds.csv").read_text(encoding="utf-8")
+    assert load_ledger("seeds").to_csv() == text
 
 
-def test_shipped_ledger_sha256_is_pinned():
+def test_seed_ledger_sha256_is_pinned():
     # The canonical CSV form, and with it every run id, must not drift with the frame API.
-    assert load_ledger().sha256 == (
-        "c5ff08ef25ce5fedfb2a1389eded434371689ebf524441b6ebfa81f7ac22ffa6"
+    assert load_ledger("seeds").sha256 == (
+        "505b2aff4357b74c1215300816112f30da274bf2a36120cdc201207d1848d25b"
     )

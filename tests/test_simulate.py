@@ -21,7 +21,7 @@ KEPT_FIELDS = ["quantity", "estimator", "estimator_type", "scope", "ref_start", 
 
 @cache
 def template() -> Ledger:
-    return load_ledger()
+    return load_ledger("seeds")
 
 
 @cache

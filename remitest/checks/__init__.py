@@ -15,12 +15,14 @@ from remitest.checks.cross_validation import (
     coverage_table,
     cross_validate,
     cv_folds,
+    subgroup_coverage,
 )
 from remitest.checks.held_out import HeldOutResult, default_cutoff, held_out
 from remitest.checks.influence import InfluenceResult, influence
 from remitest.checks.loo import LooResult, loo, pointwise_log_likelihood
 from remitest.checks.prior_spread import claim_spread_prior
 from remitest.checks.report import run_all
+from remitest.checks.result import CheckResult
 from remitest.checks.sbc import SBCResult, sbc, sbc_config
 from remitest.checks.sensitivity import (
     SensitivityResult,
@@ -28,6 +30,7 @@ from remitest.checks.sensitivity import (
     prior_grid,
     sensitivity,
 )
+from remitest.checks.truth import naive_reading, score_truth, truth_summary
 
 __all__ = [
     "cross_validate", "cv_folds", "coverage_table", "CrossValidationResult", "claim_spread_prior",
@@ -36,5 +39,6 @@ __all__ = [
     "influence", "InfluenceResult",
     "sensitivity", "interpretation_grid", "prior_grid", "SensitivityResult",
     "sbc", "sbc_config", "SBCResult",
+    "score_truth", "naive_reading", "truth_summary", "subgroup_coverage", "CheckResult",
     "run_all",
 ]  # fmt: skip

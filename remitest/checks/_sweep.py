@@ -101,21 +101,35 @@ def run_fit(task: FitTask, reduce: Callable[[Fit], Any]) -> tuple[Any, dict[str,
     """Fit ``task.ledger`` and return ``(reduce(fit), diagnostics as a dict)``.
 
     The fit's gate is opened (see :func:`gate_failures`); the real gate, from the task's
-    configuration, is applied to the returned diagnostics.
+    configuration, is applied to the returned diagnostics. A fit that fails it is retried once,
+    with the same seed, twice the tuning and twice the draws (``RETRY_FACTOR``); the dict says
+    so (``retried``), and ``passed`` is the retry's verdict. No study counts a failed fit.
     """
     config = ModelConfig.from_json(task.config_json)
-    fitted = reconciler_for(task.structure).fit(
+    fitted = _fit_task(task, config, factor=1)
+    failures = gate_failures(fitted.diagnostics, config)
+    retried = bool(failures)
+    if retried:
+        fitted = _fit_task(task, config, factor=RETRY_FACTOR)
+        failures = gate_failures(fitted.diagnostics, config)
+    return reduce(fitted), {"passed": not failures, "failures": failures, "retried": retried}
+
+
+#: How much longer a fit that failed the gate tunes and draws on its one retry.
+RETRY_FACTOR = 2
+
+
+def _fit_task(task: FitTask, config: ModelConfig, *, factor: int) -> Fit:
+    return reconciler_for(task.structure).fit(
         task.ledger,
         _task_config(config),
-        draws=task.draws,
-        tune=task.tune,
+        draws=task.draws * factor,
+        tune=task.tune * factor,
         chains=task.chains,
         random_seed=task.random_seed,
         progressbar=False,
         structure=task.structure,
     )
-    failures = gate_failures(fitted.diagnostics, config)
-    return reduce(fitted), {"passed": not failures, "failures": failures}
 
 
 def make_tasks(
@@ -186,8 +200,9 @@ def warn_failed(check: str, labels: Sequence[str], diagnostics: Sequence[dict[st
     if failed:
         shown = failed[:5] + ([f"... and {len(failed) - 5} more"] if len(failed) > 5 else [])
         warnings.warn(
-            f"{check}: {len(failed)} of {len(labels)} fits failed the diagnostics gate (their "
-            "rows have diagnostics_passed False); use more draws and tuning:\n  "
+            f"{check}: {len(failed)} of {len(labels)} fits failed the diagnostics gate, also "
+            "on a retry with twice the tuning and draws (their rows have diagnostics_passed "
+            "False and no coverage counts them); use more draws and tuning:\n  "
             + "\n  ".join(shown),
             DiagnosticsWarning,
             stacklevel=3,

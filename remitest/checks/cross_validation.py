@@ -38,6 +38,7 @@ __all__ = [
     "cross_validate",
     "cv_folds",
     "coverage_table",
+    "subgroup_coverage",
     "fold_rng",
     "pit_ecdf_band",
     "Fold",
@@ -170,15 +171,27 @@ class CrossValidationResult:
     coverage : DataFrame
         ``COVERAGE_COLUMNS`` (:func:`coverage_table`): coverage of the 50% and 90% intervals
         per quantity and over all claims, with a 90% bootstrap band over estimators and the
-        misses below and above the interval.
+        misses below and above the interval, counted over the folds whose fit passed the gate
+        only (a failing fold is retried once with longer tuning first).
     by : {"estimator", "claim", "published"}
     random_seed : int
+    failed_folds : tuple of str
+        The folds whose fit failed the gate, also on its retry; their rows stay in ``table``
+        (``diagnostics_passed`` False) but no coverage counts them.
+    n_folds : int
     """
 
     table: pd.DataFrame
     coverage: pd.DataFrame
     by: str
     random_seed: int = 0
+    failed_folds: tuple[str, ...] = ()
+    n_folds: int = 0
+
+    def subgroups(self, ledger: Ledger, *, pin_year: int | None = None) -> pd.DataFrame:
+        """Coverage by subgroup of the gate-passing folds (see :func:`subgroup_coverage`)."""
+        return subgroup_coverage(self.table[self.table["diagnostics_passed"]], ledger,
+                                 pin_year=pin_year, random_seed=self.random_seed)
 
     def plot(self, *, ax: Axes | None = None) -> Figure:
         """ECDF of the PIT minus the uniform CDF, with a simultaneous 90% band, by quantity.
@@ -251,8 +264,10 @@ def cross_validate(
     frames = [table.assign(diagnostics_passed=diagnostics["passed"])
               for table, diagnostics in results]  # fmt: skip
     table = pd.concat(frames, ignore_index=True)[list(CV_COLUMNS)]
-    coverage = coverage_table(table, random_seed=random_seed)
-    return CrossValidationResult(table=table, coverage=coverage, by=by, random_seed=random_seed)
+    failed = tuple(f.name for f, (_, d) in zip(folds, results, strict=True) if not d["passed"])
+    coverage = coverage_table(table[table["diagnostics_passed"]], random_seed=random_seed)
+    return CrossValidationResult(table=table, coverage=coverage, by=by, random_seed=random_seed,
+                                 failed_folds=failed, n_folds=len(folds))
 
 
 def _progress(progress: bool | Callable[[str], None], by: str, names: list[str]
@@ -346,6 +361,80 @@ def pit_ecdf_band(n: int, *, prob: float = 0.9, random_seed: int = 0
     rng = np.random.default_rng(np.random.SeedSequence(random_seed, spawn_key=(_BAND_STREAM,)))
     x, _, lower, upper = ecdf_pit(np.linspace(0, 1, n), prob, _BAND_SIMULATIONS, rng=rng)
     return x, lower, upper
+
+
+#: Subgroups of at least this many claims get a bootstrap band.
+MIN_BAND_CLAIMS = 30
+SUBGROUP_FIELDS = ("quantity", "measure", "kind", "estimator_type", "years_from_pin")
+
+
+def subgroup_coverage(table: pd.DataFrame, ledger: Ledger, *, pin_year: int | None = None,
+                      random_seed: int = 0, n_bootstrap: int = N_BOOTSTRAP) -> pd.DataFrame:
+    """Coverage of the 50% and 90% intervals by subgroup, not only pooled.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A cross-validation table (``CV_COLUMNS``); pass only gate-passing folds.
+    ledger : Ledger
+        The ledger the claims come from (for ``measure``, ``estimator_type`` and the years).
+    pin_year : int, optional
+        For the distance of a claim's reference period from the pin year (0-2, 3-5, 6+ years);
+        default the median reference year of the ledger's original claims.
+    random_seed : int
+    n_bootstrap : int
+
+    Returns
+    -------
+    DataFrame
+        ``field, group, n_claims, n_estimators, cover_50, cover_90, band_low, band_high,
+        below, above`` for every field of ``SUBGROUP_FIELDS``. The band (90%, of the 90%
+        coverage, from a bootstrap over estimators) is given only for groups of at least
+        ``MIN_BAND_CLAIMS`` claims; ``below`` / ``above`` count the misses of the 90% interval
+        on each side.
+    """
+    frame = ledger.to_frame().set_index("id")
+    claims = frame.loc[table["id"]]
+    if pin_year is None:
+        originals = ledger.originals().to_frame()
+        pin_year = int(np.median((originals["ref_start"] + originals["ref_end"]) / 2))
+    middle = (claims["ref_start"].to_numpy(float) + claims["ref_end"].to_numpy(float)) / 2
+    distance = np.abs(middle - pin_year)
+    measure = claims["measure"].astype("string").fillna("") if "measure" in claims else pd.Series(
+        "", index=claims.index)  # fmt: skip
+    reference = {"workers": "headcount", "remittances_usd": "state_revenue"}
+    groups = {
+        "quantity": table["quantity"].to_numpy(str),
+        "measure": np.array([m or reference.get(q, "-") for m, q in
+                             zip(measure.to_numpy(str), table["quantity"], strict=True)]),
+        "kind": table["kind"].to_numpy(str),
+        "estimator_type": claims["estimator_type"].to_numpy(str),
+        "years_from_pin": np.select([distance <= 2, distance <= 5], ["0-2", "3-5"], "6+"),
+    }
+    rng = np.random.default_rng(np.random.SeedSequence(random_seed, spawn_key=(_BOOTSTRAP_STREAM,)))
+    pit = table["pit"].to_numpy(float)
+    estimator = table["estimator"].to_numpy(str)
+    rows = []
+    for field in SUBGROUP_FIELDS:
+        for group in sorted(set(groups[field])):
+            mask = groups[field] == group
+            inside = (pit[mask] >= 0.05) & (pit[mask] <= 0.95)
+            names, index = np.unique(estimator[mask], return_inverse=True)
+            band = (np.nan, np.nan)
+            if mask.sum() >= MIN_BAND_CLAIMS:
+                hits = np.bincount(index, weights=inside, minlength=len(names))
+                n_per = np.bincount(index, minlength=len(names))
+                pick = rng.integers(len(names), size=(n_bootstrap, len(names)))
+                boot = hits[pick].sum(axis=1) / np.maximum(n_per[pick].sum(axis=1), 1)
+                band = tuple(np.quantile(boot, [0.05, 0.95]))
+            rows.append({
+                "field": field, "group": group, "n_claims": int(mask.sum()),
+                "n_estimators": len(names),
+                "cover_50": float(((pit[mask] >= 0.25) & (pit[mask] <= 0.75)).mean()),
+                "cover_90": float(inside.mean()), "band_low": band[0], "band_high": band[1],
+                "below": int((pit[mask] < 0.05).sum()), "above": int((pit[mask] > 0.95).sum()),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 @styled

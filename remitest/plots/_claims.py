@@ -1,7 +1,10 @@
 """Claims drawn over a figure at any ledger size: panels, type colours, keys, legend entries.
 
-Estimator type sets a claim's colour. A figure of at most ``ESTIMATOR_LEGEND_LIMIT`` claims may
-name each estimator in its legend (one marker per estimator); a larger one numbers its claims
+Each claim takes its estimator's colour and marker from the registry
+(``_style.estimator_styles``): the hue is the estimator's type, shade and marker tell the
+estimators of a type apart, the same in every figure. A figure of at most
+``ESTIMATOR_LEGEND_LIMIT`` claims names each estimator in its legend; a larger one numbers its
+claims
 with their key (``claim_keys``: the claim's position in the ledger, also the ``key`` column of a
 run's ``claims.csv``), placed where a number collides with no other, and its legend names only
 the types. Every legend holds at most ``LEGEND_LIMIT`` entries and sits outside the panels.
@@ -20,7 +23,18 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from remitest.ledger import ESTIMATOR_TYPES, WORLD
-from remitest.plots._style import BAND_COLOUR, ESTIMATOR_MARKERS, EXTRAPOLATION_COLOUR
+from remitest.plots._style import (
+    BAND_COLOUR,
+    BEYOND_FIT_COLOUR,
+    BEYOND_FIT_LABEL,
+    NO_CLAIM_COLOUR,
+    NO_CLAIM_LABEL,
+    TYPE_COLOURS,
+    estimator_styles,
+    marker_size,
+    tag_estimator,
+    type_colour,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -32,19 +46,8 @@ LEGEND_LIMIT = 12
 ESTIMATOR_LEGEND_LIMIT = 12  # claims; above this, claims are numbered instead
 CAPTION_KEY_LIMIT = 30  # claims; above this, the key lives in claims.csv only
 
-# Okabe-Ito, blue kept for the posterior. Black for the claims whose source nobody names.
-TYPE_COLOURS = {
-    "government": "#D55E00",
-    "intergovernmental": "#009E73",
-    "research_institute": "#E69F00",
-    "media": "#CC79A7",
-    "anonymous": "#000000",
-}
+__all__ = ["TYPE_COLOURS", "type_colour"]  # re-exported: their home is _style
 TYPE_LABELS = {t: t.replace("_", " ") for t in ESTIMATOR_TYPES}
-
-
-def type_colour(estimator_type: str) -> str:
-    return TYPE_COLOURS.get(estimator_type, "0.4")
 
 
 def claim_keys(ledger: Ledger) -> pd.Series:
@@ -63,15 +66,15 @@ def by_estimator(claims: pd.DataFrame) -> bool:
             and claims["estimator"].nunique() <= LEGEND_LIMIT - 5)
 
 
-def claim_styles(claims: pd.DataFrame, *, per_estimator: bool) -> dict[str, dict[str, str]]:
-    """Colour (by type) and marker of each estimator: its own marker only when named."""
-    estimators = claims.drop_duplicates("estimator")
-    return {
-        row.estimator: {"color": type_colour(row.estimator_type),
-                        "marker": ESTIMATOR_MARKERS[i % len(ESTIMATOR_MARKERS)]
-                        if per_estimator else "o"}
-        for i, row in enumerate(estimators.itertuples(index=False))
-    }
+def claim_styles(claims: pd.DataFrame, *, per_estimator: bool = True,
+                 ledger: Ledger | None = None) -> dict[str, dict[str, str]]:
+    """Colour and marker of each estimator, from the registry (``estimator_styles``).
+
+    ``per_estimator`` is ignored: every figure draws each estimator the same way. Pass the whole
+    ``ledger`` when ``claims`` is a subset, so that the styles match the other figures of the run.
+    """
+    del per_estimator
+    return estimator_styles(ledger if ledger is not None else claims)
 
 
 def scope_order(scopes: Sequence[str], valid: Sequence[str]) -> list[str]:
@@ -116,30 +119,43 @@ def draw_claim(ax: Axes, claim: Any, style: dict[str, str], *, dodge: float,
     y, yerr = claim_value(claim)
     half_period = (claim.ref_end - claim.ref_start) / 2
     shifted = transforms.offset_copy(ax.transData, fig=fig, x=dodge, units="points")
-    ax.errorbar(
+    bars = ax.errorbar(
         [x], [y], yerr=yerr, xerr=[[half_period]] if half_period else None,
-        fmt=style["marker"], color=style["color"], ms=ms, mew=1.0, elinewidth=1.0, capsize=2,
+        fmt=style["marker"], color=style["color"], ms=marker_size(style["marker"], ms), mew=1.0,
+        elinewidth=1.0, capsize=2,
         mfc="white" if hollow else style["color"], zorder=4, transform=shifted,
     )
+    bars.lines[0].set_clip_on(False)  # a marker at the first or last year is never cut
+    tag_estimator([bars.lines[0]], claim.estimator)
     if claim.kind in ("lower_bound", "upper_bound"):
         head = transforms.offset_copy(ax.transData, fig=fig, x=dodge,
                                       y=14 if claim.kind == "lower_bound" else -14,
                                       units="points")
-        ax.annotate("", xy=(x, y), xycoords=head, xytext=(x, y), textcoords=shifted,
-                    arrowprops={"arrowstyle": "-|>", "color": style["color"], "lw": 1.0,
-                                "mutation_scale": 7, "shrinkA": 3, "shrinkB": 0}, zorder=4)
+        arrow = ax.annotate("", xy=(x, y), xycoords=head, xytext=(x, y), textcoords=shifted,
+                            arrowprops={"arrowstyle": "-|>", "color": style["color"], "lw": 1.0,
+                                        "mutation_scale": 7, "shrinkA": 3, "shrinkB": 0},
+                            zorder=4, annotation_clip=False)
+        arrow.set_in_layout(False)
     return x, y, shifted
 
 
-def band_handles(*, extrapolation: bool, what: str = "posterior") -> list[Any]:
-    """One entry for the median and both bands, one for the extrapolated years."""
+def band_handles(*, no_claim: bool = False, beyond_fit: bool = False, what: str = "posterior",
+                 extrapolation: bool | None = None) -> list[Any]:
+    """One entry for the median and both bands, and one for each kind of shaded year.
+
+    ``no_claim``: years that no claim covers; ``beyond_fit``: years beyond the fitted ones
+    (``extrapolation`` is the old name of ``no_claim``).
+    """
+    no_claim = no_claim or bool(extrapolation)
     line = Line2D([], [], color=BAND_COLOUR, lw=1.4)
     inner = Patch(color=BAND_COLOUR, alpha=0.47, lw=0)
     outer = Patch(color=BAND_COLOUR, alpha=0.18, lw=0)
     handles = [((outer, inner, line), f"{what} median, 50% and 90% intervals")]
-    if extrapolation:
-        handles.append((Patch(color=EXTRAPOLATION_COLOUR, lw=0),
-                        "extrapolated (no claim)"))
+    if no_claim:
+        handles.append((Patch(color=NO_CLAIM_COLOUR, lw=0), NO_CLAIM_LABEL))
+    if beyond_fit:
+        handles.append((Patch(facecolor=BEYOND_FIT_COLOUR, edgecolor="white", hatch="////",
+                              lw=0), BEYOND_FIT_LABEL))
     return handles
 
 
@@ -148,12 +164,20 @@ def who_handles(claims: pd.DataFrame, styles: dict[str, dict[str, str]], *,
     """Estimators (named, few claims) or estimator types (numbered claims), as legend entries."""
     if per_estimator:
         rows = claims.drop_duplicates("estimator")
-        return [(Line2D([], [], ls="", marker=styles[r.estimator]["marker"], ms=5,
+        return [(Line2D([], [], ls="", marker=styles[r.estimator]["marker"],
+                        ms=marker_size(styles[r.estimator]["marker"], 5),
                         color=styles[r.estimator]["color"]), r.estimator)
                 for r in rows.itertuples(index=False)]
     present = [t for t in ESTIMATOR_TYPES if t in set(claims["estimator_type"])]
-    return [(Line2D([], [], ls="", marker="o", ms=5, color=type_colour(t)), TYPE_LABELS[t])
-            for t in present]
+    entries = []
+    for kind in present:  # the type's hue, in the shades and markers its estimators are drawn
+        drawn = [s for s in styles.values() if s.get("type") == kind][:3]
+        marks = tuple(Line2D([], [], ls="", marker=s["marker"], ms=marker_size(s["marker"], 4.5),
+                             color=s["color"])
+                      for s in drawn) or (Line2D([], [], ls="", marker="o", ms=5,
+                                                 color=type_colour(kind)),)
+        entries.append((marks, TYPE_LABELS[kind]))
+    return entries
 
 
 def kind_handles(claims: pd.DataFrame, *, horizontal: bool = False) -> list[Any]:

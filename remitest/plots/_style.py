@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
@@ -24,16 +25,41 @@ if TYPE_CHECKING:  # pragma: no cover
     from remitest.config import ModelConfig
 
 
-# Okabe & Ito (2008). Blue is kept for the posterior; estimators take the others.
+# Okabe & Ito (2008). Blue is kept for the posterior; estimator types take the others.
 BAND_COLOUR = "#0072B2"
-ESTIMATOR_COLOURS = ("#E69F00", "#D55E00", "#009E73", "#CC79A7", "#000000", "#56B4E9",
-                     "#999933", "#882255")
+#: Colour of each estimator type: the hue of every estimator of that type, in every figure.
+TYPE_COLOURS = {
+    "government": "#D55E00",
+    "intergovernmental": "#009E73",
+    "research_institute": "#E69F00",
+    "media": "#CC79A7",
+    "anonymous": "#000000",
+}
+ESTIMATOR_COLOURS = tuple(TYPE_COLOURS.values())
 # No triangles: arrows mark bounds, so a triangle would read as a direction.
 ESTIMATOR_MARKERS = ("o", "s", "D", "P", "X", "h", "p", "*")
-HOST_COLOURS = ("#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+_MARKER_SCALE = {"*": 1.45, "D": 0.9, "s": 0.95}  # so that every marker reads at one size
+
+
+def marker_size(marker: str, size: float) -> float:
+    """Marker size that makes ``marker`` look as large as a circle of ``size``."""
+    return size * _MARKER_SCALE.get(marker, 1.0)
+#: Shades of a type's hue that tell its estimators apart: mixed towards black (negative) or
+#: white (positive). Five shades and eight markers cycle at different periods, so the first
+#: 40 estimators of one type all get a distinct (colour, marker) pair.
+_SHADES = (0.0, -0.35, 0.35, -0.6, 0.55)
+#: Hosts have a palette of their own (Tol's muted and dark colours), apart from the types'.
+HOST_COLOURS = ("#332288", "#882255", "#999933", "#AA4499", "#6699CC", "#661100", "#44AA99")
 PRIOR_COLOUR = "0.55"
-EXTRAPOLATION_COLOUR = "0.92"
+#: Years that no claim covers (light grey), and years beyond the fitted ones (hatched grey).
+NO_CLAIM_COLOUR = "0.92"
+EXTRAPOLATION_COLOUR = NO_CLAIM_COLOUR  # the name before 0.4, kept for downstream code
+BEYOND_FIT_COLOUR = "0.78"
+NO_CLAIM_LABEL = "no claim covers the year"
+BEYOND_FIT_LABEL = "beyond the fitted years"
 FADED_ALPHA = 0.35
+#: Tallest figure, in inches, at any ledger size.
+MAX_HEIGHT = 10.0
 
 QUANTITY_LABELS = {
     "workers": "Workers abroad",
@@ -164,13 +190,84 @@ def _host_label(host: str) -> str:
     return host.replace("_", " ").capitalize()
 
 
-def estimator_styles(estimators: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Colour and marker of each estimator, in the fit's estimator order (stable across figures)."""
-    return {
-        name: {"color": ESTIMATOR_COLOURS[i % len(ESTIMATOR_COLOURS)],
-               "marker": ESTIMATOR_MARKERS[i % len(ESTIMATOR_MARKERS)]}
-        for i, name in enumerate(estimators)
-    }
+def _shade(colour: str, amount: float) -> str:
+    """``colour`` mixed towards white (amount > 0) or black (amount < 0)."""
+    rgb = np.asarray(to_rgb(colour))
+    if np.allclose(rgb, 0.0) and amount < 0:  # black has no darker shade: lighten instead
+        amount = -amount * 0.9
+    target = 1.0 if amount > 0 else 0.0
+    return to_hex(rgb + (target - rgb) * abs(amount))
+
+
+def _pair(rank: int) -> tuple[int, int]:
+    """Shade and marker index of the ``rank``-th estimator of a type: distinct up to 40."""
+    return rank % len(_SHADES), rank % len(ESTIMATOR_MARKERS)
+
+
+def estimator_styles(estimators: Any, types: Sequence[str] | None = None
+                     ) -> dict[str, dict[str, str]]:
+    """The registry: colour and marker of each estimator, the same in every figure of a run.
+
+    Parameters
+    ----------
+    estimators : Ledger, Fit, DataFrame of claims, or sequence of str
+        A ledger (or a fit's, or a claims frame with ``estimator`` and ``estimator_type``) keys
+        every estimator by name, in ledger order. A bare sequence of names needs ``types``.
+    types : sequence of str, optional
+        Estimator type of each name in ``estimators``, when those are bare names.
+
+    Returns
+    -------
+    dict
+        ``{estimator: {"color": hex, "marker": str, "type": str}}``. The colour is a shade of
+        the estimator type's hue (``TYPE_COLOURS``), so that a type reads the same in every
+        figure; shade and marker together tell the estimators of one type apart: five shades
+        against eight markers give 40 distinct pairs per type before any repeats. An estimator
+        of unknown type (bare names without ``types``) takes the grey family.
+    """
+    names, kinds = _estimators_and_types(estimators, types)
+    styles: dict[str, dict[str, str]] = {}
+    rank: dict[str, int] = {}
+    for name, kind in zip(names, kinds, strict=True):
+        if name in styles:
+            continue
+        shade, marker = _pair(rank.get(kind, 0))
+        rank[kind] = rank.get(kind, 0) + 1
+        base = TYPE_COLOURS.get(kind, "#555555")
+        styles[name] = {"color": _shade(base, _SHADES[shade]),
+                        "marker": ESTIMATOR_MARKERS[marker], "type": kind}
+    return styles
+
+
+def _estimators_and_types(estimators: Any, types: Sequence[str] | None
+                          ) -> tuple[list[str], list[str]]:
+    import pandas as pd
+
+    if hasattr(estimators, "ledger") and hasattr(estimators, "idata"):  # a Fit
+        estimators = estimators.ledger
+    if hasattr(estimators, "to_frame") and not isinstance(estimators, pd.Series):  # a Ledger
+        estimators = estimators.to_frame()
+    if isinstance(estimators, pd.DataFrame):
+        return ([str(e) for e in estimators["estimator"]],
+                [str(t) for t in estimators["estimator_type"]])
+    names = [str(e) for e in estimators]
+    return names, [str(t) for t in types] if types is not None else ["unknown"] * len(names)
+
+
+def type_colour(estimator_type: str) -> str:
+    return TYPE_COLOURS.get(estimator_type, "0.4")
+
+
+def host_colours(hosts: Sequence[str]) -> dict[str, str]:
+    """Colour of each host, in the fit's host order: a palette apart from the estimator types'."""
+    return {h: HOST_COLOURS[i % len(HOST_COLOURS)] for i, h in enumerate(hosts)}
+
+
+def tag_estimator(artists: Any, estimator: str) -> None:
+    """Mark the artists that draw one estimator's claim, so that tests can find them."""
+    for artist in np.ravel(np.asarray(artists, dtype=object)):
+        if artist is not None and hasattr(artist, "set_gid"):
+            artist.set_gid(f"estimator:{estimator}")
 
 
 def _kind_handles(claims: pd.DataFrame, *, faded: bool = False, horizontal: bool = False
@@ -231,6 +328,48 @@ def _series_axes(ax: Axes, quantity: str, years: np.ndarray, *, log: bool = Fals
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}"))
     ax.grid(axis="y", color="0.9", lw=0.5)
     ax.set_axisbelow(True)
+
+
+def value_scale(log: bool | None, yscale: str | None) -> bool:
+    """True for a log value axis: ``log`` and ``yscale`` ("log" or "linear") name one choice."""
+    if yscale is not None:
+        if yscale not in ("log", "linear"):
+            raise ValueError(f"yscale = {yscale!r}: use 'log' or 'linear'")
+        if log is not None and log != (yscale == "log"):
+            raise ValueError(f"log = {log!r} and yscale = {yscale!r} disagree")
+        return yscale == "log"
+    return True if log is None else bool(log)
+
+
+def value_limits(ax: Axes, low: float, high: float, *, log: bool, room_low: bool = False,
+                 room_high: bool = False) -> None:
+    """Value limits around ``low``-``high`` with room for bound arrows; ticks that fit the span.
+
+    On a log axis the span is at least 3x (a narrower one has too few ticks to read) and each
+    end gains 8% of it, or 22% where an arrow points out of that end (``room_low``,
+    ``room_high``): a bound's arrow is 14 points long. A linear axis starts at zero.
+    """
+    formatter = ax.yaxis.get_major_formatter()  # a change of scale resets the formatters
+    if log:
+        low, high = max(low, 1e-12), max(high, low * 1.0001)
+        span = np.log(high / low)
+        widen = max(np.log(3.0) - span, 0.0) / 2
+        span += 2 * widen
+        pad_low = (0.22 if room_low else 0.08) * span + widen
+        pad_high = (0.22 if room_high else 0.08) * span + widen
+        ax.set_yscale("log")
+        ax.set_ylim(low * np.exp(-pad_low), high * np.exp(pad_high))
+        decades = np.log10(high / low) + (pad_low + pad_high) / np.log(10)
+        subs = ((1.0,) if decades > 3.5 else (1.0, 3.0) if decades > 1.6
+                else (1.0, 2.0, 5.0) if decades > 0.8 else (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+        ax.yaxis.set_minor_locator(NullLocator())
+    else:
+        ax.set_yscale("linear")
+        ax.set_ylim(0, high * (1.22 if room_high else 1.1))
+    if isinstance(formatter, FuncFormatter):
+        ax.yaxis.set_major_formatter(formatter)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
 
 
 def _quantiles(values: np.ndarray, axis: tuple[int, ...] = (0, 1)) -> dict[str, np.ndarray]:

@@ -20,8 +20,21 @@ from remitest.plots._claims import (
     scope_order,
     who_handles,
 )
-from remitest.plots._style import _given_axes, _series_axes, _styled, scope_label
-from remitest.plots.series import _SHORT_LABELS, _series_grid, _thin_year_ticks
+from remitest.plots._style import (
+    _given_axes,
+    _series_axes,
+    _styled,
+    scope_label,
+    value_limits,
+    value_scale,
+)
+from remitest.plots.series import (
+    _SHORT_LABELS,
+    _dodge_width,
+    _series_grid,
+    _thin_year_ticks,
+    _x_room,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -79,7 +92,8 @@ def _link_repeats(ax: Axes, positions: dict[str, tuple[float, float, Any]],
 
 
 @_styled
-def plot_ledger(ledger: Ledger, *, axes: Any = None) -> Figure:
+def plot_ledger(ledger: Ledger, *, axes: Any = None, log: bool | None = None,
+                yscale: str | None = None) -> Figure:
     """Every claim of a ledger at its reference period, one panel per quantity and scope.
 
     Parameters
@@ -94,7 +108,8 @@ def plot_ledger(ledger: Ledger, *, axes: Any = None) -> Figure:
 
     Notes
     -----
-    Log value axes, so that the spread the model reconciles reads as a ratio; each panel's
+    Log value axes by default, so that the spread the model reconciles reads as a ratio
+    (``log=False`` or ``yscale="linear"`` for linear ones); each panel's
     title gives its number of claims and the smallest and largest figure stated. A point is a
     marker, a range a vertical whisker (marker at its geometric midpoint), a bound an arrow (up:
     "more than", down: "as high as"), a multi-year period a horizontal bar. Colour is the
@@ -102,6 +117,7 @@ def plot_ledger(ledger: Ledger, *, axes: Any = None) -> Figure:
     12 claims the legend names each estimator; above that the claims carry their key
     (``claim_keys``, their position in the ledger) wherever it collides with no other label.
     """
+    use_log = value_scale(log, yscale)
     claims = ledger.to_frame()
     panels = ledger_panels(ledger)
     created = axes is None
@@ -110,22 +126,27 @@ def plot_ledger(ledger: Ledger, *, axes: Any = None) -> Figure:
     fig = fig or axes[0].figure
     kinds = kind_handles(claims)
     per_estimator = by_estimator(claims)
-    styles = claim_styles(claims, per_estimator=per_estimator)
+    styles = claim_styles(claims, ledger=ledger)
     keys = claim_keys(ledger)
     years = np.arange(claims["ref_start"].min() - 1, claims["ref_end"].max() + 2)
     marks = []
     for ax, (quantity, scope) in zip(axes, panels, strict=True):
         mine = claims[(claims["quantity"] == quantity) & (claims["scope"] == scope)]
         positions = {}
-        for dodge, claim in zip(claim_dodge(mine), mine.itertuples(index=False), strict=True):
+        dodges = claim_dodge(mine, width=_dodge_width(ax, years))
+        for dodge, claim in zip(dodges, mine.itertuples(index=False), strict=True):
             x, y, transform = draw_claim(ax, claim, styles[claim.estimator], dodge=dodge)
             positions[claim.id] = (x, y, transform)
             marks.append((ax, x, y, transform, str(keys[claim.id]), "0.15"))
         _link_repeats(ax, positions, mine)
-        _series_axes(ax, quantity, years, log=True)
+        _series_axes(ax, quantity, years, log=use_log)
         _thin_year_ticks(ax, years)
+        _x_room(ax, years)
         numbers = np.concatenate([mine["low"].dropna(), mine["high"].dropna()])
-        ax.set_ylim(*_log_limits(numbers))
+        if use_log:
+            ax.set_ylim(*_log_limits(numbers))
+        else:
+            value_limits(ax, numbers.min(), numbers.max(), log=False, room_high=True)
         scope_text = "world" if scope == WORLD else scope_label(scope)
         ax.set_title(f"{panel_title(_SHORT_LABELS[quantity], scope, scope_text)}\n"
                      f"{_spread(mine)}", loc="left")

@@ -11,7 +11,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from remitest.plots._style import (
-    HOST_COLOURS,
+    MAX_HEIGHT,
     PRIOR_COLOUR,
     QUANTITY_LABELS,
     _figure_legend,
@@ -23,6 +23,11 @@ from remitest.plots._style import (
     _series_axes,
     _styled,
     estimator_styles,
+    host_colours,
+    marker_size,
+    tag_estimator,
+    value_limits,
+    value_scale,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,19 +37,38 @@ if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
 
 
+#: Most rows of the bias figure; a larger fit shows its largest biases and a strip of all.
+BIAS_ROWS = 36
+
+
+def bias_rows(fit: Fit) -> tuple[int, int]:
+    """(rows shown, rows in all) of the bias figure.
+
+    One row per estimator and quantity with original claims.
+    """
+    originals = fit.ledger.originals().to_frame()
+    total = len(originals[["estimator", "quantity"]].drop_duplicates())
+    return min(total, BIAS_ROWS), total
+
+
 @_styled
-def plot_biases(fit: Fit, *, ax: Axes | None = None) -> Figure:
+def plot_biases(fit: Fit, *, ax: Axes | None = None, rows: int = BIAS_ROWS) -> Figure:
     """Forest plot of each estimator's multiplicative bias per quantity.
 
     Rows are grouped by quantity; each shows ``exp(estimator_bias)``: the posterior median (dot),
     50% (thick) and 90% (thin) intervals, with the prior 90% interval as a grey bar behind. Only
     the quantities an estimator made (original) claims about are shown; the others stay at their
-    prior. The dashed line is 1x, an unbiased estimator.
+    prior. The dashed line is 1x, an unbiased estimator. With more than ``rows`` such rows, the
+    figure keeps its height: it shows the ``rows`` largest biases (posterior median furthest
+    from 1x) and, below, a strip of every row's median (all of them are in ``estimators.csv``).
 
     Parameters
     ----------
     fit : Fit
     ax : matplotlib Axes, optional
+        Draw the rows only (no strip) into this axes.
+    rows : int
+        Most rows drawn in full.
 
     Returns
     -------
@@ -58,27 +82,39 @@ def plot_biases(fit: Fit, *, ax: Axes | None = None) -> Figure:
     q = _quantiles(np.exp(bias.transpose("chain", "draw", "estimator", "quantity").values))
     table = estimators_table(fit)
     table = table[table["parameter"] == "estimator_bias"].set_index(["estimator", "quantity"])
-    styles = estimator_styles(fit.structure.estimators)
+    styles = estimator_styles(fit.ledger)
 
-    rows: list[tuple[int, int, float]] = []  # (estimator, quantity, y), top to bottom
+    every = [(ei, qi) for qi, quantity in enumerate(quantities)
+             for ei, e in enumerate(estimators) if table.loc[(e, quantity), "n_claims"] > 0]
+    chosen = set(every)
+    if len(every) > rows:
+        size = {pair: abs(np.log(q["median"][pair])) for pair in every}
+        chosen = set(sorted(every, key=lambda p: -size[p])[:rows])
+    placed: list[tuple[int, int, float]] = []  # (estimator, quantity, y), top to bottom
     headings: list[tuple[str, float]] = []
     y = 0.0
     for qi, quantity in enumerate(quantities):
-        ests = [ei for ei, e in enumerate(estimators) if table.loc[(e, quantity), "n_claims"] > 0]
+        ests = [ei for ei, qj in every if qj == qi and (ei, qi) in chosen]
         if ests:
             y -= 1.0  # a line for the group's heading
             headings.append((quantity, y))
             for ei in ests:
                 y -= 1.0
-                rows.append((ei, qi, y))
+                placed.append((ei, qi, y))
     bottom = y
     created = ax is None
+    strip = None
     if created:
-        fig = Figure(figsize=(7.0, 0.24 * -bottom + 1.0), layout="constrained")
-        ax = fig.add_subplot()
+        cut = len(every) > len(chosen)
+        height = min(MAX_HEIGHT, 0.2 * -bottom + (2.3 if cut else 1.1))
+        fig = Figure(figsize=(7.0, height), layout="constrained")
+        if cut:
+            ax, strip = fig.subplots(2, 1, height_ratios=[-bottom * 0.2, 1.0])
+        else:
+            ax = fig.add_subplot()
     fig = ax.figure
-    for ei, qi, y in rows:
-        style = styles[estimators[ei]]
+    for ei, qi, y in placed:
+        style = styles.get(estimators[ei], {"color": "0.3", "marker": "o"})
         prior = table.loc[(estimators[ei], quantities[qi])]
         ax.plot(np.exp([prior["prior_q05"], prior["prior_q95"]]), [y, y], color=PRIOR_COLOUR,
                 alpha=0.3, lw=8, solid_capstyle="butt", zorder=1)
@@ -87,17 +123,23 @@ def plot_biases(fit: Fit, *, ax: Axes | None = None) -> Figure:
                 zorder=2)
         ax.plot([q["q25"][ei, qi], q["q75"][ei, qi]], [y, y], color=style["color"], lw=3.2,
                 solid_capstyle="butt", zorder=2)
-        ax.plot([q["median"][ei, qi]], [y], ls="", marker=style["marker"], color=style["color"],
-                mec="white", mew=0.6, ms=5.5, zorder=3)
+        (marker,) = ax.plot([q["median"][ei, qi]], [y], ls="", marker=style["marker"],
+                            color=style["color"], mec="white", mew=0.6,
+                            ms=marker_size(style["marker"], 5.5), zorder=3)
+        tag_estimator([marker], estimators[ei])
     for quantity, y in headings:
         ax.text(0.005, y, QUANTITY_LABELS[quantity], transform=ax.get_yaxis_transform(),
                 ha="left", va="center", fontweight="bold")
-    _right_labels(ax, [r[2] for r in rows],
+    _right_labels(ax, [r[2] for r in placed],
                   [f"{table.loc[(estimators[ei], quantities[qi]), 'sd_ratio']:.2f}"
-                   for ei, qi, _ in rows], title="posterior sd \u00f7 prior sd")
-    ax.set_yticks([r[2] for r in rows], [estimators[r[0]] for r in rows])
-    _finish_forest(ax, xlabel="multiplicative bias (reported \u00f7 true)",
-                   title="Estimator biases", bottom=bottom)
+                   for ei, qi, _ in placed], title="posterior sd \u00f7 prior sd")
+    ax.set_yticks([r[2] for r in placed], [estimators[r[0]] for r in placed])
+    title = ("Estimator biases" if len(chosen) == len(every) else
+             f"Estimator biases: the {len(chosen)} largest of {len(every)}")
+    _finish_forest(ax, xlabel="multiplicative bias (reported \u00f7 true)", title=title,
+                   bottom=bottom)
+    if strip is not None:
+        _bias_strip(strip, every, q["median"], estimators, quantities, styles)
     handles = [
         Patch(color=PRIOR_COLOUR, alpha=0.35, lw=0, label="prior 90% interval"),
         Line2D([], [], color="0.2", lw=3.0, label="posterior 50%"),
@@ -108,22 +150,52 @@ def plot_biases(fit: Fit, *, ax: Axes | None = None) -> Figure:
     return fig
 
 
+def _bias_strip(ax: Axes, every: list[tuple[int, int]], median: np.ndarray,
+                estimators: list[str], quantities: list[str],
+                styles: dict[str, dict[str, str]]) -> None:
+    """Every row's posterior median bias, one line per quantity."""
+    rng = np.random.default_rng(0)
+    order = [qi for qi in range(len(quantities)) if any(qj == qi for _, qj in every)]
+    for line, qi in enumerate(order):
+        for ei, qj in every:
+            if qj != qi:
+                continue
+            style = styles.get(estimators[ei], {"color": "0.3", "marker": "o"})
+            (dot,) = ax.plot([median[ei, qi]], [-line + rng.uniform(-0.25, 0.25)], ls="",
+                             marker=style["marker"], color=style["color"],
+                             ms=marker_size(style["marker"], 3.8), mew=0.5,
+                             mec="white", alpha=0.9)
+            tag_estimator([dot], estimators[ei])
+    ax.set_yticks([-i for i in range(len(order))],
+                  [QUANTITY_LABELS[quantities[qi]] for qi in order])
+    _finish_forest(ax, xlabel="posterior median bias of every estimator",
+                   title="All estimators", bottom=-len(order) + 0.3)
+    ax.set_ylim(-len(order) + 0.5, 0.5)
+
+
 @_styled
-def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
+def plot_host_split(fit: Fit, *, axes: Any = None, log: bool | None = None,
+                    yscale: str | None = None) -> Figure:
     """Workers abroad in each host over the years, and each host's share, prior against posterior.
 
-    Top: one small panel per host (shared y axis) with the median and 50%/90% bands of its
-    workers. Bottom: each host's share of the world's workers by year, the prior's 90% band (grey)
-    behind the posterior's (host colour) and its median, from
-    ``tables.host_share_by_year_table``; years where the share did not move from its prior are
-    hatched ("prior only": with no claim below world level there, the split is the prior's, not
-    the claims'). A host whose share moved in no year is titled "(prior only)".
+    Top: one small panel per host (shared y axis, log by default) with the median and 50%/90%
+    bands of its workers, in the host's colour (hosts have a palette of their own). Bottom: each
+    host's share of the world's workers by year, the prior's 90% band (grey) behind the
+    posterior's (host colour) and its mean, from ``tables.host_share_by_year_table``. Years where
+    the share did not move from its prior are marked by a hatched bar under the 0% line ("prior
+    only": with no claim below world level there, the split is the prior's, not the claims'),
+    which never covers a band. A host whose share moved in no year is titled "(prior only)". A
+    legend names the bands, prior against posterior, and the hatching.
 
     Parameters
     ----------
     fit : Fit
     axes : sequence of matplotlib Axes, optional
         One per host for the workers, then one per host for the shares (``2 * len(fit.hosts)``).
+    log : bool, optional
+        Log axis for the workers (the default); ``log=False`` for a linear one.
+    yscale : {"log", "linear"}, optional
+        The same choice, in matplotlib's words.
 
     Returns
     -------
@@ -131,10 +203,12 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
     """
     from remitest.tables import host_share_by_year_table
 
+    use_log = value_scale(log, yscale)
     hosts = list(fit.hosts)
     created = axes is None
     if created:
-        fig = Figure(figsize=(7.0, 4.6), layout="constrained")
+        fig = Figure(figsize=(7.0 if len(hosts) <= 4 else 1.75 * len(hosts), 5.0),
+                     layout="constrained")
         mosaic = [hosts, [f"share:{h}" for h in hosts]]
         panels = fig.subplot_mosaic(mosaic, height_ratios=[2.3, 1.8], sharey=False)
         axes = [panels[h] for h in hosts] + [panels[f"share:{h}"] for h in hosts]
@@ -146,9 +220,9 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
     fig = axes[0].figure
     summary = fit.summary()
     by_year = host_share_by_year_table(fit)
-    colours = {h: HOST_COLOURS[i % len(HOST_COLOURS)] for i, h in enumerate(hosts)}
+    colours = host_colours(hosts)
     years = np.asarray(fit.years)
-    top = 0.0
+    low, high = np.inf, 0.0
     for ax, host in zip(axes, hosts, strict=False):
         rows = summary[(summary["scope"] == host) & (summary["quantity"] == "workers")]
         rows = rows.sort_values("year")
@@ -157,23 +231,48 @@ def plot_host_split(fit: Fit, *, axes: Any = None) -> Figure:
         ax.fill_between(rows["year"], rows["q25"], rows["q75"], color=colour, alpha=0.35, lw=0)
         ax.plot(rows["year"], rows["median"], color=colour, lw=1.4)
         _series_axes(ax, "workers", years)
-        ax.set_xticks([y for y in years if (y - years[0]) % 4 == 0])
+        _host_year_ticks(ax, years, len(hosts))
         moved = bool(by_year.loc[by_year["host"] == host, "moved_from_prior"].any())
         ax.set_title(_host_label(host) + ("" if moved else " (prior only)"), loc="left",
                      color="0.1" if moved else "0.4")
-        top = max(top, float(rows["q95"].max()))
+        low, high = min(low, float(rows["q05"].min())), max(high, float(rows["q95"].max()))
     for ax in axes[1:len(hosts)]:
         ax.set_ylabel("")
         ax.tick_params(labelleft=False)
-    axes[0].set_ylim(0, 1.05 * top)
+    value_limits(axes[0], low, high, log=use_log)
     for i, (ax, host) in enumerate(zip(axes[len(hosts):], hosts, strict=True)):
         _draw_share_by_year(ax, by_year[by_year["host"] == host].sort_values("year"),
-                            colours[host], first=i == 0)
+                            colours[host], first=i == 0, n_hosts=len(hosts))
+    handles = [
+        ((Patch(color="0.45", alpha=0.18, lw=0), Patch(color="0.45", alpha=0.45, lw=0),
+          Line2D([], [], color="0.3", lw=1.4)),
+         "workers: posterior median, 50% and 90% intervals (host colour)"),
+        (Patch(color=PRIOR_COLOUR, alpha=0.3, lw=0), "share: prior 90% interval"),
+        ((Patch(color="0.45", alpha=0.35, lw=0), Line2D([], [], color="0.3", lw=1.2)),
+         "share: posterior 90% interval and mean (host colour)"),
+        (Patch(facecolor="white", edgecolor="0.45", hatch="////", lw=0),
+         "share did not move from its prior (no claim below world level)"),
+    ]
+    from remitest.plots._claims import legend_below
+
+    legend_below(fig, handles, axes=None if created else axes)
     return fig
 
 
-def _draw_share_by_year(ax: Axes, rows: pd.DataFrame, colour: str, *, first: bool) -> None:
-    """One host's share by year: prior 90% band (grey), posterior 90% band and median."""
+def _host_year_ticks(ax: Axes, years: np.ndarray, n_hosts: int) -> None:
+    step = 4 if n_hosts <= 3 else 6 if n_hosts <= 4 else 8
+    ax.set_xticks([y for y in years if (y - years[0]) % step == 0])
+
+
+_HATCH_BAR = (-0.09, -0.02)  # share units: under the 0% line, below every band
+
+
+def _draw_share_by_year(ax: Axes, rows: pd.DataFrame, colour: str, *, first: bool,
+                        n_hosts: int = 3) -> None:
+    """One host's share by year: prior 90% band (grey), posterior 90% band and mean.
+
+    A hatched bar under the 0% line marks the years whose share did not move from its prior.
+    """
     years = rows["year"].to_numpy()
     ax.fill_between(years, rows["prior_q05"], rows["prior_q95"], color=PRIOR_COLOUR, alpha=0.3,
                     lw=0, label="prior 90%")
@@ -182,21 +281,23 @@ def _draw_share_by_year(ax: Axes, rows: pd.DataFrame, colour: str, *, first: boo
     ax.plot(years, rows["post_mean"], color=colour, lw=1.2)
     still = ~rows["moved_from_prior"].to_numpy(bool)
     start = None
-    for k, flag in enumerate([*still, False]):  # hatch runs of years that did not move
+    for k, flag in enumerate([*still, False]):  # mark runs of years that did not move
         if flag and start is None:
             start = k
         elif not flag and start is not None:
-            ax.axvspan(years[start] - 0.5, years[k - 1] + 0.5, facecolor="none", hatch="///",
-                       edgecolor="0.75", lw=0)
+            ax.fill_between([years[start] - 0.5, years[k - 1] + 0.5], *_HATCH_BAR,
+                            facecolor="white", hatch="////", edgecolor="0.45", lw=0, zorder=1)
             start = None
-    ax.set_ylim(0, 1)
+    ax.axhline(0, color="0.6", lw=0.5, zorder=1)
+    ax.set_ylim(_HATCH_BAR[0] - 0.01, 1)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.set_xticks([y for y in years if (y - years[0]) % 4 == 0])
+    ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+    _host_year_ticks(ax, years, n_hosts)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}"))
     ax.tick_params(labelsize=7)
     if first:
         ax.set_ylabel("share of world")
-        ax.set_title("share by year (hatched: prior only)", loc="left", fontsize=7.5)
+        ax.set_title("share of world workers by year", loc="left", fontsize=7.5)
     else:
         ax.tick_params(labelleft=False)
-
-

@@ -30,7 +30,9 @@ from remitest.plots._claims import (
 )
 from remitest.plots._style import (
     BAND_COLOUR,
-    EXTRAPOLATION_COLOUR,
+    BEYOND_FIT_COLOUR,
+    MAX_HEIGHT,
+    NO_CLAIM_COLOUR,
     QUANTITY_LABELS,
     _given_axes,
     _new_axes,
@@ -38,6 +40,8 @@ from remitest.plots._style import (
     _series_axes,
     _styled,
     scope_label,
+    value_limits,
+    value_scale,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,15 +62,32 @@ def _draw_bands(ax: Axes, years: np.ndarray, q: dict[str, np.ndarray]) -> None:
     ax.plot(years, q["median"], color=BAND_COLOUR, lw=1.4, label="median")
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    flags = np.asarray(flags, dtype=bool)
+    starts = np.flatnonzero(flags & ~np.r_[False, flags[:-1]])
+    ends = np.flatnonzero(flags & ~np.r_[flags[1:], False])
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _shade_years(ax: Axes, years: np.ndarray, evidence: np.ndarray) -> tuple[bool, bool]:
+    """Shade years that no claim covers (light grey) and years beyond the fit (hatched grey).
+
+    Returns whether anything of each kind was shaded.
+    """
+    evidence = np.asarray(evidence)
+    for first, last in _runs(evidence == "no claim"):
+        ax.axvspan(years[first] - 0.5, years[last] + 0.5, color=NO_CLAIM_COLOUR, lw=0, zorder=0)
+    for first, last in _runs(evidence == "beyond fit"):
+        ax.axvspan(years[first] - 0.5, years[last] + 0.5, facecolor=BEYOND_FIT_COLOUR,
+                   edgecolor="white", hatch="////", lw=0, zorder=0)
+    return bool((evidence == "no claim").any()), bool((evidence == "beyond fit").any())
+
+
 def _shade_extrapolation(ax: Axes, years: np.ndarray, n_claims: np.ndarray) -> bool:
     """Shade runs of years that no claim covers; True when anything was shaded."""
-    empty = np.asarray(n_claims) == 0
-    starts = np.flatnonzero(empty & ~np.r_[False, empty[:-1]])
-    ends = np.flatnonzero(empty & ~np.r_[empty[1:], False])
-    for first, last in zip(starts, ends, strict=True):
-        ax.axvspan(years[first] - 0.5, years[last] + 0.5, color=EXTRAPOLATION_COLOUR, lw=0,
-                   zorder=0)
-    return bool(empty.any())
+    evidence = np.where(np.asarray(n_claims) == 0, "no claim", "claims")
+    return _shade_years(ax, years, evidence)[0]
 
 
 def _claims_per_year(claims: pd.DataFrame, years: np.ndarray) -> np.ndarray:
@@ -120,16 +141,23 @@ def _thin_year_ticks(ax: Axes, years: np.ndarray, *, inches_per_tick: float = 0.
     ax.set_xticks([y for y in years if y % step == 0])
 
 
-def _series_grid(panels: list[tuple[str, str]], *, panel_height: float = 1.9
-                 ) -> tuple[Figure, list[Axes]]:
-    """One row per quantity (wrapping after three panels), blank cells removed."""
+def _series_grid(panels: list[tuple[str, str]], *, panel_height: float = 1.9,
+                 legend_rows: int = 4) -> tuple[Figure, list[Axes]]:
+    """One row per quantity (wrapping after three panels), blank cells removed.
+
+    Panels shrink (to no less than 1.45 in) so that the figure, legend included, stays within
+    ``MAX_HEIGHT``.
+    """
     rows: list[list[int]] = []
     for i, (quantity, _scope) in enumerate(panels):
         if not rows or panels[rows[-1][0]][0] != quantity or len(rows[-1]) == 3:
             rows.append([])
         rows[-1].append(i)
     ncols = max(len(r) for r in rows)
-    fig = Figure(figsize=(7.0 if ncols <= 2 else 7.5, panel_height * len(rows) + 0.9),
+    below = 0.35 + 0.16 * legend_rows
+    panel_height = max(1.45, min(panel_height, (MAX_HEIGHT - below) / len(rows)))
+    fig = Figure(figsize=(7.0 if ncols <= 2 else 7.5,
+                          min(MAX_HEIGHT, panel_height * len(rows) + below)),
                  layout="constrained")
     grid = fig.add_gridspec(len(rows), ncols)
     axes: list[Any] = [None] * len(panels)
@@ -139,10 +167,45 @@ def _series_grid(panels: list[tuple[str, str]], *, panel_height: float = 1.9
     return fig, axes
 
 
+def _dodge_width(ax: Axes, years: np.ndarray) -> float:
+    """Points over which claims about one period spread: at most 0.8 of a year's width."""
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72 * 0.85
+    return float(min(40.0, 0.8 * width / max(len(years) + 1, 2)))
+
+
+def _x_room(ax: Axes, years: np.ndarray) -> None:
+    """Year limits with half a year and a marker's width beyond the first and last years."""
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72 * 0.85
+    per_year = width / max(len(years) + 1, 2)
+    extra = min(0.5, 5.0 / max(per_year, 1e-6))
+    ax.set_xlim(years[0] - 0.5 - extra, years[-1] + 0.5 + extra)
+
+
+def _value_range(q: dict[str, np.ndarray], claims: pd.DataFrame
+                 ) -> tuple[float, float, bool, bool]:
+    """Lowest and highest value of a panel (bands and claims), and room for arrows.
+
+    The last two: whether a bound's arrow points out of the bottom, or of the top.
+    """
+    values = [q["q05"], q["q95"]]
+    if len(claims):
+        values.append(claims[["low", "high"]].to_numpy(float).ravel())
+    numbers = np.concatenate(values)
+    numbers = numbers[np.isfinite(numbers) & (numbers > 0)]
+    low, high = float(numbers.min()), float(numbers.max())
+    span = np.log(high / low) if high > low else 1.0
+    lower = claims.loc[claims["kind"] == "lower_bound", "low"].to_numpy(float)
+    upper = claims.loc[claims["kind"] == "upper_bound", "high"].to_numpy(float)
+    room_high = bool(len(lower) and np.log(high / lower.max()) < 0.3 * span)
+    room_low = bool(len(upper) and np.log(upper.min() / low) < 0.3 * span)
+    return low, high, room_low, room_high
+
+
 @_styled
 def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittances_usd",
                                                           "per_worker_usd"),
-                scopes: Sequence[str] | None = None, axes: Any = None) -> Figure:
+                scopes: Sequence[str] | None = None, axes: Any = None, log: bool | None = None,
+                yscale: str | None = None) -> Figure:
     """Yearly posterior series with 50%/90% bands and the published claims, for any ledger size.
 
     Parameters
@@ -154,7 +217,13 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
         Scopes to show for every quantity (``"world"``, hosts, groups). Default: for each
         quantity, the world, then each host or group that has claims on it.
     axes : sequence of matplotlib Axes, optional
-        One per panel; a new figure (7 to 7.5 in wide, one row per quantity) when None.
+        One per panel; a new figure (7 to 7.5 in wide, one row per quantity, at most 10 in
+        tall) when None.
+    log : bool, optional
+        Log value axes (the default: counts and money that span orders of magnitude, and claims
+        that differ by factors); ``log=False`` for linear axes from zero.
+    yscale : {"log", "linear"}, optional
+        The same choice, in matplotlib's words.
 
     Returns
     -------
@@ -166,11 +235,16 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     on its own scope's panel at its reference years: a marker for a point, a vertical whisker
     for a range (marker at the geometric midpoint), an arrow for a bound (up: "more than", down:
     "as high as"), a horizontal bar across a multi-year period; hollow for a repeat. Colour is
-    the estimator's type. With at most 12 claims the legend names each estimator (one marker
-    each); above that the claims carry their key number (``claim_keys``; the ``key`` column of
-    ``claims.csv``) wherever it collides with no other label. Years that no claim on the panel's
-    quantity and scope covers are shaded as extrapolation.
+    the estimator's type, its shade and marker the estimator (``estimator_styles``, the same
+    in every figure). With at most 12 claims the legend names each estimator; above that the
+    claims carry their key number (``claim_keys``; the ``key`` column of ``claims.csv`` and
+    ``sources.csv``) wherever it collides with no other label. Years that no claim covers are
+    shaded light grey ("no claim covers the year"; for remittance per worker, years that claims
+    on both workers and remittances cover count as covered, through the identity); years beyond
+    the fitted ones (a fit extended with ``Fit.extend``) are hatched ("beyond the fitted
+    years"). Nothing here is called "extrapolated": see ``posterior.year_evidence``.
     """
+    use_log = value_scale(log, yscale)
     summary = fit.summary()
     claims = fit.ledger.to_frame()
     claims = claims[claims["quantity"].isin(quantities)]
@@ -180,37 +254,49 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
             raise ValueError(f"scope = {scope!r}: this fit has scopes {list(known)}")
     panels = _panels(claims, fit, quantities, scopes)
     created = axes is None
-    fig, axes = _series_grid(panels) if created else (None, _given_axes(axes, len(panels)))
-    fig = fig or axes[0].figure
     kinds = kind_handles(claims)
     per_estimator = by_estimator(claims)
-    styles = claim_styles(claims, per_estimator=per_estimator)
+    styles = claim_styles(claims, ledger=fit.ledger)
+    who = who_handles(claims, styles, per_estimator=per_estimator)
+    legend_rows = -(-(2 + len(who) + len(kinds)) // 3)
+    fig, axes = (_series_grid(panels, legend_rows=legend_rows) if created
+                 else (None, _given_axes(axes, len(panels))))
+    fig = fig or axes[0].figure
     keys = claim_keys(fit.ledger)
-    marks, extrapolated = [], False
+    marks, no_claim, beyond = [], False, False
     for ax, (quantity, scope) in zip(axes, panels, strict=True):
         years, q, prior_only = _band_quantiles(fit, summary, quantity, scope)
         mine = claims[(claims["quantity"] == quantity) & (claims["scope"] == scope)]
-        informing = claims[(claims["quantity"] == quantity)
-                           & claims["scope"].map(lambda s, p=scope: bool(
-                               _members(s, fit) & _members(p, fit)))]
-        extrapolated |= _shade_extrapolation(ax, years, _claims_per_year(informing, years))
+        shaded = _shade_years(ax, years, _panel_evidence(fit, quantity, scope, years))
+        no_claim, beyond = no_claim or shaded[0], beyond or shaded[1]
         _draw_bands(ax, years, q)
-        for dodge, claim in zip(claim_dodge(mine), mine.itertuples(index=False), strict=True):
+        dodges = claim_dodge(mine, width=_dodge_width(ax, years))
+        for dodge, claim in zip(dodges, mine.itertuples(index=False), strict=True):
             x, y, transform = draw_claim(ax, claim, styles[claim.estimator], dodge=dodge)
             marks.append((ax, x, y, transform, str(keys[claim.id]), "0.15"))
         _series_axes(ax, quantity, years)
         _thin_year_ticks(ax, years)
+        _x_room(ax, years)
         label = panel_title(_SHORT_LABELS[quantity], scope, scope_label(scope, fit.config))
         ax.set_title(label + ("\nhost split from the prior only" if prior_only else ""),
                      loc="left")
-        top = max(q["q95"].max(), mine[["low", "high"]].max().max() if len(mine) else 0)
-        ax.set_ylim(0, 1.12 * top)
-    entries = [*band_handles(extrapolation=extrapolated),
-               *who_handles(claims, styles, per_estimator=per_estimator), *kinds]
+        low, high, room_low, room_high = _value_range(q, mine)
+        value_limits(ax, low, high, log=use_log, room_low=room_low, room_high=room_high)
+    entries = [*band_handles(no_claim=no_claim, beyond_fit=beyond), *who, *kinds]
     legend_below(fig, entries, axes=None if created else axes)
     if not per_estimator and created:
         place_keys(fig, marks)
     return fig
+
+
+def _panel_evidence(fit: Fit, quantity: str, scope: str, years: np.ndarray) -> np.ndarray:
+    """What informs each year of one panel (``posterior.year_evidence``), on the panel's years."""
+    from remitest.posterior import year_evidence
+
+    hosts = None if scope == WORLD else sorted(_members(scope, fit))
+    evidence = year_evidence(fit, quantity, hosts)
+    by_year = dict(zip(np.asarray(fit.years).tolist(), evidence, strict=True))
+    return np.array([by_year.get(int(y), "beyond fit") for y in years], dtype=object)
 
 
 @_styled
@@ -253,21 +339,21 @@ def plot_prior_predictive(ledger: Ledger, config: ModelConfig | None = None, *, 
     fig = fig or axes[0].figure
     kinds = kind_handles(claims)
     per_estimator = by_estimator(claims)
-    styles = claim_styles(claims, per_estimator=per_estimator)
+    styles = claim_styles(claims, ledger=ledger)
     keys = claim_keys(ledger)
     years = np.asarray(structure.years)
-    marks, extrapolated = [], False
+    marks, no_claim = [], False
     for ax, quantity in zip(axes, quantities, strict=True):
         values = prior[quantity].transpose("chain", "draw", "year").values
         mine = claims[claims["quantity"] == quantity]
-        extrapolated |= _shade_extrapolation(ax, years, _claims_per_year(mine, years))
+        no_claim |= _shade_extrapolation(ax, years, _claims_per_year(mine, years))
         _draw_bands(ax, years, _quantiles(values))
         for dodge, claim in zip(claim_dodge(mine), mine.itertuples(index=False), strict=True):
             x, y, transform = draw_claim(ax, claim, styles[claim.estimator], dodge=dodge)
             marks.append((ax, x, y, transform, str(keys[claim.id]), "0.15"))
         _series_axes(ax, quantity, years, log=True)
         ax.set_title(f"{QUANTITY_LABELS[quantity]}, world: prior predictive", loc="left")
-    entries = [*band_handles(extrapolation=extrapolated, what="prior"),
+    entries = [*band_handles(no_claim=no_claim, what="prior"),
                *who_handles(claims, styles, per_estimator=per_estimator), *kinds]
     legend_below(fig, entries, axes=None if created else axes)
     if not per_estimator and created:
