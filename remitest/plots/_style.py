@@ -223,10 +223,17 @@ def estimator_styles(estimators: Any, types: Sequence[str] | None = None
         the marker's outline, the type's own colour around a pale shade). The colour is a shade of
         the estimator type's hue (``TYPE_COLOURS``), so that a type reads the same in every
         figure; shade and marker together tell the estimators of one type apart: five shades
-        against eight markers give 40 distinct pairs per type before any repeats. An estimator
-        of unknown type (bare names without ``types``) takes the grey family.
+        against eight markers give 40 distinct pairs per type before any repeats. Bare names
+        without ``types`` (the check figures of 0.3) cycle five colours against eight markers
+        (40 distinct pairs) in their own order; pass the ledger to match the run's figures.
     """
     names, kinds = _estimators_and_types(estimators, types)
+    if types is None and set(kinds) == {"unknown"}:  # bare names: the pre-0.4 look, no cycling
+        unique = list(dict.fromkeys(names))
+        return {name: {"color": ESTIMATOR_COLOURS[i % len(ESTIMATOR_COLOURS)],
+                       "marker": ESTIMATOR_MARKERS[i % len(ESTIMATOR_MARKERS)],
+                       "type": "unknown", "edge": ESTIMATOR_COLOURS[i % len(ESTIMATOR_COLOURS)]}
+                for i, name in enumerate(unique)}
     styles: dict[str, dict[str, str]] = {}
     rank: dict[str, int] = {}
     for name, kind in zip(names, kinds, strict=True):
