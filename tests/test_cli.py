@@ -72,10 +72,20 @@ def test_drawn_seed_is_recorded_and_printed(tmp_path, fit_calls, capsys):
 
 
 def test_the_ledgers_warnings_are_printed_as_warnings(tmp_path, fit_calls, capsys):
-    assert main(["fit", "--out", str(tmp_path / "run"), "--no-figures"]) == 0  # the record
-    assert len(fit_calls[0]["ledger"]) > 10
+    path = tmp_path / "typo.csv"  # 100,000 workers typed as 100: 20x below the others
+    path.write_text(load_ledger("seeds").to_csv().replace(",100000,100000,", ",100,100,", 1))
+    assert main(["fit", "--ledger", str(path), "--out", str(tmp_path / "run"),
+                 "--no-figures"]) == 0
+    assert len(fit_calls[0]["ledger"]) == 10
     err = capsys.readouterr().err
-    assert "remitest fit: warning: " in err and "Traceback" not in err
+    assert "remitest fit: warning: " in err and "field 'low' = '100'" in err
+    assert "Traceback" not in err
+
+
+def test_the_record_fits_without_a_warning(tmp_path, fit_calls, capsys):
+    assert main(["fit", "--out", str(tmp_path / "run"), "--no-figures"]) == 0  # the record
+    assert len(fit_calls[0]["ledger"]) > 80
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_bad_ledger_exits_2_without_traceback(tmp_path, fit_calls, capsys):

@@ -124,6 +124,8 @@ def test_style_registry_gives_each_estimator_one_distinct_look():
     for kind, colour in TYPE_COLOURS.items():  # a type's first estimator wears its colour
         first = next(n for n, t in zip(names, types, strict=True) if t == kind)
         assert mixed[first]["color"] == to_hex(colour)
+    bare = plots.estimator_styles(names)  # names alone (the check figures): still 40 pairs
+    assert len({(s["color"], s["marker"]) for s in bare.values()}) == 40
     # keyed by name: a ledger, its frame and a fit give the same registry
     ledger = load_ledger("seeds")
     assert plots.estimator_styles(ledger) == plots.estimator_styles(ledger.to_frame())
