@@ -352,3 +352,16 @@ def test_log_ndtr_beyond_minus_30_matches_scipy():
 def test_kernel_matches_pymc_beyond_minus_30():
     """A censored bound at u < -30: the kernel agrees with PyMC's erfcx-based log-CDF."""
     check_tail_points("shipped_default", ["level_beyond_30"], n_points=10, seed=100)
+
+
+def test_the_nutpie_record_is_the_one_the_kernel_sampler_fills(monkeypatch):
+    # fitting fills nutpie's CompiledPyMCModel itself (its public API takes no ready C
+    # callbacks); a nutpie whose record has other fields is refused with what to install
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    from remitest import fitting
+
+    assert {f.name for f in dataclasses.fields(CompiledPyMCModel)} == fitting._NUTPIE_FIELDS
+    monkeypatch.setattr(fitting, "_NUTPIE_FIELDS", fitting._NUTPIE_FIELDS | {"old_field"})
+    with pytest.raises(ImportError, match=r"gone: \['old_field'\].*'nutpie>=0.16.11,<0.17'"):
+        fitting._nutpie_record()
