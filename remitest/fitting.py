@@ -342,8 +342,11 @@ def _sample_kernel(
     kdata = kernel.kernel_data(data, structure, config, _step_scale(structure, config))
     # The buffer must outlive sampling: the replaced model holds the only reference to it.
     sampler = dataclasses.replace(entry.nutpie_model, user_data=kernel.pack(kdata))
-    if callable(progressbar):
-        sampler = _LineProgressModel(sampler, _ProgressLines(progressbar, chains * (tune + draws)))
+    progress: dict[str, Any] = {}
+    if callable(progressbar):  # nutpie's public progress callback, its bar off
+        lines = _ProgressLines(progressbar, chains * (tune + draws))
+        progress = {"progress_callback": _NutpieProgress(lines),
+                    "progress_rate": max(1, int(lines.interval * 1000))}
     raw = nutpie.sample(
         sampler,
         draws=draws,
@@ -351,9 +354,10 @@ def _sample_kernel(
         chains=chains,
         seed=seed,
         cores=cores or min(chains, os.cpu_count() or 1),
-        progress_bar=bool(progressbar),
+        progress_bar=progressbar is True,
         target_accept=config.target_accept,
         save_warmup=False,
+        **progress,
     )
     timings["sampling"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -485,40 +489,22 @@ class _ProgressLines:
                     f"{elapsed:.0f} s elapsed, about {left:.0f} s left")
 
 
-# nutpie renders this with each chain's progress; _LineProgressModel parses it back.
-_NUTPIE_TEMPLATE = ("{{ total_finished_draws }}{% for chain in chains %} "
-                    "{{ chain.divergences }}:{{ chain.tuning }}{% endfor %}")
+class _NutpieProgress:
+    """``nutpie.sample(progress_callback=...)``: the chains' draws and divergences, summed.
 
-
-class _LineProgressModel:
-    """A nutpie compiled model whose sampler reports progress through :class:`_ProgressLines`.
-
-    nutpie draws its progress bar on a terminal (or in a notebook) and nothing otherwise; its
-    notebook display renders a template through a callback, which this wrapper hands to the
-    sampler in place of the progress bar. Everything else is the wrapped model's.
+    nutpie calls it on a thread of its own with one ``nutpie.ChainProgress`` per chain; draws
+    count the tuning ones, as the total does.
     """
 
-    def __init__(self, model: Any, lines: _ProgressLines):
-        self._model, self._lines = model, lines
+    def __init__(self, lines: _ProgressLines):
+        self._lines = lines
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-    def _make_sampler(self, settings: Any, init_mean: Any, cores: int, progress_type: Any,
-                      store: Any) -> Any:
-        from nutpie import _lib
-
-        progress_type = _lib.ProgressType.template_callback(
-            max(1, int(self._lines.interval * 1000)), _NUTPIE_TEMPLATE, cores, self._update)
-        return self._model._make_sampler(settings, init_mean, cores, progress_type, store)
-
-    def _update(self, text: str) -> None:
+    def __call__(self, chains: Any) -> None:
         try:
-            done, *chains = text.split()
-            states = [chain.split(":") for chain in chains]
-            self._lines.update(int(done), sum(int(d) for d, _ in states),
-                               any(t == "true" for _, t in states))
-        except Exception:  # progress must never stop a fit
+            self._lines.update(sum(int(c.finished_draws) for c in chains),
+                               sum(int(c.divergences) for c in chains),
+                               any(bool(c.tuning) for c in chains))
+        except Exception:  # progress must never stop a fit, nor print nutpie's traceback
             pass
 
 
