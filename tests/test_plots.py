@@ -167,10 +167,10 @@ def test_per_worker_years_that_the_identity_informs_are_not_shaded(fit):
 
 def test_series_fit_series_and_summary_use_two_words(fit):
     table = fit.series("workers", years=range(fit.years[0] - 1, fit.years[-1] + 2))
-    assert {"no_claim", "beyond_fit", "extrapolated", "evidence"} <= set(table.columns)
-    assert (table["extrapolated"] == table["beyond_fit"]).all()  # the old name, kept
-    assert not (table["no_claim"] & table["beyond_fit"]).any()
-    assert table["beyond_fit"].sum() == 2
+    assert {"extrapolated", "evidence"} <= set(table.columns)
+    beyond = table["evidence"] == "beyond fit"
+    assert (table["extrapolated"] == beyond).all()  # the old column keeps its meaning
+    assert beyond.sum() == 2 and (table["evidence"] == "no claim").any()
     summary = fit.summary()
     assert set(summary["evidence"]) <= {"claims", "identity", "no claim", "beyond fit"}
     assert ((summary["evidence"] == "claims") == (summary["n_claims"] > 0)).all()
