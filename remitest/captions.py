@@ -59,7 +59,8 @@ FIGURE_TEXT = {
         "Posterior predictive check: each claim's reported value (estimator's colour and marker; "
         "a range's midpoint with its whisker, a bound with an arrow) against its predictive 50% "
         "and 90% intervals (grey), scaled by the predictive median. Right: predictive percentile "
-        "(PIT); near 0 or 1 is surprising. Hollow: repeats, not used."
+        "(PIT); near 0 or 1 is surprising. Hollow: repeats, not used. Rows are labelled by claim "
+        "key and estimator."
     ),
     "prior_predictive": (
         "Prior predictive check, world, {years}: median, 50% and 90% bands of workers and "
