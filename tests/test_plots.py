@@ -465,3 +465,30 @@ def test_ledger_figure_draws_into_given_axes():
     axes = fig.subplots(3, 1)
     assert plots.plot_ledger(load_ledger("seeds"), axes=axes) is fig
     assert axes[-1].get_legend() is not None
+
+
+def test_check_figures_draw_each_estimator_as_the_run_figures_do(fit):
+    """held_out's and loo's figures take colour and marker from the registry, by the ledger."""
+    from remitest.checks.held_out import HeldOutResult
+    from remitest.checks.loo import loo
+    from remitest.predictive import predict_claims
+
+    registry = plots.estimator_styles(fit.ledger)
+    ledger = fit.ledger
+    later = ledger.originals().filter(lambda f: (f["published"].dt.year > 2017).to_numpy())
+    table = predict_claims(fit, later, random_seed=1)
+    table.insert(8, "published", later.published_year)
+    table["reading"], table["in_50"], table["in_90"] = "gaussian", 1.0, 1.0
+    everyone = ledger.estimators()
+    result = HeldOutResult(table=table, cutoff=2017, n_fitted=7,
+                           estimators=tuple(everyone["estimator"]),
+                           estimator_types=tuple(everyone["estimator_type"]))
+    loo_result = loo(fit)
+    assert loo_result.estimator_types == tuple(everyone["estimator_type"])
+    for figure, rows in ((result.plot(), table), (loo_result.plot(), loo_result.table)):
+        ax = figure.axes[0]
+        marks = [line for line in ax.lines if line.get_marker() not in ("None", "", None)]
+        assert len(marks) == len(rows)
+        for line, estimator in zip(marks, rows["estimator"], strict=True):
+            assert to_hex(line.get_color()) == to_hex(registry[estimator]["color"]), estimator
+            assert line.get_marker() == registry[estimator]["marker"], estimator
