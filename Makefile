@@ -23,7 +23,7 @@ PYTHON := $(shell for p in $(_CANDIDATES); do \
 	$$p -c '$(_PY_OK)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 endif
 
-.PHONY: run test lint install bench clean check-python
+.PHONY: run test lint install bench clean browser check-python
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -54,8 +54,14 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check remitest tests benchmarks
 
-test: $(VENV)/.installed lint
-	$(PY) -m pytest -m "not slow and not sampler"
+# Chromium and its driver from Debian's packages, for the report.html test (tests/test_report_html.py).
+# A browser download at install time fails in CI, so selenium is pointed at these and downloads nothing.
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+
+test: $(VENV)/.installed lint browser
+	REMITEST_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not slow and not sampler"
 	$(PY) -m pytest -m "sampler and not slow"
 	$(PY) -m pytest -m slow
 

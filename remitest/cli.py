@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="exit with status 3 when the fit fails its diagnostics gate")
     fit.add_argument("--no-figures", dest="figures", action="store_false",
                      help="write the CSVs and metadata only")
+    fit.add_argument("--xlsx", dest="excel", action="store_true",
+                     help="also write tables.xlsx: one sheet per CSV table, and a README sheet "
+                          "with each column's type, unit and description")
     _add_years(fit, default="every year from the first to the last that claims cover; years "
                             "beyond the fitted ones are extrapolated")
 
@@ -160,9 +163,9 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser(
         "plot", help="redraw the figures of a run folder",
         description="Load a run folder written by remitest fit and draw its figures again "
-                    "(PNG, SVG and caption each), e.g. after upgrading remitest. Into the run "
-                    "folder itself by default, replacing its figures and updating their "
-                    "checksums in datapackage.json; nothing is refitted.",
+                    "(PNG, SVG and caption each) and its report.html, e.g. after upgrading "
+                    "remitest. Into the run folder itself by default, replacing its figures "
+                    "and updating their checksums in datapackage.json; nothing is refitted.",
     )
     plot.add_argument("run", metavar="RUN_DIR", help="run folder written by remitest fit")
     plot.add_argument("--out", metavar="DIR",
@@ -263,6 +266,7 @@ def fit_command(args: argparse.Namespace) -> int:
         if args.figures:
             print("\nwriting the run folder and its figures", flush=True)
         folder = write_run(fit, Path(args.out), figures=args.figures,
+                           excel=args.excel,
                            progress=lambda line: print(f"  {line}", flush=True))
     except OSError as error:
         return _fail(f"cannot write the run folder {args.out!r}: {error}", 1)
@@ -423,6 +427,9 @@ def plot_command(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
         written = export._write_figures(fit, out, lambda line: print(f"  {line}", flush=True))
+        n_figures = len(written) // len(_FIGURE_SUFFIXES)
+        written.update(export._write_report(fit, out, files=sorted(
+            p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))))
         if out.resolve() == run.resolve():  # keep datapackage.json's checksums true
             package_path = run / "datapackage.json"
             package = json.loads(package_path.read_text(encoding="utf-8"))
@@ -436,7 +443,7 @@ def plot_command(args: argparse.Namespace) -> int:
             export._write_text(export._dump_json(package), package_path)
     except OSError as error:
         return _fail(f"cannot write the figures into {str(out)!r}: {error}", 1, "plot")
-    print(f"\n{len(written) // len(_FIGURE_SUFFIXES)} figures written to {out}")
+    print(f"\n{n_figures} figures and {export.REPORT} written to {out}")
     return 0
 
 

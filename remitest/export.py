@@ -1,10 +1,12 @@
 """The run folder: write a fit's posterior products to disk, and load a run folder back as a fit.
 
 A run folder holds CSVs with a Frictionless ``datapackage.json`` (a table schema for each CSV, and
-the run's metadata), the ArviZ ``idata.nc``, the exact ledger and configuration used, and the
-figures with their captions. Every file is written to a temporary file in the same folder and moved
-into place with ``os.replace``, so a crash never leaves a half-written file. The CSVs are written at
-a fixed precision with deterministic row and column order: the same fit writes byte-identical CSVs.
+the run's metadata), the ArviZ ``idata.nc``, the exact ledger and configuration used, the figures
+with their captions, ``report.html`` (the run on one self-contained page) and, on request,
+``tables.xlsx`` (the tables as one workbook). Every file is written to a temporary file in the
+same folder and moved into place with ``os.replace``, so a crash never leaves a half-written file.
+The CSVs are written at a fixed precision with deterministic row and column order: the same fit
+writes byte-identical CSVs.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from remitest.fit_result import Fit
 
-__all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES"]
+__all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES", "REPORT"]
 
 #: printf format of every float in the CSVs: 12 significant digits keep
 #: remittances = workers x per-worker remittance to about 1e-11 relative in every row.
@@ -77,7 +79,7 @@ _TABLE_DESCRIPTIONS = {
 
 # -- writing ----------------------------------------------------------------------------------
 def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True,
-              progress: Callable[[str], Any] | None = None) -> Path:
+              excel: bool = False, progress: Callable[[str], Any] | None = None) -> Path:
     """Write the run folder of ``fit``: CSVs, ``datapackage.json``, ``idata.nc``, ledger, figures.
 
     Parameters
@@ -88,6 +90,9 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     figures : bool
         Also write every figure of ``remitest.plots.FIGURES`` as ``<name>.png`` (300 dpi),
         ``<name>.svg`` and ``<name>.caption.txt``.
+    excel : bool
+        Also write ``tables.xlsx``: one sheet per CSV table and a ``README`` sheet with each
+        column's type, unit and description (needs openpyxl).
     progress : callable, optional
         Called with one line as each figure is written ("figure 2/4: biases, 0.8 s").
 
@@ -100,6 +105,9 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     -----
     ``datapackage.json`` is written last, with the SHA-256 of every other file; a folder where a
     write was interrupted therefore fails ``frictionless validate`` and :func:`load_run`.
+    ``report.html`` (:mod:`remitest.report_html`: headline numbers, figures, diagnostics and
+    sources on one self-contained page) is written in every case, and listed there like the
+    figures.
     """
     from remitest import posterior, predictive, tables
     from remitest.captions import sources_table
@@ -124,6 +132,10 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     files["idata.nc"] = _write_idata(fit.idata, metadata, out / "idata.nc")
     if figures:
         files.update(_write_figures(fit, out, progress))
+    if excel:
+        files["tables.xlsx"] = _write_excel(fit, frames, out / "tables.xlsx")
+    files.update(_write_report(fit, out, summary=frames["summary"], sources=frames["sources"],
+                               figures=figures, files=[*files, "datapackage.json"]))
     previous = _listed_files(out)
     package = datapackage(fit, frames, files, metadata)
     _write_text(_dump_json(package), out / "datapackage.json")
@@ -244,6 +256,125 @@ def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = 
     return files
 
 
+REPORT = "report.html"
+
+
+def _write_report(fit: Fit, out: Path, *, summary: pd.DataFrame | None = None,
+                  sources: pd.DataFrame | None = None, figures: bool = True,
+                  files: Any = ()) -> dict[str, str]:
+    """Write ``report.html`` from ``fit`` and the figures in ``out``; its SHA-256 by name.
+
+    ``summary`` and ``sources`` default to the fit's (``summary.csv``, ``sources.csv``);
+    ``figures=False`` leaves the figures out even where ``out`` holds some of an earlier run.
+    """
+    from remitest import posterior
+    from remitest.captions import sources_table
+    from remitest.plots import FIGURES
+    from remitest.report_html import figures_in, render_report
+
+    page = render_report(
+        fit,
+        summary=posterior.summary(fit) if summary is None else summary,
+        sources=sources_table(fit.ledger) if sources is None else sources,
+        figures=figures_in(out, list(FIGURES)) if figures else (),
+        files=[f for f in files if f != REPORT],
+    )
+    return {REPORT: _write_text(page, out / REPORT)}
+
+
+#: Rows a worksheet holds below its header (Excel's limit is 1,048,576 rows).
+EXCEL_MAX_ROWS = 1_048_575
+
+
+def _write_excel(fit: Fit, frames: dict[str, pd.DataFrame], path: Path) -> str:
+    """Write ``tables.xlsx``: a ``README`` sheet with the schema, then one sheet per CSV table.
+
+    Floats are rounded to the CSVs' 12 significant digits and dates written as the CSVs' text,
+    so that each sheet reads back (``pandas.read_excel``) as its CSV does (``read_csv``). A
+    table longer than a worksheet is left out, and the ``README`` sheet says so.
+    """
+    try:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise ImportError("excel=True needs openpyxl: pip install openpyxl") from None
+
+    book = Workbook(write_only=True)
+    readme = book.create_sheet("README")
+    bold = Font(bold=True)
+
+    def header(sheet: Any, names: list[str]) -> list[Any]:
+        cells = []
+        for name in names:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            cells.append(cell)
+        return cells
+
+    rows: list[list[Any]] = []
+    skipped = []
+    for name in TABLES:
+        frame = frames[name]
+        too_long = len(frame) > EXCEL_MAX_ROWS
+        if too_long:
+            skipped.append(name)
+        note = (f" Not in this workbook: its {len(frame):,} rows are more than a worksheet "
+                f"holds; read {name}.csv." if too_long else "")
+        rows.append([name, None, None, None, f"{name}.csv: {_TABLE_DESCRIPTIONS[name]}{note}"])
+        for field in table_schema(name, frame)["fields"]:
+            rows.append([name, field["name"], field["type"], field.get("unit"),
+                         field["description"]])
+    readme.column_dimensions["A"].width = 20
+    readme.column_dimensions["B"].width = 18
+    readme.column_dimensions["C"].width = 9
+    readme.column_dimensions["D"].width = 24
+    readme.column_dimensions["E"].width = 110
+    readme.freeze_panes = "A2"
+    readme.append(header(readme, ["table", "field", "type", "unit", "description"]))
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(readme, value=value)
+            cell.alignment = wrap
+            if row[1] is None:
+                cell.font = bold
+            cells.append(cell)
+        readme.append(cells)
+    readme.append([])
+    readme.append([f"remitest run {fit.run_id} (remitest {__version__}, ledger SHA-256 "
+                   f"{fit.ledger.sha256}). One sheet per CSV table of the run folder, in base "
+                   "units: persons, US$ per year, US$ per worker per year. The CSVs and "
+                   "datapackage.json are the reference; this workbook is a copy for reading."])
+    for name in TABLES:
+        if name in skipped:
+            continue
+        frame = _excel_ready(frames[name])
+        sheet = book.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        sheet.append(header(sheet, [str(c) for c in frame.columns]))
+        for record in frame.itertuples(index=False, name=None):
+            sheet.append(record)
+    return _atomic_with(path, book.save)
+
+
+def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """The CSV's values as Python objects: floats at 12 significant digits, no NaN, no ''."""
+    ready = _csv_ready(frame).astype(object)
+    for column in ready.columns:
+        values = ready[column]
+        if pd.api.types.is_float_dtype(frame[column]):
+            ready[column] = [None if v is None or not math.isfinite(v)
+                             else float(FLOAT_FORMAT % v) for v in values]
+        else:
+            ready[column] = [None if v is None or (isinstance(v, float) and math.isnan(v))
+                             or (isinstance(v, str) and v == "")
+                             else v.item() if isinstance(v, np.generic) else v
+                             for v in values]
+    return ready
+
+
 def _save_figure(fit: Fit, name: str, figure: Figure, caption: str, out: Path) -> dict[str, str]:
     """Save one figure as PNG and SVG with the run id and caption in their metadata."""
     import matplotlib as mpl
@@ -334,8 +465,10 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "n_claims": ("number of original claims of the row's quantity whose reference period covers "
                  "the year and whose scope overlaps this scope", None),
     "evidence": ("what informs the year: 'claims' (a claim of this quantity and scope covers "
-                 "it), 'identity' (none does, but claims on both other quantities do: remittances "
-                 "= workers x per-worker remittance), 'no claim' (neither: the walks carry the "
+                 "it), 'identity' (none does, but remittances = workers x per-worker remittance "
+                 "carries other claims to it: for per_worker_usd a claim on workers or "
+                 "remittances, otherwise claims on both other quantities), 'no claim' (neither: "
+                 "the walks carry the "
                  "series from the years around; the figures shade such years) or 'beyond fit' "
                  "(outside the fitted years)", None),
     "sd_ratio": ("posterior sd of the log series over its prior sd: near 1, the claims taught "

@@ -201,11 +201,15 @@ class Fit:
 
         return year_on_year(self, quantity, scope)
 
-    def write(self, out_dir: Any, *, figures: bool = True) -> Any:
-        """Write the run folder (CSVs, datapackage.json, idata.nc, figures); returns its path."""
+    def write(self, out_dir: Any, *, figures: bool = True, excel: bool = False) -> Any:
+        """Write the run folder (CSVs, datapackage.json, idata.nc, figures, report.html).
+
+        ``excel=True`` also writes ``tables.xlsx`` (see :func:`remitest.export.write_run`).
+        Returns the folder's path.
+        """
         from remitest.export import write_run
 
-        return write_run(self, out_dir, figures=figures)
+        return write_run(self, out_dir, figures=figures, excel=excel)
 
     def __repr__(self) -> str:
         status = "passed" if self.diagnostics.passed else "FAILED"

@@ -70,7 +70,8 @@ def _leftovers(folder):
 
 def test_run_folder_holds_every_file(run, figures):
     names = {p.name for p in run.iterdir()}
-    expected = {*CSVS, "datapackage.json", "idata.nc", "ledger.csv", "config.json"}
+    expected = {*CSVS, "datapackage.json", "idata.nc", "ledger.csv", "config.json",
+                "report.html"}
     for name in figures:
         expected |= {f"{name}.png", f"{name}.svg", f"{name}.caption.txt"}
     assert names == expected
@@ -309,6 +310,92 @@ def test_claims_csv_has_each_claims_key(tmp_path):
     assert list(claims.columns[:2]) == ["id", "key"]
     ledger_ids = list(fit.ledger.to_frame()["id"])
     assert [ledger_ids[k - 1] for k in claims["key"]] == list(claims["id"])
+
+
+# -- report.html and tables.xlsx --------------------------------------------------------------
+def test_report_is_listed_with_its_checksum_and_embeds_the_figures(run, figures):
+    import base64
+    import hashlib
+
+    listed = json.loads((run / "datapackage.json").read_text())["remitest"]["files"]
+    page = (run / "report.html").read_bytes()
+    assert listed["report.html"] == hashlib.sha256(page).hexdigest()
+    text = page.decode("utf-8")
+    for name in figures:
+        png = base64.b64encode((run / f"{name}.png").read_bytes()).decode("ascii")
+        assert f"data:image/png;base64,{png}" in text
+        assert (run / f"{name}.caption.txt").read_text().strip().split(" (run")[0] in text
+
+
+def test_report_is_written_atomically(tmp_path, fit, figures, monkeypatch):
+    import remitest.report_html
+
+    folder = write_run(fit, tmp_path / "run")
+    before = (folder / "report.html").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(remitest.report_html, "render_report", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_run(fit, folder)
+    assert (folder / "report.html").read_bytes() == before
+    assert not _leftovers(folder)
+
+
+def test_excel_workbook_has_a_readme_and_one_sheet_per_csv(tmp_path, fit, figures):
+    from openpyxl import load_workbook
+
+    folder = fit.write(tmp_path / "run", figures=False, excel=True)
+    book = load_workbook(folder / "tables.xlsx", read_only=True)
+    assert book.sheetnames == ["README", *TABLES]
+    book.close()
+    listed = json.loads((folder / "datapackage.json").read_text())["remitest"]["files"]
+    assert "tables.xlsx" in listed
+    for name in TABLES:
+        from_csv = pd.read_csv(folder / f"{name}.csv")
+        from_sheet = pd.read_excel(folder / "tables.xlsx", sheet_name=name)
+        pd.testing.assert_frame_equal(from_sheet, from_csv, check_dtype=False, obj=name)
+
+
+def test_excel_readme_sheet_holds_the_schema_of_every_column(tmp_path, fit, figures):
+    folder = write_run(fit, tmp_path / "run", figures=False, excel=True)
+    readme = pd.read_excel(folder / "tables.xlsx", sheet_name="README")
+    assert list(readme.columns) == ["table", "field", "type", "unit", "description"]
+    package = json.loads((folder / "datapackage.json").read_text())
+    for resource in package["resources"]:
+        rows = readme[readme["table"] == resource["name"]]
+        fields = rows.dropna(subset=["field"])
+        assert list(fields["field"]) == [f["name"] for f in resource["schema"]["fields"]]
+        assert list(fields["type"]) == [f["type"] for f in resource["schema"]["fields"]]
+        assert list(fields["unit"].fillna("")) == [f.get("unit", "")
+                                                   for f in resource["schema"]["fields"]]
+        assert rows["description"].notna().all()
+    assert (readme["unit"] == "persons").any()
+
+
+def test_rewrite_without_excel_removes_the_old_workbook(tmp_path, fit, figures):
+    folder = write_run(fit, tmp_path / "run", figures=False, excel=True)
+    assert (folder / "tables.xlsx").exists()
+    write_run(fit, folder, figures=False)
+    assert not (folder / "tables.xlsx").exists()
+    assert frictionless.validate(str(folder / "datapackage.json")).valid
+
+
+def test_excel_leaves_out_a_table_longer_than_a_worksheet(tmp_path, fit, figures, monkeypatch):
+    from openpyxl import load_workbook
+
+    import remitest.export
+
+    monkeypatch.setattr(remitest.export, "EXCEL_MAX_ROWS", 100)  # draws.csv has 3,840 rows
+    folder = write_run(fit, tmp_path / "run", figures=False, excel=True)
+    book = load_workbook(folder / "tables.xlsx", read_only=True)
+    assert "draws" not in book.sheetnames and "summary" not in book.sheetnames
+    assert "sources" in book.sheetnames
+    book.close()
+    readme = pd.read_excel(folder / "tables.xlsx", sheet_name="README")
+    note = readme.loc[(readme["table"] == "draws") & readme["field"].isna(), "description"]
+    assert "read draws.csv" in note.iloc[0]
 
 
 # -- run folders of remitest 0.x (ArviZ 0.x InferenceData) ----------------------------------------

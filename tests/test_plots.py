@@ -167,10 +167,10 @@ def test_per_worker_years_that_the_identity_informs_are_not_shaded(fit):
 
 def test_series_fit_series_and_summary_use_two_words(fit):
     table = fit.series("workers", years=range(fit.years[0] - 1, fit.years[-1] + 2))
-    assert {"no_claim", "beyond_fit", "extrapolated", "evidence"} <= set(table.columns)
-    assert (table["extrapolated"] == table["beyond_fit"]).all()  # the old name, kept
-    assert not (table["no_claim"] & table["beyond_fit"]).any()
-    assert table["beyond_fit"].sum() == 2
+    assert {"extrapolated", "evidence"} <= set(table.columns)
+    beyond = table["evidence"] == "beyond fit"
+    assert (table["extrapolated"] == beyond).all()  # the old column keeps its meaning
+    assert beyond.sum() == 2 and (table["evidence"] == "no claim").any()
     summary = fit.summary()
     assert set(summary["evidence"]) <= {"claims", "identity", "no claim", "beyond fit"}
     assert ((summary["evidence"] == "claims") == (summary["n_claims"] > 0)).all()
@@ -224,6 +224,93 @@ def test_series_for_chosen_scopes(fit):
     assert len(errorbars(group)) == 1
     with pytest.raises(ValueError, match="scope"):
         plots.plot_series(fit, scopes=["mars"])
+
+
+def _reference(fit, **columns):
+    import pandas as pd
+
+    years = np.asarray(fit.years)
+    frame = pd.DataFrame({"year": years, "scope": "world", "quantity": "workers",
+                          "value": 80_000.0 + 1_000.0 * (years - years[0])})
+    return frame.assign(**columns)
+
+
+def reference_lines(ax):
+    return {line.get_gid().split(":", 1)[1]: line for line in ax.lines
+            if (line.get_gid() or "").startswith("reference:")}
+
+
+def test_series_overlays_a_reference_series_with_a_legend_entry(fit):
+    import pandas as pd
+
+    official = _reference(fit, label="official series")
+    truth = _reference(fit, label="simulator's truth", value=120_000.0)
+    money = _reference(fit, quantity="remittances_usd", value=3e8, label="official series")
+    fig = plots.plot_series(fit, quantities=("workers", "remittances_usd"), scopes=["world"],
+                            reference=pd.concat([official, truth, money]))
+    workers, remittances = fig.axes
+    lines = reference_lines(workers)
+    assert set(lines) == {"official series", "simulator's truth"}
+    np.testing.assert_array_equal(lines["official series"].get_xdata(), fit.years)
+    np.testing.assert_allclose(lines["official series"].get_ydata(), official["value"])
+    assert set(reference_lines(remittances)) == {"official series"}
+    # one style per label, the same on every panel, apart from the bands and the claims
+    official_line = lines["official series"]
+    assert official_line.get_marker() != lines["simulator's truth"].get_marker()
+    assert official_line._unscaled_dash_pattern != \
+        lines["simulator's truth"]._unscaled_dash_pattern
+    assert reference_lines(remittances)["official series"].get_marker() == \
+        official_line.get_marker()
+    assert to_hex(official_line.get_color()) == plots.series.REFERENCE_COLOUR
+    assert to_hex(official_line.get_color()) != to_hex(plots.BAND_COLOUR)
+    assert to_hex(official_line.get_color()) not in {to_hex(c) for c in TYPE_COLOURS.values()}
+    labels = legend_labels(fig)
+    assert labels.count("official series") == 1 and labels.count("simulator's truth") == 1
+    # nothing clipped: the panel's limits take in the reference
+    assert workers.get_ylim()[1] > 120_000 and remittances.get_ylim()[0] < 3e8
+
+
+def test_series_reference_label_defaults_and_years_beyond_the_fit_widen_the_panel(fit):
+    import pandas as pd
+
+    years = np.arange(fit.years[0] - 3, fit.years[-1] + 1)
+    frame = pd.DataFrame({"year": years, "scope": "world", "quantity": "workers",
+                          "value": 90_000.0})
+    fig = plots.plot_series(fit, quantities=("workers",), scopes=["world"], reference=frame)
+    (ax,) = fig.axes
+    assert set(reference_lines(ax)) == {"reference"}
+    assert ax.get_xlim()[0] < years[0] and "reference" in legend_labels(fig)
+
+
+def test_series_reference_is_checked_and_keyword_only(fit):
+    good = _reference(fit)
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['value'\]"):
+        plots.plot_series(fit, reference=good.drop(columns="value"))
+    with pytest.raises(ValueError, match="unknown quantity \\['migrants'\\]"):
+        plots.plot_series(fit, reference=good.assign(quantity="migrants"))
+    with pytest.raises(ValueError, match="scope \\['vietnam'\\]"):
+        plots.plot_series(fit, reference=good.assign(scope="vietnam"))
+    with pytest.raises(ValueError, match="log axis"):
+        plots.plot_series(fit, reference=good.assign(value=0.0))
+    plots.plot_series(fit, quantities=("workers",), scopes=["world"], log=False,
+                      reference=good.assign(value=0.0))  # a linear axis takes zero
+    with pytest.raises(ValueError, match="not finite"):
+        plots.plot_series(fit, reference=good.assign(value=float("nan")))
+    with pytest.raises(ValueError, match="one label, quantity, scope and year"):
+        plots.plot_series(fit, reference=pd_concat(good, good))
+    with pytest.raises(ValueError, match="no row has the quantity and scope of a panel"):
+        plots.plot_series(fit, quantities=("workers",), scopes=["world"],
+                          reference=good.assign(scope="china"))
+    with pytest.raises(TypeError, match="DataFrame"):
+        plots.plot_series(fit, reference={"year": [2015]})
+    with pytest.raises(TypeError):
+        plots.plot_series(fit, ("workers",), None, None, None, None, good)  # keyword-only
+
+
+def pd_concat(*frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
 
 
 def test_biases_show_only_quantities_with_claims(fit, claims):
@@ -378,3 +465,30 @@ def test_ledger_figure_draws_into_given_axes():
     axes = fig.subplots(3, 1)
     assert plots.plot_ledger(load_ledger("seeds"), axes=axes) is fig
     assert axes[-1].get_legend() is not None
+
+
+def test_check_figures_draw_each_estimator_as_the_run_figures_do(fit):
+    """held_out's and loo's figures take colour and marker from the registry, by the ledger."""
+    from remitest.checks.held_out import HeldOutResult
+    from remitest.checks.loo import loo
+    from remitest.predictive import predict_claims
+
+    registry = plots.estimator_styles(fit.ledger)
+    ledger = fit.ledger
+    later = ledger.originals().filter(lambda f: (f["published"].dt.year > 2017).to_numpy())
+    table = predict_claims(fit, later, random_seed=1)
+    table.insert(8, "published", later.published_year)
+    table["reading"], table["in_50"], table["in_90"] = "gaussian", 1.0, 1.0
+    everyone = ledger.estimators()
+    result = HeldOutResult(table=table, cutoff=2017, n_fitted=7,
+                           estimators=tuple(everyone["estimator"]),
+                           estimator_types=tuple(everyone["estimator_type"]))
+    loo_result = loo(fit)
+    assert loo_result.estimator_types == tuple(everyone["estimator_type"])
+    for figure, rows in ((result.plot(), table), (loo_result.plot(), loo_result.table)):
+        ax = figure.axes[0]
+        marks = [line for line in ax.lines if line.get_marker() not in ("None", "", None)]
+        assert len(marks) == len(rows)
+        for line, estimator in zip(marks, rows["estimator"], strict=True):
+            assert to_hex(line.get_color()) == to_hex(registry[estimator]["color"]), estimator
+            assert line.get_marker() == registry[estimator]["marker"], estimator

@@ -40,12 +40,18 @@ class HeldOutResult:
     n_fitted : int
         Original claims in the fit.
     estimators : tuple of str
+        Every estimator of the ledger, in ledger order (the order that gives each its colour
+        and marker in the run's figures).
+    estimator_types : tuple of str
+        The type of each estimator, aligned with ``estimators``; with it the figure draws each
+        estimator as every figure of the run does (``remitest.plots.estimator_styles``).
     """
 
     table: pd.DataFrame
     cutoff: int
     n_fitted: int
     estimators: tuple[str, ...] = ()
+    estimator_types: tuple[str, ...] = ()
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -143,9 +149,10 @@ def held_out(
     table["in_50"] = ((table["pred_q25"] <= value) & (value <= table["pred_q75"])).astype(float)
     table["in_90"] = ((table["pred_q05"] <= value) & (value <= table["pred_q95"])).astype(float)
     table.loc[table["reading"] == "censored", ["in_50", "in_90"]] = np.nan
-    estimators = tuple(dict.fromkeys([*fitted.structure.estimators, *frame["estimator"]]))
+    everyone = ledger.estimators()  # the ledger's order: the run's figures' colours
     return HeldOutResult(table=table, cutoff=int(cutoff), n_fitted=len(training),
-                         estimators=estimators)
+                         estimators=tuple(everyone["estimator"]),
+                         estimator_types=tuple(everyone["estimator_type"]))
 
 
 @styled
@@ -153,7 +160,9 @@ def _plot_held_out(result: HeldOutResult, *, ax: Axes | None) -> Figure:
     from remitest.plots import _factor_axis, _right_labels, estimator_styles
 
     table = result.table
-    styles = estimator_styles(result.estimators)
+    typed = len(result.estimator_types) == len(result.estimators) and result.estimators
+    styles = (estimator_styles(result.estimators, result.estimator_types) if typed
+              else estimator_styles(result.estimators))
     created = ax is None
     if created:
         fig = new_figure(6.5, 0.32 * len(table) + 1.5)

@@ -86,12 +86,17 @@ class LooResult:
     elpd : arviz_stats.ELPDDataLOO
         ArviZ's result (``elpd``, ``se``, ``p``, pointwise ``elpd_i`` and ``pareto_k``).
     estimators : tuple of str
-        The fit's estimators, in order (their colours in the figure).
+        The fit's ledger's estimators, in ledger order (the order that gives each its colour
+        and marker in the run's figures).
+    estimator_types : tuple of str
+        The type of each estimator, aligned with ``estimators``; with it the figure draws each
+        estimator as every figure of the run does (``remitest.plots.estimator_styles``).
     """
 
     table: pd.DataFrame
     elpd: Any
     estimators: tuple[str, ...] = ()
+    estimator_types: tuple[str, ...] = ()
 
     @property
     def summary(self) -> dict[str, float]:
@@ -106,7 +111,7 @@ class LooResult:
 
     def plot(self, *, ax: Axes | None = None) -> Figure:
         """Pareto k of each claim, with the 0.7 threshold (see the module notes)."""
-        return _plot_pareto_k(self.table, self.estimators, ax=ax)
+        return _plot_pareto_k(self.table, self.estimators, self.estimator_types, ax=ax)
 
 
 def loo(fit: Fit) -> LooResult:
@@ -142,14 +147,19 @@ def loo(fit: Fit) -> LooResult:
             "k_high": k > K_HIGH,
         }
     )
-    return LooResult(table=table, elpd=elpd, estimators=tuple(fit.structure.estimators))
+    everyone = fit.ledger.estimators()  # the ledger's order: the run's figures' colours
+    return LooResult(table=table, elpd=elpd, estimators=tuple(everyone["estimator"]),
+                     estimator_types=tuple(everyone["estimator_type"]))
 
 
 @styled
-def _plot_pareto_k(table: pd.DataFrame, estimators: tuple[str, ...], *, ax: Axes | None) -> Figure:
+def _plot_pareto_k(table: pd.DataFrame, estimators: tuple[str, ...],
+                   estimator_types: tuple[str, ...] = (), *, ax: Axes | None) -> Figure:
     from remitest.plots import estimator_styles
 
-    styles = estimator_styles(estimators)
+    typed = len(estimator_types) == len(estimators) and estimators
+    styles = (estimator_styles(estimators, estimator_types) if typed
+              else estimator_styles(estimators))
     if ax is None:
         fig = new_figure(6.0, 0.28 * len(table) + 1.3)
         ax = fig.add_subplot()

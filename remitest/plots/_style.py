@@ -49,7 +49,7 @@ def marker_size(marker: str, size: float) -> float:
 #: 40 estimators of one type all get a distinct (colour, marker) pair.
 _SHADES = (0.0, -0.35, 0.3, -0.55, 0.5)
 #: Hosts have a palette of their own (Tol's muted and dark colours), apart from the types'.
-HOST_COLOURS = ("#332288", "#882255", "#999933", "#661100", "#88CCEE", "#AA4499", "#DDCC77")
+HOST_COLOURS = ("#332288", "#882255", "#999933", "#44AA99", "#661100", "#88CCEE", "#AA4499")
 PRIOR_COLOUR = "0.55"
 #: Years that no claim covers (light grey), and years beyond the fitted ones (hatched grey).
 NO_CLAIM_COLOUR = "0.92"

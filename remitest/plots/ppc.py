@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Most claims with a row of their own; the strip shows every claim's PIT.
 PPC_ROWS = 25
-_LABEL_CHARS = 30
+_LABEL_CHARS = 36
 
 
 def _ppc_ratio(frame: pd.DataFrame, column: str) -> np.ndarray:

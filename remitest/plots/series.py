@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from remitest.ledger import WORLD
+from remitest.ledger import QUANTITIES, WORLD
 from remitest.plots._claims import (
     band_handles,
     by_estimator,
@@ -201,11 +201,100 @@ def _value_range(q: dict[str, np.ndarray], claims: pd.DataFrame
     return low, high, room_low, room_high
 
 
+#: How a reference series is drawn: near-black lines, one dash pattern and marker per label.
+REFERENCE_COLOUR = "#1a1a1a"
+REFERENCE_STYLES = (((0, (4.0, 2.0)), "D"), ((0, (1.2, 1.6)), "s"),
+                    ((0, (6.0, 2.0, 1.2, 2.0)), "^"), ((0, (8.0, 3.0)), "v"), ("-", "o"))
+REFERENCE_COLUMNS = ("year", "scope", "quantity", "value")
+_DEFAULT_REFERENCE_LABEL = "reference"
+
+
+def _reference_frame(reference: Any, fit: Fit, *, log: bool) -> pd.DataFrame:
+    """Check a user's reference series and return it with a ``label`` column.
+
+    Raises
+    ------
+    TypeError
+        When ``reference`` is not a DataFrame.
+    ValueError
+        For a missing column, an unknown quantity or scope, a year that is not a whole number,
+        a value that is not a finite number (or not positive on a log axis), or two rows for
+        one label, quantity, scope and year; each names what is wrong.
+    """
+    import pandas as pd
+
+    if not isinstance(reference, pd.DataFrame):
+        raise TypeError(f"reference must be a pandas DataFrame with columns "
+                        f"{list(REFERENCE_COLUMNS)} (and optionally 'label'), not "
+                        f"{type(reference).__name__}")
+    missing = [c for c in REFERENCE_COLUMNS if c not in reference.columns]
+    if missing:
+        raise ValueError(f"reference lacks the column(s) {missing}: it needs "
+                         f"{list(REFERENCE_COLUMNS)} and optionally 'label'; it has "
+                         f"{list(reference.columns)}")
+    frame = reference.loc[:, [*REFERENCE_COLUMNS, *(["label"] if "label" in reference else [])]]
+    frame = frame.copy()
+    frame["label"] = (frame["label"].fillna(_DEFAULT_REFERENCE_LABEL).astype(str)
+                      if "label" in frame else _DEFAULT_REFERENCE_LABEL)
+    unknown = sorted(set(frame["quantity"].astype(str)) - set(QUANTITIES))
+    if unknown:
+        raise ValueError(f"reference has unknown quantity {unknown}: use {list(QUANTITIES)}")
+    known = (WORLD, *fit.hosts, *fit.config.scope_groups)
+    unknown = sorted(set(frame["scope"].astype(str)) - set(known))
+    if unknown:
+        raise ValueError(f"reference has scope {unknown}, which this fit does not have: it has "
+                         f"{list(known)}")
+    years = pd.to_numeric(frame["year"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(years) | (years != np.round(years))
+    if bad.any():
+        raise ValueError(f"reference has years that are not whole numbers: "
+                         f"{frame.loc[bad, 'year'].tolist()[:5]}")
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(f"reference has values that are not finite numbers in "
+                         f"{int(bad.sum())} row(s), e.g. {frame.loc[bad, 'value'].tolist()[:3]}")
+    if log and (values <= 0).any():
+        raise ValueError(f"reference has values <= 0 ({values[values <= 0].tolist()[:3]}), "
+                         "which a log axis cannot show: pass log=False, or leave those rows out")
+    frame["year"], frame["value"] = years.astype(int), values
+    frame["quantity"], frame["scope"] = frame["quantity"].astype(str), frame["scope"].astype(str)
+    twice = frame.duplicated(["label", "quantity", "scope", "year"], keep=False)
+    if twice.any():
+        first = frame[twice].iloc[0]
+        raise ValueError(f"reference has {int(twice.sum())} rows for one label, quantity, scope "
+                         f"and year, e.g. {first['label']!r}, {first['quantity']}, "
+                         f"{first['scope']}, {first['year']}: give each line its own 'label'")
+    return frame.sort_values(["label", "quantity", "scope", "year"], kind="stable")
+
+
+def _reference_styles(labels: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Line style of each reference label, in order of first appearance."""
+    return {label: {"ls": REFERENCE_STYLES[i % len(REFERENCE_STYLES)][0],
+                    "marker": REFERENCE_STYLES[i % len(REFERENCE_STYLES)][1]}
+            for i, label in enumerate(dict.fromkeys(labels))}
+
+
+def _draw_reference(ax: Axes, rows: pd.DataFrame, style: dict[str, Any], label: str) -> None:
+    (line,) = ax.plot(rows["year"].to_numpy(int), rows["value"].to_numpy(float),
+                      color=REFERENCE_COLOUR, ls=style["ls"], lw=1.3, marker=style["marker"],
+                      ms=3.2, mfc="white", mec=REFERENCE_COLOUR, mew=0.9, zorder=4,
+                      label=label)
+    line.set_gid(f"reference:{label}")
+
+
+def _reference_handle(style: dict[str, Any]) -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=REFERENCE_COLOUR, ls=style["ls"], lw=1.3,
+                  marker=style["marker"], ms=3.2, mfc="white", mec=REFERENCE_COLOUR, mew=0.9)
+
+
 @_styled
 def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittances_usd",
                                                           "per_worker_usd"),
                 scopes: Sequence[str] | None = None, axes: Any = None, log: bool | None = None,
-                yscale: str | None = None) -> Figure:
+                yscale: str | None = None, reference: pd.DataFrame | None = None) -> Figure:
     """Yearly posterior series with 50%/90% bands and the published claims, for any ledger size.
 
     Parameters
@@ -224,10 +313,25 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
         that differ by factors); ``log=False`` for linear axes from zero.
     yscale : {"log", "linear"}, optional
         The same choice, in matplotlib's words.
+    reference : DataFrame, optional
+        A series of your own to draw over the posterior, such as an official series or a
+        simulator's truth: columns ``year``, ``scope`` (``"world"``, a host or a group),
+        ``quantity`` and ``value`` (base units, as in ``summary.csv``), and optionally
+        ``label`` (one line per label; default "reference"). Each label is a near-black line
+        with hollow markers in a dash pattern of its own, named in the legend; rows of a
+        quantity and scope that the figure has no panel for are left out, and the panels
+        widen to the reference's years.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        For an unknown scope; for a ``reference`` with a missing column, an unknown quantity
+        or scope, a value that is not a finite number (or not positive on a log axis), or no
+        row on any panel.
 
     Notes
     -----
@@ -239,12 +343,13 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     in every figure). With at most 12 claims the legend names each estimator; above that the
     claims carry their key number (``claim_keys``; the ``key`` column of ``claims.csv`` and
     ``sources.csv``) wherever it collides with no other label. Years that no claim covers are
-    shaded light grey ("no claim covers the year"; for remittance per worker, years that claims
-    on both workers and remittances cover count as covered, through the identity); years beyond
+    shaded light grey ("no claim covers the year"; for remittance per worker, a claim on workers
+    or remittances covers the year, through the identity); years beyond
     the fitted ones (a fit extended with ``Fit.extend``) are hatched ("beyond the fitted
     years"). Nothing here is called "extrapolated": see ``posterior.year_evidence``.
     """
     use_log = value_scale(log, yscale)
+    ref = None if reference is None else _reference_frame(reference, fit, log=use_log)
     summary = fit.summary()
     claims = fit.ledger.to_frame()
     claims = claims[claims["quantity"].isin(quantities)]
@@ -253,12 +358,22 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
         if scope not in known:
             raise ValueError(f"scope = {scope!r}: this fit has scopes {list(known)}")
     panels = _panels(claims, fit, quantities, scopes)
+    ref_styles: dict[str, dict[str, Any]] = {}
+    if ref is not None:
+        on_panels = ref.set_index(["quantity", "scope"]).index.isin(panels)
+        if not on_panels.any():
+            raise ValueError(
+                "reference: no row has the quantity and scope of a panel of this figure; its "
+                f"rows are {sorted(set(zip(ref['quantity'], ref['scope'], strict=True)))}, the "
+                f"panels {panels}")
+        ref = ref[on_panels]
+        ref_styles = _reference_styles(ref["label"].tolist())
     created = axes is None
     kinds = kind_handles(claims)
     per_estimator = by_estimator(claims)
     styles = claim_styles(claims, ledger=fit.ledger)
     who = who_handles(claims, styles, per_estimator=per_estimator)
-    legend_rows = -(-(2 + len(who) + len(kinds)) // 3)
+    legend_rows = -(-(2 + len(who) + len(kinds) + len(ref_styles)) // 3)
     fig, axes = (_series_grid(panels, legend_rows=legend_rows) if created
                  else (None, _given_axes(axes, len(panels))))
     fig = fig or axes[0].figure
@@ -267,6 +382,8 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     for ax, (quantity, scope) in zip(axes, panels, strict=True):
         years, q, prior_only = _band_quantiles(fit, summary, quantity, scope)
         mine = claims[(claims["quantity"] == quantity) & (claims["scope"] == scope)]
+        own = (ref[(ref["quantity"] == quantity) & (ref["scope"] == scope)]
+               if ref is not None else None)
         shaded = _shade_years(ax, years, _panel_evidence(fit, quantity, scope, years))
         no_claim, beyond = no_claim or shaded[0], beyond or shaded[1]
         _draw_bands(ax, years, q)
@@ -274,15 +391,27 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
         for dodge, claim in zip(dodges, mine.itertuples(index=False), strict=True):
             x, y, transform = draw_claim(ax, claim, styles[claim.estimator], dodge=dodge)
             marks.append((ax, x, y, transform, str(keys[claim.id]), "0.15"))
-        _series_axes(ax, quantity, years)
-        _thin_year_ticks(ax, years)
-        _x_room(ax, years)
+        shown = years
+        if own is not None and len(own):
+            for label, rows in own.groupby("label", sort=False):
+                _draw_reference(ax, rows, ref_styles[str(label)], str(label))
+            span = np.r_[years, own["year"].to_numpy(int)]
+            shown = np.arange(span.min(), span.max() + 1)
+        _series_axes(ax, quantity, shown)
+        _thin_year_ticks(ax, shown)
+        _x_room(ax, shown)
         label = panel_title(_SHORT_LABELS[quantity], scope, scope_label(scope, fit.config))
         ax.set_title(label + ("\nhost split from the prior only" if prior_only else ""),
                      loc="left")
         low, high, room_low, room_high = _value_range(q, mine)
+        if own is not None and len(own):
+            values = own["value"].to_numpy(float)
+            values = values[values > 0] if use_log else values
+            if len(values):
+                low, high = min(low, float(values.min())), max(high, float(values.max()))
         value_limits(ax, low, high, log=use_log, room_low=room_low, room_high=room_high)
-    entries = [*band_handles(no_claim=no_claim, beyond_fit=beyond), *who, *kinds]
+    entries = [*band_handles(no_claim=no_claim, beyond_fit=beyond), *who, *kinds,
+               *((_reference_handle(style), label) for label, style in ref_styles.items())]
     legend_below(fig, entries, axes=None if created else axes)
     if not per_estimator and created:
         place_keys(fig, marks)
