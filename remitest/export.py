@@ -18,6 +18,7 @@ import json
 import math
 import os
 import secrets
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -92,7 +93,8 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         Also write ``tables.xlsx``: one sheet per CSV table and a ``README`` sheet with each
         column's type, unit and description (needs openpyxl).
     progress : callable, optional
-        Called with one line as each figure is written ("figure 2/4: biases, 0.8 s").
+        Called with one line as each figure is written ("figure 2/4: biases, 0.8 s"), and as
+        the workbook is ("tables.xlsx, 30.2 s": about 30 s for 4 chains x 2000 draws).
 
     Returns
     -------
@@ -131,7 +133,10 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     if figures:
         files.update(_write_figures(fit, out, progress))
     if excel:
+        started = time.perf_counter()
         files["tables.xlsx"] = _write_excel(fit, frames, out / "tables.xlsx")
+        if progress is not None:
+            progress(f"tables.xlsx, {time.perf_counter() - started:.1f} s")
     files.update(_write_report(fit, out, summary=frames["summary"], sources=frames["sources"],
                                figures=figures, files=[*files, "datapackage.json"]))
     previous = _listed_files(out)
@@ -228,8 +233,6 @@ def _write_idata(idata: az.InferenceData, metadata: dict[str, Any], path: Path) 
 def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = None
                    ) -> dict[str, str]:
     """Write each figure as PNG (300 dpi) and SVG, with its caption; the files' SHA-256."""
-    import time
-
     import matplotlib.pyplot as plt
 
     from remitest.captions import caption as caption_of
