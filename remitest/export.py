@@ -311,7 +311,12 @@ def _write_excel(fit: Fit, frames: dict[str, pd.DataFrame], path: Path) -> str:
             cells.append(cell)
         return cells
 
-    rows: list[list[Any]] = []
+    rows: list[list[Any]] = [[
+        "(this workbook)", None, None, None,
+        f"remitest run {fit.run_id} (remitest {__version__}, ledger SHA-256 "
+        f"{fit.ledger.sha256}): one sheet per CSV table of the run folder, in base units "
+        "(persons, US$ per year, US$ per worker per year). The CSVs and datapackage.json are "
+        "the reference; this workbook is a copy for reading."]]
     skipped = []
     for name in TABLES:
         frame = frames[name]
@@ -341,11 +346,6 @@ def _write_excel(fit: Fit, frames: dict[str, pd.DataFrame], path: Path) -> str:
                 cell.font = bold
             cells.append(cell)
         readme.append(cells)
-    readme.append([])
-    readme.append([f"remitest run {fit.run_id} (remitest {__version__}, ledger SHA-256 "
-                   f"{fit.ledger.sha256}). One sheet per CSV table of the run folder, in base "
-                   "units: persons, US$ per year, US$ per worker per year. The CSVs and "
-                   "datapackage.json are the reference; this workbook is a copy for reading."])
     for name in TABLES:
         if name in skipped:
             continue
