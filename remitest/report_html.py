@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from remitest.fit_result import Fit
 
-__all__ = ["render_report", "round_to_interval", "FIGURE_TITLES"]
+__all__ = ["render_report", "round_to_interval", "rounding_step", "figures_in", "FIGURE_TITLES"]
 
 #: Short titles of the figures of ``remitest.plots.FIGURES``, above their captions.
 FIGURE_TITLES = {
@@ -439,6 +439,8 @@ def _diagnostics(fit: Fit) -> str:
          f"\u2265 {gate.ebfmi_min:g}", d["min_ebfmi"],
          finite(d["min_ebfmi"]) and d["min_ebfmi"] >= gate.ebfmi_min),
     ]
+    missing = (" \u201cnot computed\u201d: the run holds too few chains or draws for the "
+               "statistic." if any(not finite(raw) for *_, raw, _ok in checks) else "")
     rows = "\n".join(
         f"<tr><th scope=\"row\">{_e(name)}</th><td class=\"note\">{_e(what)}</td>"
         f"<td class=\"num\">{_e(value)}</td><td class=\"num\">{_e(threshold)}</td>"
@@ -457,8 +459,7 @@ def _diagnostics(fit: Fit) -> str:
         "</thead>\n<tbody>\n" + rows + "\n</tbody>\n</table>\n"
         f"<p class=\"note\">{int(fit.n_chains)} chains \u00d7 {int(fit.n_draws)} draws after "
         f"{int(fit.n_tune)} tuning steps, {_e(fit.sampler)} sampler, seed "
-        f"{int(fit.random_seed)}. \u201cnot computed\u201d: the run holds too few chains or "
-        "draws for the statistic.</p>\n</section>"
+        f"{int(fit.random_seed)}.{missing}</p>\n</section>"
     )
 
 
@@ -507,7 +508,20 @@ def _footer(fit: Fit, files: Sequence[str]) -> str:
 
 
 def figures_in(folder: Any, names: Sequence[str]) -> list[tuple[str, bytes, str]]:
-    """The (name, PNG bytes, caption) of each figure of ``names`` that ``folder`` holds."""
+    """The figures of ``names`` that a run folder holds, for :func:`render_report`.
+
+    Parameters
+    ----------
+    folder : path-like
+    names : sequence of str
+        Figure names, in the page's order (``remitest.plots.FIGURES``).
+
+    Returns
+    -------
+    list of (str, bytes, str)
+        Name, PNG bytes and caption (empty without a ``.caption.txt``) of each figure whose
+        ``<name>.png`` is in the folder.
+    """
     from pathlib import Path
 
     found = []
