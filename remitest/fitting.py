@@ -275,7 +275,7 @@ POSTERIOR_DIMS = {
     "workers_step_z": ("step",),
     "per_worker_step_z": ("step",),
     "host_weight": ("host",),
-    "host_step_z": ("host", "step"),
+    "host_step_z": ("walking_host", "step"),
     "host_share_by_year": ("host", "year"),
     "bias_sd": ("quantity",),
     "estimator_bias_z": ("estimator", "quantity"),

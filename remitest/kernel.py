@@ -17,7 +17,8 @@ Layout of the unconstrained vector ``x`` (PyMC value variables, in order)::
     host_weight_log__[H], host_step_z[H', T-1], bias_sd_log__[3], estimator_bias_z[E, 3],
     noise_sd_log__[K]
 
-where H' = H with ``host_shares="walk"`` and 0 (absent) with ``"constant"``.
+where H' = H - 1 (every host but the reference, the last) with ``host_shares="walk"`` and 0
+(absent) with ``"constant"``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from remitest import forward
 from remitest.config import ModelConfig
-from remitest.design import host_step_scale
+from remitest.design import _step_mean, host_step_mean, host_step_scale
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
 
 __all__ = [
@@ -112,7 +114,7 @@ class Layout:
 def layout_for(structure, config: ModelConfig | None = None) -> Layout:
     """The layout of a :class:`remitest.model.ModelStructure` (under its configuration)."""
     config = config or structure.configuration
-    walking = len(structure.hosts) if config.host_shares == "walk" else 0
+    walking = len(structure.hosts) - 1 if config.host_shares == "walk" else 0
     return Layout(
         len(structure.years), len(structure.hosts), len(structure.estimators),
         n_walking_hosts=walking,
@@ -130,7 +132,9 @@ class KernelData:
 
     params: np.ndarray
     step_scale: np.ndarray
+    step_mean: np.ndarray
     host_scale: np.ndarray
+    host_mean: np.ndarray
     concentration: np.ndarray
     estimator_type: np.ndarray
     gauss_int: np.ndarray
@@ -147,7 +151,9 @@ class KernelData:
         return (
             self.params,
             self.step_scale,
+            self.step_mean,
             self.host_scale,
+            self.host_mean,
             self.concentration,
             self.estimator_type,
             self.gauss_int,
@@ -228,7 +234,9 @@ def kernel_data(
     return KernelData(
         params=_prior_params(config, structure.pin_year - structure.years[0]),
         step_scale=np.asarray(step_scale, dtype=float),
+        step_mean=np.ascontiguousarray(_step_mean(structure, config), dtype=float),
         host_scale=np.ascontiguousarray(host_step_scale(structure, config), dtype=float),
+        host_mean=np.ascontiguousarray(host_step_mean(structure, config), dtype=float),
         concentration=np.array(
             [config.priors.host_share_concentration[h] for h in structure.hosts], dtype=float
         ),
@@ -268,13 +276,19 @@ def _log_ndtr(u: float) -> tuple[float, float]:
 
 @numba.njit(**_JIT)
 def _walk(
-    level: float, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pin: int, out: np.ndarray
+    level: float,
+    log_sd_step: float,
+    z: np.ndarray,
+    scale: np.ndarray,
+    mean: np.ndarray,
+    pin: int,
+    out: np.ndarray,
 ) -> None:
-    """Log series pinned at ``pin``: level + C[t] - C[pin], C = cumulative steps."""
+    """Log series pinned at ``pin``: level + C[t] - C[pin], C = cumulative steps (+ means)."""
     step_sd = math.exp(log_sd_step)
     out[0] = 0.0
     for s in range(z.shape[0]):
-        out[s + 1] = out[s] + step_sd * scale[s] * z[s]
+        out[s + 1] = out[s] + step_sd * scale[s] * z[s] + mean[s]
     pinned = out[pin]
     for t in range(out.shape[0]):
         out[t] = level + out[t] - pinned
@@ -401,7 +415,9 @@ def logp_dlogp(
     grad,
     params,
     step_scale,
+    step_mean,
     host_scale,
+    host_mean,
     concentration,
     estimator_type,
     gauss_int,
@@ -475,11 +491,9 @@ def logp_dlogp(
         for j in range(i_ez, i_ez + n_est * nq):
             logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
             grad[j] -= x[j]
-    weight_total = 0.0
     for h in range(n_hosts):  # Gamma(alpha, 1), log-transformed
         gamma_v = x[i_hw + h]
         weight = math.exp(gamma_v)
-        weight_total += weight
         logp += concentration[h] * gamma_v - weight - math.lgamma(concentration[h])
         grad[i_hw + h] += concentration[h] - weight
     tau = np.empty(nq)
@@ -498,24 +512,28 @@ def logp_dlogp(
     # deterministic pieces -----------------------------------------------------------------
     log_w = np.empty(n_years)
     log_p = np.empty(n_years)
-    _walk(x[i_w0], x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, pin, log_w)
-    _walk(x[i_p0], x[i_psd], x[i_pz : i_pz + n_years - 1], step_scale, pin, log_p)
+    no_mean = np.zeros(n_years - 1)
+    _walk(x[i_w0], x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, step_mean, pin, log_w)
+    _walk(x[i_p0], x[i_psd], x[i_pz : i_pz + n_years - 1], step_scale, no_mean, pin, log_p)
     per_worker = np.exp(log_p)
-    share = np.empty(n_hosts)
-    for h in range(n_hosts):
-        share[h] = math.exp(x[i_hw + h]) / weight_total
-    # each host: share x exp(world walk + its own pinned walk)
-    own = np.zeros((n_hosts, n_years))
+    # hosts: world x shares, the shares walking in additive log-ratio against the last host
+    ratio = np.zeros((n_hosts, n_years))
     log_host_sd = math.log(host_sd)
     for h in range(n_walk):
         start = i_hz + h * (n_years - 1)
-        _walk(0.0, log_host_sd, x[start : start + n_years - 1], host_scale[h], pin, own[h])
-    grown = np.empty((n_hosts, n_years))  # exp(world walk + own walk)
+        _walk(0.0, log_host_sd, x[start : start + n_years - 1], host_scale[h], host_mean[h], pin,
+              ratio[h])
+    share_t = np.empty((n_hosts, n_years))  # share of each host in each year
     host_w = np.empty((n_hosts, n_years))
-    for h in range(n_hosts):
-        for t in range(n_years):
-            grown[h, t] = math.exp(log_w[t] + own[h, t])
-            host_w[h, t] = share[h] * grown[h, t]
+    for t in range(n_years):
+        total = 0.0
+        for h in range(n_hosts):
+            share_t[h, t] = math.exp(x[i_hw + h] + ratio[h, t])
+            total += share_t[h, t]
+        world = math.exp(log_w[t])
+        for h in range(n_hosts):
+            share_t[h, t] /= total
+            host_w[h, t] = world * share_t[h, t]
     bias = np.empty((n_est, nq))
     for e in range(n_est):
         for q in range(nq):
@@ -566,24 +584,20 @@ def logp_dlogp(
         for q in range(nq):
             grad[i_ez + e * nq + q] += d_bias[e, q] * tau[q]
             grad[i_tau + q] += d_bias[e, q] * tau[q] * x[i_ez + e * nq + q]
-    d_share = np.zeros(n_hosts)
     g_w = np.zeros(n_years)  # d logp / d world walk
-    g_own = np.zeros((n_hosts, n_years))  # d logp / d each host's own walk
+    for t in range(n_years):
+        for h in range(n_hosts):
+            g_w[t] += d_host_w[h, t] * host_w[h, t]
+    # softmax: d logp / d logit_h(t) = D[h,t] host_w[h,t] - share_h(t) g_w[t]
+    g_logit = np.empty((n_hosts, n_years))
     for h in range(n_hosts):
         for t in range(n_years):
-            d_share[h] += d_host_w[h, t] * grown[h, t]
-            g = d_host_w[h, t] * host_w[h, t]
-            g_w[t] += g
-            g_own[h, t] = g
-    share_dot = 0.0
-    for h in range(n_hosts):
-        share_dot += d_share[h] * share[h]
-    for h in range(n_hosts):
-        grad[i_hw + h] += share[h] * (d_share[h] - share_dot)
+            g_logit[h, t] = d_host_w[h, t] * host_w[h, t] - share_t[h, t] * g_w[t]
+            grad[i_hw + h] += g_logit[h, t]
     for h in range(n_walk):
         start = i_hz + h * (n_years - 1)
         _fixed_walk_grad(
-            g_own[h], host_sd, x[start : start + n_years - 1], host_scale[h], pin, grad, start
+            g_logit[h], host_sd, x[start : start + n_years - 1], host_scale[h], pin, grad, start
         )
     g_p = d_per_worker * per_worker
     _walk_grad(
@@ -611,13 +625,12 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     def part(name: str) -> np.ndarray:
         return x[..., sl[name]].reshape((*lead, *layout.shapes()[name]))
 
-    def walk(level: np.ndarray, log_sd: np.ndarray, z: np.ndarray) -> np.ndarray:
-        steps = np.exp(log_sd)[..., None] * kdata.step_scale * z
-        offsets = np.concatenate([np.zeros((*lead, 1)), np.cumsum(steps, axis=-1)], axis=-1)
-        return level[..., None] + offsets - offsets[..., pin : pin + 1]
+    def walk(level: np.ndarray, log_sd: np.ndarray, z: np.ndarray, mean=0.0) -> np.ndarray:
+        return forward.pinned_walk(level, np.exp(log_sd), z, kdata.step_scale, pin, mean)
 
     log_world = walk(
-        part("log_workers_pinned"), part("workers_step_sd_log__"), part("workers_step_z")
+        part("log_workers_pinned"), part("workers_step_sd_log__"), part("workers_step_z"),
+        kdata.step_mean,
     )
     per_worker = np.exp(
         walk(
@@ -628,14 +641,14 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     )
     weight = np.exp(part("host_weight_log__"))
     share = weight / weight.sum(axis=-1, keepdims=True)
-    n_hosts, n_years = layout.n_hosts, layout.n_years
-    own = np.zeros((*lead, n_hosts, n_years))
+    log_ratio = None
     if layout.n_walking_hosts:
-        steps = p[12] * kdata.host_scale * part("host_step_z")
-        cum = np.concatenate([np.zeros((*lead, n_hosts, 1)), np.cumsum(steps, axis=-1)], axis=-1)
-        own = cum - cum[..., pin : pin + 1]
-    workers_host = share[..., :, None] * np.exp(log_world[..., None, :] + own)
-    workers = workers_host.sum(axis=-2)
+        log_ratio = forward.host_log_ratios(
+            part("host_step_z"), p[12], kdata.host_scale, kdata.host_mean, pin
+        )
+    share_by_year = forward.host_shares(weight, log_ratio, layout.n_years)
+    workers_host = forward.compose(log_world, share_by_year)
+    workers = np.exp(log_world)
     remittances = workers * per_worker
     bias_sd = np.exp(part("bias_sd_log__"))
     estimator_bias = bias_sd[..., None, :] * part("estimator_bias_z")
@@ -656,7 +669,7 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
         "remittances_usd": remittances,
         "host_share": share,
         "workers_host": workers_host,
-        "host_share_by_year": workers_host / workers[..., None, :],
+        "host_share_by_year": share_by_year,
         "remittances_usd_host": workers_host * per_worker[..., None, :],
         "estimator_bias": estimator_bias,
     }
@@ -675,7 +688,9 @@ def pack(kdata: KernelData) -> np.ndarray:
     parts = [
         kdata.params,
         kdata.step_scale,
+        kdata.step_mean,
         kdata.host_scale,
+        kdata.host_mean,
         kdata.concentration,
         kdata.estimator_type,
         kdata.gauss_int,
@@ -710,6 +725,8 @@ def _unpack(buf: np.ndarray):
     sizes = (
         _N_PARAMS,
         n_years - 1,
+        n_years - 1,
+        n_walk * (n_years - 1),
         n_walk * (n_years - 1),
         n_hosts,
         n_est,
@@ -729,17 +746,19 @@ def _unpack(buf: np.ndarray):
     return (
         buf[starts[0] : starts[1]],
         buf[starts[1] : starts[2]],
-        buf[starts[2] : starts[3]].reshape((n_walk, n_years - 1)),
-        buf[starts[3] : starts[4]],
-        buf[starts[4] : starts[5]],
-        buf[starts[5] : starts[6]].reshape((n_g, _INT_COLUMNS)),
-        buf[starts[6] : starts[7]].reshape((n_g, 3)),
-        buf[starts[7] : starts[8]].reshape((n_g, n_years)),
-        buf[starts[8] : starts[9]].reshape((n_g, n_hosts)),
-        buf[starts[9] : starts[10]].reshape((n_c, _INT_COLUMNS)),
-        buf[starts[10] : starts[11]].reshape((n_c, 3)),
-        buf[starts[11] : starts[12]].reshape((n_c, n_years)),
-        buf[starts[12] : starts[13]].reshape((n_c, n_hosts)),
+        buf[starts[2] : starts[3]],
+        buf[starts[3] : starts[4]].reshape((n_walk, n_years - 1)),
+        buf[starts[4] : starts[5]].reshape((n_walk, n_years - 1)),
+        buf[starts[5] : starts[6]],
+        buf[starts[6] : starts[7]],
+        buf[starts[7] : starts[8]].reshape((n_g, _INT_COLUMNS)),
+        buf[starts[8] : starts[9]].reshape((n_g, 3)),
+        buf[starts[9] : starts[10]].reshape((n_g, n_years)),
+        buf[starts[10] : starts[11]].reshape((n_g, n_hosts)),
+        buf[starts[11] : starts[12]].reshape((n_c, _INT_COLUMNS)),
+        buf[starts[12] : starts[13]].reshape((n_c, 3)),
+        buf[starts[13] : starts[14]].reshape((n_c, n_years)),
+        buf[starts[14] : starts[15]].reshape((n_c, n_hosts)),
     )
 
 

@@ -19,6 +19,7 @@ from remitest.ledger import DEFAULT_HOSTS, ESTIMATOR_TYPES, QUANTITIES, Ledger, 
 from remitest.model import (
     DATA_NAMES,
     ModelStructure,
+    _step_scale,
     build_model,
     claim_blocks,
     host_step_scale,
@@ -649,22 +650,34 @@ def test_fit_posterior_dims_match_the_pymc_model():
 
 # -- hosts that walk ------------------------------------------------------------------------------
 def _hosts_after_one_host_falls(config):
-    """Deterministics at a point where only Russia's own walk falls by ~90% into 2020."""
+    """Deterministics at a point where Russia falls by ~90% into 2020 and the others hold.
+
+    In share log-ratios: Russia's ratio to the reference steps by -2.3 and the world walk by
+    the log of what is left, ``log(1 - s_russia (1 - e^-2.3))``.
+    """
     model = build_model(shipped(), config)
     evaluate = deterministics_fn(model)
     point = random_point(model, np.random.default_rng(3), scale=0.0)
     if "host_step_z" in point:
-        z = np.zeros_like(point["host_step_z"])
         years = list(model.coords["year"])
-        russia = list(model.coords["host"]).index("russia")
+        russia = list(model.coords["walking_host"]).index("russia")
         scale = host_step_scale(model_structure(shipped(), config), config)
         step = years.index(2020) - 1
+        z = np.zeros_like(point["host_step_z"])
         z[russia, step] = -2.3 / (config.priors.host_step_sd * scale[russia, step])
         point["host_step_z"] = z
+        share = evaluate(point)["host_share_by_year"][
+            list(model.coords["host"]).index("russia"), years.index(2019)]
+        world = np.zeros_like(point["workers_step_z"])
+        sd = np.exp(point["workers_step_sd_log__"]) * _step_scale(
+            model_structure(shipped(), config), config)[step]
+        world[step] = np.log(1 - share * (1 - np.exp(-2.3))) / sd
+        point["workers_step_z"] = world
     return model, evaluate(point)
 
 
 def test_one_host_falling_lowers_the_world_by_its_loss_and_the_others_hold():
+    """The structure can say what 0.3 said: one host's fall lowers the world by its loss."""
     model, d = _hosts_after_one_host_falls(DEFAULT)
     years, hosts = list(model.coords["year"]), list(model.coords["host"])
     before, after = years.index(2019), years.index(2020)
@@ -674,6 +687,14 @@ def test_one_host_falling_lowers_the_world_by_its_loss_and_the_others_hold():
     assert host[china, after] == pytest.approx(host[china, before])  # the others hold
     loss = host[russia, before] - host[russia, after]
     assert d["workers"][before] - d["workers"][after] == pytest.approx(loss)
+    np.testing.assert_allclose(host.sum(axis=0), d["workers"], rtol=1e-12)
+
+
+def test_the_reference_host_does_not_walk():
+    """Shares walk in log-ratio against the last host: one walk fewer than hosts (identified)."""
+    model = build_model(shipped())
+    assert list(model.coords["walking_host"]) == list(model.coords["host"])[:-1]
+    assert model.initial_point()["host_step_z"].shape[0] == len(model.coords["host"]) - 1
 
 
 def test_constant_host_shares_stay_an_option():
@@ -691,11 +712,11 @@ def test_events_scale_the_steps_of_their_own_hosts():
     years = structure.years
     china, russia = structure.hosts.index("china"), structure.hosts.index("russia")
     step_2024 = years.index(2024) - 1
-    assert scale[china, step_2024] == 3.0 and scale[russia, step_2024] == 1.0
+    assert scale[china, step_2024] == 2.0 and scale[russia, step_2024] == 1.0
     step_2020 = years.index(2020) - 1
-    assert (scale[:, step_2020] == 5.0).all()  # the deadline scales every host's own step 5x
-    assert (scale[:, years.index(2018) - 1] == 3.0).all()  # a world event scales every host
-    from remitest.model import _step_scale
+    assert (scale[:, step_2020] == 4.0).all()  # the deadline scales every share step 4x
+    assert (scale[:, years.index(2018) - 1] == 2.0).all()  # a world event scales every host
+
 
     assert _step_scale(structure, DEFAULT)[step_2024] == 1.0  # not the world walk
     with pytest.raises(ConfigError, match="mongolia"):
