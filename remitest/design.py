@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from remitest.claims import ClaimArrays, read_claims
+from remitest.claims import ClaimArrays, read_claims, reading_names
 from remitest.config import ConfigError, ModelConfig
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
 
@@ -46,6 +46,7 @@ _FIELDS = (
     "estimator_type",
     "window",
     "scope",
+    "reading",
 )
 DATA_NAMES = tuple(f"{block}_{f}" for block in ("gaussian", "censored") for f in _FIELDS)
 
@@ -168,6 +169,7 @@ def model_coords(structure: ModelStructure) -> dict[str, Any]:
         "estimator": list(structure.estimators),
         "estimator_type": list(ESTIMATOR_TYPES),
         "quantity": list(QUANTITIES),
+        "reading": list(reading_names(structure.configuration)),
     }
 
 
@@ -190,6 +192,7 @@ def _block_data(block: str, claims: ClaimArrays, n_estimators: int) -> dict[str,
         f"{block}_estimator_type": _one_hot(claims.estimator_type, len(ESTIMATOR_TYPES)),
         f"{block}_window": claims.window.astype(float),
         f"{block}_scope": claims.scope.astype(float),
+        f"{block}_reading": claims.reading.astype(float),
     }
 
 

@@ -20,6 +20,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from remitest import forward
+from remitest.claims import reading_priors
 from remitest.config import ConfigError, ModelConfig
 from remitest.design import (  # noqa: F401  (re-exported: the model's public data path)
     DATA_NAMES,
@@ -67,8 +68,13 @@ def _predicted_log(
     bias: pt.TensorVariable,
     data: dict[str, pt.TensorVariable],
     block: str,
+    reading_z: pt.TensorVariable,
 ) -> pt.TensorVariable:
-    """Log of the scope-summed, window-averaged quantity each claim measures, times its bias."""
+    """Log of the scope-summed, window-averaged quantity each claim measures, times its bias.
+
+    Plus the shared readings that the claim uses (its measure's offset, a bound's ratio) beyond
+    their prior medians, which ``remitest.claims`` has already taken out of the claim's value.
+    """
     quantity = data[f"{block}_quantity"]  # one-hot (n, quantity)
     # (n, quantity, host) means over each claim's window, summed over its scope, then the
     # claim's own quantity picked out.
@@ -76,7 +82,7 @@ def _predicted_log(
     in_scope = (by_quantity * data[f"{block}_scope"][:, None, :]).sum(axis=2)
     measured = (in_scope * quantity).sum(axis=1)
     claim_bias = ((data[f"{block}_estimator"] @ bias) * quantity).sum(axis=1)
-    return pt.log(measured) + claim_bias
+    return pt.log(measured) + claim_bias + data[f"{block}_reading"] @ reading_z
 
 
 def build_model(
@@ -183,6 +189,11 @@ def build_model(
             sigma=priors.bias_sd_log_sd,
             dims="quantity",
         )
+        # An estimator's biases on the quantities share one factor (a one-factor correlation,
+        # rho learned): a money figure that is its own count x an assumed rate moves the count's
+        # bias with it instead of teaching the model the rate.
+        rho = pm.Beta("bias_rho", alpha=2.0, beta=2.0)
+        est_u = pm.Normal("estimator_bias_u", 0.0, 1.0, dims="estimator")
         if priors.bias_tail_nu > 0:  # heavy tails for an outlying source (an option)
             est_z = pm.StudentT(
                 "estimator_bias_z", nu=priors.bias_tail_nu, mu=0.0, sigma=1.0,
@@ -191,7 +202,9 @@ def build_model(
         else:
             est_z = pm.Normal("estimator_bias_z", 0.0, 1.0, dims=("estimator", "quantity"))
         bias = pm.Deterministic(
-            "estimator_bias", bias_sd[None, :] * est_z, dims=("estimator", "quantity")
+            "estimator_bias",
+            bias_sd[None, :] * (pt.sqrt(rho) * est_u[:, None] + pt.sqrt(1.0 - rho) * est_z),
+            dims=("estimator", "quantity"),
         )
         noise = pm.LogNormal(
             "noise_sd",
@@ -200,6 +213,12 @@ def build_model(
             dims="estimator_type",
         )
 
+        # Shared readings: the bound ratio and each measure's offset, one parameter each.
+        reading_z = pm.Normal("reading_z", 0.0, 1.0, dims="reading")
+        log_median, log_sd = reading_priors(config)
+        pm.Deterministic("reading_factor", pt.exp(log_median + log_sd * reading_z),
+                         dims="reading")
+
         def claim_sd(block: str) -> pt.TensorVariable:
             type_noise = data[f"{block}_estimator_type"] @ noise
             return pt.sqrt(type_noise**2 + priors.rounding_sd**2 + data[f"{block}_spread"] ** 2)
@@ -207,7 +226,7 @@ def build_model(
         g_value = data["gaussian_value"]
         pm.Normal(
             "gaussian_claims",
-            mu=_predicted_log(series, bias, data, "gaussian"),
+            mu=_predicted_log(series, bias, data, "gaussian", reading_z),
             sigma=claim_sd("gaussian"),
             observed=g_value,
             shape=g_value.shape[0],
@@ -216,7 +235,8 @@ def build_model(
         pm.Censored(
             "censored_claims",
             pm.Normal.dist(
-                mu=_predicted_log(series, bias, data, "censored"), sigma=claim_sd("censored")
+                mu=_predicted_log(series, bias, data, "censored", reading_z),
+                sigma=claim_sd("censored"),
             ),
             lower=data["censored_lower"],
             upper=data["censored_upper"],

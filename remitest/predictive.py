@@ -114,6 +114,7 @@ def _merge_blocks(gaussian: ClaimArrays, censored: ClaimArrays, ids: np.ndarray)
             "spread",
             "direction",
             "reported",
+            "reading",
         )
     }
     order = pd.Index(merged["ids"]).get_indexer(ids)
@@ -185,7 +186,7 @@ class ClaimDistribution:
     reported : ndarray, shape (claim,)
         Log of the reported value (figure, geometric midpoint of a range, or the bound).
     location, scale : ndarray, shape (sample, claim)
-        ``log(scope-summed, window-averaged series) + bias`` and
+        ``log(scope-summed, window-averaged series) + bias + shared readings`` and
         ``sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)``, samples in (chain, draw) order.
     """
 
@@ -239,6 +240,9 @@ def claim_distribution(
     types = [*fit.structure.estimator_types, *new_types]
     bias = _claim_bias(fit, claims, types, rng)
     location = np.log(_measured(fit, claims)) + bias
+    if "reading_z" in fit.idata.posterior:  # absent from runs written before 0.4
+        reading_z = fit.idata.posterior["reading_z"].transpose("chain", "draw", "reading")
+        location = location + reading_z.to_numpy().reshape(len(bias), -1) @ claims["reading"].T
     noise = fit.idata.posterior["noise_sd"].transpose("chain", "draw", "estimator_type")
     noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
     scale = np.sqrt(

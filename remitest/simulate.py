@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pymc as pm
-from pymc.logprob.transforms import LogTransform
+from pymc.logprob.transforms import LogOddsTransform, LogTransform
 
 from remitest import kernel
 from remitest.claims import _measures
@@ -61,7 +61,8 @@ def draw_prior(
 
     Every free variable of ``model`` (:func:`remitest.model.build_model`) is drawn with
     ``pm.draw`` and mapped to its value variable's space by the model's own transform (log for
-    the positive ones: step sizes, host weights, bias and noise sds), then laid out in the
+    the positive ones: step sizes, host weights, bias and noise sds; logodds for the biases'
+    correlation), then laid out in the
     kernel's order (:data:`remitest.kernel.VALUE_VARS`). The priors are thus read from the model
     itself, not written out a third time.
 
@@ -85,9 +86,14 @@ def draw_prior(
     by_name = {}
     for rv, value in zip(rvs, values, strict=True):
         transform = model.rvs_to_transforms.get(rv)
-        if transform is not None and not isinstance(transform, LogTransform):
+        if transform is None:
+            value = np.asarray(value, float)
+        elif isinstance(transform, LogTransform):
+            value = np.log(value)
+        elif isinstance(transform, LogOddsTransform):
+            value = np.log(value) - np.log1p(-value)
+        else:
             raise NotImplementedError(f"{rv.name}: no numpy form of the transform {transform}")
-        value = np.log(value) if transform is not None else np.asarray(value, float)
         by_name[model.rvs_to_values[rv].name] = value.reshape(n, -1)
     shapes = layout.shapes()
     if set(by_name) != set(shapes):
@@ -206,7 +212,8 @@ def _claim_distribution(
     measured = np.einsum("nqh,nh->nq", by_quantity, claims.scope)[
         np.arange(len(claims)), claims.quantity
     ]
-    loc = np.log(measured) + truth["estimator_bias"][claims.estimator, claims.quantity]
+    loc = (np.log(measured) + truth["estimator_bias"][claims.estimator, claims.quantity]
+           + claims.reading @ truth["reading_z"])
     scale = np.sqrt(
         truth["noise_sd"][claims.estimator_type] ** 2
         + config.priors.rounding_sd**2
