@@ -40,12 +40,13 @@ class Event:
         Multiplier (> 0) on the step size for that one step.
     hosts : tuple of str
         The hosts it applies to; empty (the default) means the world: it scales the step of the
-        world walk, of remittance per worker and of every host's own walk. An event of named
-        hosts scales only their own walks (with ``host_shares="walk"``).
+        world walk, of remittance per worker and of every host's share log-ratio. An event of
+        named hosts scales only their share log-ratios (with ``host_shares="walk"``; one naming
+        the reference host, the last, scales every other host's ratio to it).
     host_step_scale : float, optional
-        Multiplier (> 0) on the step of each host's own walk, where that should differ from
+        Multiplier (> 0) on the step of each host's share log-ratio, where that should differ from
         ``step_scale``: an event that may move one host and not the others (a repatriation
-        deadline that one host enforces) scales the hosts' own steps more than the world's.
+        deadline that one host enforces) scales the hosts' share steps more than the world's.
         ``None`` (the default) means ``step_scale``.
     expected_change : float
         Prior median factor (> 0) of the step into ``year``: ``log(expected_change)`` is added
@@ -64,7 +65,7 @@ class Event:
 
     @property
     def host_scale(self) -> float:
-        """The multiplier on the hosts' own steps: ``host_step_scale``, else ``step_scale``."""
+        """The multiplier on the hosts' share steps: ``host_step_scale``, else ``step_scale``."""
         return self.step_scale if self.host_step_scale is None else self.host_step_scale
 
     def __post_init__(self) -> None:
@@ -278,10 +279,10 @@ class ModelConfig:
     events : tuple of Event
         Years where the series may move faster, for the world or for named hosts.
     host_shares : {"walk", "constant"}
-        ``"walk"`` (default): each host's count is the world walk times its share at the pin year
-        times its own random walk, and the world is the sum of the hosts, so one host's fall lowers
-        the world by about that host's loss while the others hold. ``"constant"``: shares fixed
-        over time (the model of remitest 0.1).
+        ``"walk"`` (default): world workers are exp(world walk) and each host's count is the world
+        times its share, the shares walking in additive log-ratio against the reference host (the
+        last host) from the Dirichlet shares of the pin year (``remitest.forward``).
+        ``"constant"``: shares fixed over time (the model of remitest 0.1).
     pin_year : int, optional
         Year at which each random walk's level is a parameter; the walk runs outwards from it.
         None: the median of the claims' reference years.
