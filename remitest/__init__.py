@@ -42,6 +42,7 @@ _LAZY = {
     "fit": "remitest.fitting",
     "simulate_ledger": "remitest.simulate",
     "synthetic_ledger": "remitest.simulate",
+    "field_ledger": "remitest.synthetic_field",
     # --- run folders and comparisons (export.py, compare.py) ---------------------------------
     "Comparison": "remitest.compare",
     "compare": "remitest.compare",
@@ -53,8 +54,8 @@ _LAZY = {
 __all__ = [
     "__version__", "Ledger", "LedgerError", "load_ledger", "ConfigError", "Event", "ModelConfig",
     "build_model", "model_structure", "Diagnostics", "DiagnosticsError", "DiagnosticsWarning",
-    "Fit", "Reconciler", "fit", "simulate_ledger", "synthetic_ledger", "Comparison", "compare",
-    "load_run", "write_run", "checks",
+    "Fit", "Reconciler", "fit", "simulate_ledger", "synthetic_ledger", "field_ledger", "Comparison",
+    "compare", "load_run", "write_run", "checks",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs, which do not run __getattr__
@@ -70,6 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs, which do not
     from remitest.ledger import Ledger, LedgerError, load_ledger
     from remitest.model import build_model, model_structure
     from remitest.simulate import simulate_ledger, synthetic_ledger
+    from remitest.synthetic_field import field_ledger as field_ledger
 
 
 def __getattr__(name: str) -> Any:

@@ -9,7 +9,7 @@ points to. The text depends only on the fit, so the same run always gets the sam
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,8 +39,8 @@ FIGURE_TEXT = {
     "series": (
         "Yearly posterior medians (lines), 50% and 90% credible intervals (bands), {years}, per "
         "quantity and scope with claims ({scale} scale). " + _CLAIMS_KEY + " Light grey: no "
-        "claim covers the year (per worker: claims on both workers and remittances count, "
-        "through remittances = workers \u00d7 per worker)."
+        "claim covers the year (per worker: claims on workers or remittances count, through "
+        "remittances = workers \u00d7 per worker)."
     ),
     "biases": (
         "Multiplicative bias of each estimator (reported \u00f7 true) for each quantity it made "
@@ -59,7 +59,8 @@ FIGURE_TEXT = {
         "Posterior predictive check: each claim's reported value (estimator's colour and marker; "
         "a range's midpoint with its whisker, a bound with an arrow) against its predictive 50% "
         "and 90% intervals (grey), scaled by the predictive median. Right: predictive percentile "
-        "(PIT); near 0 or 1 is surprising. Hollow: repeats, not used."
+        "(PIT); near 0 or 1 is surprising. Hollow: repeats, not used. Rows are labelled by claim "
+        "key and estimator."
     ),
     "prior_predictive": (
         "Prior predictive check, world, {years}: median, 50% and 90% bands of workers and "
@@ -142,7 +143,7 @@ def describe_run(fit: Fit) -> str:
     )
 
 
-def caption(fit: Fit, figure_name: str, *, log: bool = True, **notes: Any) -> str:
+def caption(fit: Fit, figure_name: str, *, log: bool = True) -> str:
     """Write the caption of one of the figures of ``fit``, ready to paste under it.
 
     Parameters
@@ -167,7 +168,6 @@ def caption(fit: Fit, figure_name: str, *, log: bool = True, **notes: Any) -> st
     ValueError
         For an unknown figure name, listing the known ones.
     """
-    del notes
     if figure_name not in FIGURE_TEXT:
         raise ValueError(
             f"figure_name = {figure_name!r}: known figures are {', '.join(FIGURE_TEXT)}"

@@ -333,9 +333,13 @@ def comparison_caption(comparison: Comparison, *, log: bool = True) -> str:
     """Caption of ``Comparison.plot()``: what it shows, which claims differ, both runs."""
     a, b = comparison.labels
     n = len(comparison.claims)
-    differ = (f"Markers are the {n} claim{'s' * (n != 1)} that differ between the two ledgers "
-              f"(hollow; blue: only in {a}, vermillion: only in {b}, black: changed), labelled "
-              "by id." if n else "Both fits use the same claims.")
+    changes = list(dict.fromkeys(comparison.claims["change"])) if n else []
+    colour = {f"only in {a}": f"blue: only in {a}", f"only in {b}": f"vermillion: only in {b}",
+              "changed": "black: changed"}
+    which = "; ".join(colour[c] for c in changes)
+    differ = (f"Hollow markers: the {'claim that differs' if n == 1 else f'{n} claims that differ'}"
+              f" between the two ledgers ({which}), labelled by id." if n
+              else "Both fits use the same claims.")
     return (
         f"World series of two fits, {a} (blue: median, 90% interval filled) and {b} "
         f"(vermillion: dashed median, dashed 90% interval edges), per quantity "

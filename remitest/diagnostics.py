@@ -125,14 +125,18 @@ def gate_failures(
     workers_step_sd"``); the advice follows a colon.
     """
     failures = []
-    worst = table["r_hat"].idxmax() if len(table) else None
+    r_hat = table["r_hat"].dropna()
+    if len(table) and r_hat.empty:  # one chain: nothing to compare it with
+        failures.append("R-hat cannot be computed from a single chain: run 2 or more chains")
+    worst = r_hat.idxmax() if len(r_hat) else None
     if worst is not None and table.loc[worst, "r_hat"] > gate.r_hat_max:
         failures.append(
             f"R-hat {table.loc[worst, 'r_hat']:.3f} > {gate.r_hat_max} for {worst}: chains "
             "disagree; run more tuning steps and draws, or check for a multimodal posterior"
         )
     for column, threshold in (("ess_bulk", gate.ess_bulk_min), ("ess_tail", gate.ess_tail_min)):
-        low = table[column].idxmin() if len(table) else None
+        values = table[column].dropna()
+        low = values.idxmin() if len(values) else None
         if low is not None and table.loc[low, column] < threshold:
             failures.append(
                 f"{_LABELS[column]} {table.loc[low, column]:.0f} < {threshold:.0f} "

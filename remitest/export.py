@@ -330,8 +330,10 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "n_claims": ("number of original claims of the row's quantity whose reference period covers "
                  "the year and whose scope overlaps this scope", None),
     "evidence": ("what informs the year: 'claims' (a claim of this quantity and scope covers "
-                 "it), 'identity' (none does, but claims on both other quantities do: remittances "
-                 "= workers x per-worker remittance), 'no claim' (neither: the walks carry the "
+                 "it), 'identity' (none does, but remittances = workers x per-worker remittance "
+                 "carries other claims to it: for per_worker_usd a claim on workers or "
+                 "remittances, otherwise claims on both other quantities), 'no claim' (neither: "
+                 "the walks carry the "
                  "series from the years around; the figures shade such years) or 'beyond fit' "
                  "(outside the fitted years)", None),
     "sd_ratio": ("posterior sd of the log series over its prior sd: near 1, the claims taught "

@@ -131,7 +131,7 @@ class Fit:
 
     # -- posterior products (see remitest.posterior) --------------------------------------------
     def summary(self, *, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """Tidy yearly summary per scope and quantity, in base units (see DESIGN.md)."""
+        """Tidy yearly summary per scope and quantity, in base units (see docs/design.md)."""
         from remitest.posterior import summary
 
         return summary(self, hdi_prob=hdi_prob)

@@ -129,7 +129,10 @@ class Ledger:
             NaT, ""): the output of `to_frame` is accepted. Datetimes are written back at the
             precision of the first day they fall on (2015-01-01 -> "2015", 2015-10-01 ->
             "2015-10"), so pass text to keep another precision. Problems name ``row N``, the
-            position of the row in `frame` (as in ``frame.iloc[N]``).
+            position of the row in `frame` (as in ``frame.iloc[N]``). Columns are checked as
+            `load_ledger` checks them: a name within two edits of a ledger column
+            (``derived_form``) is an error naming the column it probably means; other extra
+            columns are kept (`extra_columns`).
         hosts : sequence of str, optional
             Extra host scopes, added to `DEFAULT_HOSTS`.
         measures : mapping of quantity to list of str, optional

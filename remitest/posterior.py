@@ -231,8 +231,9 @@ def year_evidence(fit: Fit, quantity: str, hosts: Any = None) -> np.ndarray:
 
     ``"claims"``: an original claim of this quantity whose scope overlaps ``hosts`` (default:
     the world, which every claim overlaps) covers the year. ``"identity"``: none does, but
-    claims on both other quantities do, and remittances = workers x per-worker remittance ties
-    the three (per-worker remittance is one series for every host, so any scope counts there).
+    remittances = workers x per-worker remittance carries other claims to it: for remittance per
+    worker (rarely claimed, one series for every host), a claim on workers or on remittances
+    at any scope; for workers or remittances, claims on both other quantities.
     ``"no claim"``: neither; the year rests on the walks from the years around it. ``"beyond
     fit"``: a year outside the fitted ones, added by :meth:`Fit.extend`.
     """
@@ -253,9 +254,12 @@ def year_evidence(fit: Fit, quantity: str, hosts: Any = None) -> np.ndarray:
         return covers[mine].any(axis=0)
 
     others = [q for q in QUANTITIES if q != quantity]
+    if quantity == "per_worker_usd":  # remittances / workers: a claim on either informs it
+        through = covered(others[0]) | covered(others[1])
+    else:  # workers = remittances / per worker: it takes claims on both
+        through = covered(others[0]) & covered(others[1])
     evidence = np.where(covered(quantity), "claims",
-                        np.where(covered(others[0]) & covered(others[1]), "identity",
-                                 "no claim")).astype(object)
+                        np.where(through, "identity", "no claim")).astype(object)
     evidence[np.isin(years, list(getattr(fit, "extrapolated_years", ())))] = "beyond fit"
     return evidence
 
@@ -409,11 +413,12 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
     Returns
     -------
     DataFrame
-        The rows of :func:`summary` for this quantity and scope, indexed by ``year``, with two
-        flags: ``no_claim`` (no claim covers the year, directly or through the identity: the
-        walks carry it from the years around) and ``beyond_fit`` (the year lies outside the
-        fitted years, see :meth:`Fit.extend`). :meth:`Fit.series` adds ``extrapolated``, the
-        name of ``beyond_fit`` before 0.4, kept for existing code.
+        The rows of :func:`summary` for this quantity and scope, indexed by ``year``. Their
+        ``evidence`` keeps two things apart: ``"no claim"`` (no claim covers the year, directly
+        or through the identity: the walks carry it from the years around) and ``"beyond
+        fit"`` (the year lies outside the fitted years, see :meth:`Fit.extend`).
+        :meth:`Fit.series` adds ``extrapolated``, True exactly where ``evidence`` is ``"beyond
+        fit"`` (its meaning since 0.2, kept for existing code).
 
     Raises
     ------
@@ -430,8 +435,6 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
     )
     frame["n_claims"] = _claims_per_scope_year(fit, quantity)[s]
     frame["evidence"] = year_evidence(fit, quantity, None if scope == WORLD else (scope,))
-    frame["no_claim"] = frame["evidence"] == "no claim"
-    frame["beyond_fit"] = frame["evidence"] == "beyond fit"
     frame["sd_ratio"] = _sd_ratio(fit, _scopes(fit))[QUANTITIES.index(quantity), s]
     frame["prior_only"] = bool(_prior_only(fit, _scopes(fit))[QUANTITIES.index(quantity), s])
     return frame.set_index("year")

@@ -240,7 +240,8 @@ def test_run_all_writes_every_table_figure_and_report(fast_fits, monkeypatch, tm
     for stem in ("cross_validation", "pit", "loo", "held_out", "influence_claim",
                  "influence_estimator", "sensitivity", "sbc"):
         assert f"{stem}.csv" in names and f"{stem}.png" in names
-    assert {"sbc_summary.csv", "cross_validation_coverage.csv", "report.md"} <= names
+    assert {"sbc_summary.csv", "cross_validation_coverage.csv", "cross_validation_subgroups.csv",
+            "report.md"} <= names
     assert not [n for n in names if n.startswith(".")]  # no temporary files left
     report = (folder / "report.md").read_text()
     assert "](influence_claim.png)" in report and "## Simulation-based calibration" in report
@@ -249,6 +250,7 @@ def test_run_all_writes_every_table_figure_and_report(fast_fits, monkeypatch, tm
     assert headline < report.index("## Cross-validation by estimator")
     assert headline < report.index("## Held-out claims")
     assert "| all | 9 | 6 |" in report
+    assert "Coverage by subgroup" in report and "| estimator_type | government |" in report
     assert sum(line.endswith("...") for line in lines) == 8
 
 

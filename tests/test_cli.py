@@ -71,11 +71,23 @@ def test_drawn_seed_is_recorded_and_printed(tmp_path, fit_calls, capsys):
     assert load_run(tmp_path / "run").random_seed == 424242
 
 
-def test_the_ledgers_warnings_are_printed_as_warnings(tmp_path, fit_calls, capsys):
-    assert main(["fit", "--out", str(tmp_path / "run"), "--no-figures"]) == 0  # the record
-    assert len(fit_calls[0]["ledger"]) > 10
+def test_the_ledgers_warnings_are_printed_as_warnings(tmp_path, fit_calls, monkeypatch, capsys):
+    import warnings
+
+    import remitest.ledger
+    from remitest.ledger import LedgerWarning
+
+    real = remitest.ledger.load_ledger
+
+    def warning_load(path=None, **options):
+        warnings.warn("line 3: a figure 39 times below the median", LedgerWarning, stacklevel=2)
+        return real("seeds", **options)
+
+    monkeypatch.setattr(remitest.ledger, "load_ledger", warning_load)
+    assert main(["fit", "--out", str(tmp_path / "run"), "--no-figures"]) == 0
     err = capsys.readouterr().err
-    assert "remitest fit: warning: " in err and "Traceback" not in err
+    assert "remitest fit: warning: line 3: a figure 39 times below the median\n" in err
+    assert "Traceback" not in err
 
 
 def test_bad_ledger_exits_2_without_traceback(tmp_path, fit_calls, capsys):

@@ -107,7 +107,8 @@ def test_plot_uses_the_house_style(comparison):
 def test_plot_has_a_caption(comparison):
     text = comparison.caption()
     assert comparison.fit_a.run_id in text and comparison.fit_b.run_id in text
-    assert "1 claim" in text and len(text.split()) <= 120
+    assert "the claim that differs" in text and "only in all" in text
+    assert len(text.split()) <= 120
 
 
 def test_plot_draws_into_given_axes(comparison):

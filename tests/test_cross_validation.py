@@ -264,16 +264,19 @@ def load_benchmark(name: str):
 def test_synthetic_cv_study_smoke():
     """The committed synthetic study (``benchmarks/cv_synthetic.py``) at two small ledgers."""
     cv_synthetic = load_benchmark("cv_synthetic")
-    table = cv_synthetic.study(2, 30, 200)
+    table = cv_synthetic.study(1, 30, 300, simulator="field")
     assert set(cv.CV_COLUMNS) <= set(table.columns)
-    assert sorted(table["ledger"].unique()) == [1, 2]
+    assert sorted(table["ledger"].unique()) == [cv_synthetic.FIRST_REPORTING_SEED]
     assert table["pit"].between(0, 1).all()
     coverage = cv_synthetic.pooled_coverage(table)
     assert list(coverage.columns) == list(cv.COVERAGE_COLUMNS)
     assert set(coverage["level"]) == set(cv.LEVELS)
     overall = coverage[coverage["quantity"] == "all"]
     assert len(overall) == len(cv.LEVELS)
-    assert (overall["n_claims"] == len(table)).all()
+    assert (overall["n_claims"] == table["diagnostics_passed"].sum()).all()  # gate-clean only
+    subgroups = cv_synthetic.pooled_subgroups(table)
+    assert set(subgroups["field"]) == set(cv.SUBGROUP_FIELDS)
+    assert (subgroups.groupby("field")["n_claims"].sum() == overall["n_claims"].iloc[0]).all()
     bounded = coverage[["coverage", "band_low", "band_high"]].to_numpy(float)
     assert np.isfinite(bounded).all() and ((bounded >= 0) & (bounded <= 1)).all()
     assert (coverage["below"] + coverage["above"] <= coverage["n_claims"]).all()

@@ -219,3 +219,16 @@ def test_a_refit_writes_the_same_csvs_whatever_the_process_fitted_before(tmp_pat
         assert (fresh / rel).read_bytes() == (after / rel).read_bytes(), rel
     estimators = (after / "estimators.csv").read_text(encoding="utf-8")
     assert "KINU" not in estimators
+
+
+def test_one_chain_fails_the_gate_with_a_reason_not_a_traceback():
+    import numpy as np
+    import pandas as pd
+
+    from remitest.config import Gate
+    from remitest.diagnostics import gate_failures
+
+    table = pd.DataFrame({"r_hat": [np.nan, np.nan], "ess_bulk": [500.0, np.nan],
+                          "ess_tail": [np.nan, 450.0]}, index=["a", "b"])
+    failures = gate_failures(table, 0, np.array([0.9]), Gate())
+    assert failures == ("R-hat cannot be computed from a single chain: run 2 or more chains",)

@@ -124,6 +124,8 @@ def test_style_registry_gives_each_estimator_one_distinct_look():
     for kind, colour in TYPE_COLOURS.items():  # a type's first estimator wears its colour
         first = next(n for n, t in zip(names, types, strict=True) if t == kind)
         assert mixed[first]["color"] == to_hex(colour)
+    bare = plots.estimator_styles(names)  # names alone (the check figures): still 40 pairs
+    assert len({(s["color"], s["marker"]) for s in bare.values()}) == 40
     # keyed by name: a ledger, its frame and a fit give the same registry
     ledger = load_ledger("seeds")
     assert plots.estimator_styles(ledger) == plots.estimator_styles(ledger.to_frame())
@@ -165,10 +167,10 @@ def test_per_worker_years_that_the_identity_informs_are_not_shaded(fit):
 
 def test_series_fit_series_and_summary_use_two_words(fit):
     table = fit.series("workers", years=range(fit.years[0] - 1, fit.years[-1] + 2))
-    assert {"no_claim", "beyond_fit", "extrapolated", "evidence"} <= set(table.columns)
-    assert (table["extrapolated"] == table["beyond_fit"]).all()  # the old name, kept
-    assert not (table["no_claim"] & table["beyond_fit"]).any()
-    assert table["beyond_fit"].sum() == 2
+    assert {"extrapolated", "evidence"} <= set(table.columns)
+    beyond = table["evidence"] == "beyond fit"
+    assert (table["extrapolated"] == beyond).all()  # the old column keeps its meaning
+    assert beyond.sum() == 2 and (table["evidence"] == "no claim").any()
     summary = fit.summary()
     assert set(summary["evidence"]) <= {"claims", "identity", "no claim", "beyond fit"}
     assert ((summary["evidence"] == "claims") == (summary["n_claims"] > 0)).all()

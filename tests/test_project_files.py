@@ -76,3 +76,28 @@ def test_citation_version_and_date_match_pyproject_and_changelog(citation):
         "the newest release in CHANGELOG.md must be the version and date in CITATION.cff"
     )
     assert changelog.index("## [Unreleased]") < changelog.index(f"## [{released[0][0]}]")
+
+
+def _tracked_files() -> list[Path]:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    return [ROOT / n for n in names if n and (ROOT / n).is_file()]
+
+
+def test_the_repository_is_small_without_generated_outputs():
+    files = _tracked_files()
+    total = sum(p.stat().st_size for p in files)
+    assert total < 5 * 2**20, f"{total / 2**20:.1f} MB tracked"
+    generated = [p for p in files if p.suffix in {".nc", ".netcdf"} or p.name == "draws.csv"]
+    assert not generated, generated
+
+
+def test_no_document_links_outside_the_repository():
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = path.read_text(encoding="utf-8")
+        assert "../shared" not in text, f"{path.name} links outside the repository"

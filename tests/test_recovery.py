@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 import remitest as rt
+from remitest.checks.truth import interval_score
 from remitest.simulate import simulate_ledger
 
 pytestmark = [pytest.mark.slow, pytest.mark.sampler]
@@ -24,6 +25,11 @@ def recovery():
     reconciler = rt.Reconciler()
     template = rt.load_ledger("seeds")
     hits = {q: [] for q in ("workers", "remittances_usd", "per_worker_usd")}
+    # Interval scores (log scale) of the 90% interval, and of the same interval made twice as
+    # wide and half as wide about its median: calibrated intervals beat both (the score is
+    # proper), so this has power against intervals too wide as well as too narrow.
+    scores = {"model": [], "wider": [], "narrower": []}
+    hits_50 = []
     for i in range(N_LEDGERS):
         sim = simulate_ledger(template, CONFIG, random_seed=1000 + i)
         assert len(sim.ledger) == len(template.originals())
@@ -36,7 +42,15 @@ def recovery():
             draws = fitted.idata.posterior[quantity].to_numpy()[..., year].ravel()
             low, high = np.quantile(draws, [(1 - COVERAGE) / 2, (1 + COVERAGE) / 2])
             found.append(low <= sim.truth[quantity][year] <= high)
-    return {q: np.array(v) for q, v in hits.items()}
+            q25, q50, q75 = np.quantile(draws, [0.25, 0.5, 0.75])
+            hits_50.append(q25 <= sim.truth[quantity][year] <= q75)
+            truth, centre = np.log(sim.truth[quantity][year]), np.log(q50)
+            for name, factor in (("model", 1.0), ("wider", 2.0), ("narrower", 0.5)):
+                scores[name].append(float(interval_score(
+                    centre + factor * (np.log(low) - centre),
+                    centre + factor * (np.log(high) - centre), truth)))
+    return {**{q: np.array(v) for q, v in hits.items()}, "hits_50": np.array(hits_50),
+            "scores": {k: np.array(v) for k, v in scores.items()}}
 
 
 @pytest.mark.parametrize("quantity", ["workers", "remittances_usd", "per_worker_usd"])
@@ -50,5 +64,20 @@ def test_90_percent_intervals_cover_the_truth(recovery, quantity):
 
 def test_pooled_coverage_is_not_too_wide(recovery):
     """Over-wide intervals would pass a one-sided check: pooled coverage must stay below ~99%."""
-    pooled = np.concatenate(list(recovery.values()))
+    pooled = np.concatenate([recovery[q] for q in ("workers", "remittances_usd",
+                                                   "per_worker_usd")])
     assert pooled.mean() <= stats.binom.isf(0.0005, pooled.size, COVERAGE) / pooled.size
+
+
+def test_50_percent_intervals_cover_the_truth_half_the_time(recovery):
+    """Far too wide intervals cover ~100% at 50%: a two-sided band at the 0.1% level."""
+    hits = recovery["hits_50"]
+    low, high = stats.binom.ppf(0.0005, hits.size, 0.5), stats.binom.isf(0.0005, hits.size, 0.5)
+    assert low <= hits.sum() <= high, f"{hits.sum()}/{hits.size} covered, band {low}-{high}"
+
+
+def test_interval_score_beats_wider_and_narrower_intervals(recovery):
+    scores = recovery["scores"]
+    model = scores["model"].mean()
+    assert model < scores["wider"].mean(), scores
+    assert model < scores["narrower"].mean(), scores

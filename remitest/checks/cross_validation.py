@@ -39,6 +39,8 @@ __all__ = [
     "cv_folds",
     "coverage_table",
     "subgroup_coverage",
+    "subgroup_table",
+    "with_subgroups",
     "fold_rng",
     "Fold",
     "CV_COLUMNS",
@@ -369,6 +371,13 @@ def subgroup_coverage(table: pd.DataFrame, ledger: Ledger, *, pin_year: int | No
         ``MIN_BAND_CLAIMS`` claims; ``below`` / ``above`` count the misses of the 90% interval
         on each side.
     """
+    return subgroup_table(with_subgroups(table, ledger, pin_year=pin_year),
+                          random_seed=random_seed, n_bootstrap=n_bootstrap)
+
+
+def with_subgroups(table: pd.DataFrame, ledger: Ledger, *, pin_year: int | None = None
+                   ) -> pd.DataFrame:
+    """``table`` with one column per field of ``SUBGROUP_FIELDS``, from the claims' ledger."""
     frame = ledger.to_frame().set_index("id")
     claims = frame.loc[table["id"]]
     if pin_year is None:
@@ -376,24 +385,32 @@ def subgroup_coverage(table: pd.DataFrame, ledger: Ledger, *, pin_year: int | No
         pin_year = int(np.median((originals["ref_start"] + originals["ref_end"]) / 2))
     middle = (claims["ref_start"].to_numpy(float) + claims["ref_end"].to_numpy(float)) / 2
     distance = np.abs(middle - pin_year)
-    measure = claims["measure"].astype("string").fillna("") if "measure" in claims else pd.Series(
-        "", index=claims.index)  # fmt: skip
+    measure = (claims["measure"].astype("string").fillna("") if "measure" in claims
+               else pd.Series("", index=claims.index))  # fmt: skip
     reference = {"workers": "headcount", "remittances_usd": "state_revenue"}
-    groups = {
-        "quantity": table["quantity"].to_numpy(str),
-        "measure": np.array([m or reference.get(q, "-") for m, q in
-                             zip(measure.to_numpy(str), table["quantity"], strict=True)]),
-        "kind": table["kind"].to_numpy(str),
-        "estimator_type": claims["estimator_type"].to_numpy(str),
-        "years_from_pin": np.select([distance <= 2, distance <= 5], ["0-2", "3-5"], "6+"),
-    }
+    return table.assign(
+        measure=[m or reference.get(q, "-") for m, q in
+                 zip(measure.to_numpy(str), table["quantity"], strict=True)],
+        estimator_type=claims["estimator_type"].to_numpy(str),
+        years_from_pin=np.select([distance <= 2, distance <= 5], ["0-2", "3-5"], "6+"),
+    )  # fmt: skip
+
+
+def subgroup_table(table: pd.DataFrame, *, random_seed: int = 0,
+                   n_bootstrap: int = N_BOOTSTRAP) -> pd.DataFrame:
+    """Coverage by subgroup of a table that holds the ``SUBGROUP_FIELDS`` columns.
+
+    Pooling several ledgers: concatenate their :func:`with_subgroups` tables, with the
+    estimator names made distinct per ledger (the bootstrap resamples estimators).
+    """
     rng = np.random.default_rng(np.random.SeedSequence(random_seed, spawn_key=(_BOOTSTRAP_STREAM,)))
     pit = table["pit"].to_numpy(float)
     estimator = table["estimator"].to_numpy(str)
     rows = []
     for field in SUBGROUP_FIELDS:
-        for group in sorted(set(groups[field])):
-            mask = groups[field] == group
+        values = table[field].to_numpy(str)
+        for group in sorted(set(values)):
+            mask = values == group
             inside = (pit[mask] >= 0.05) & (pit[mask] <= 0.95)
             names, index = np.unique(estimator[mask], return_inverse=True)
             band = (np.nan, np.nan)

@@ -11,6 +11,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from remitest.config import ModelConfig
@@ -83,6 +84,17 @@ def _headline(result: Any) -> list[str]:
             f"| {r90.below} / {r90.above} |"
         )
     return [*lines, ""]
+
+
+def _subgroup_markdown(subgroups: pd.DataFrame) -> str:
+    """A subgroup coverage table (:func:`remitest.checks.subgroup_coverage`) as markdown."""
+    lines = ["| by | group | claims | estimators | 50% | 90% (band) | below / above |",
+             "|---|---|---|---|---|---|---|"]
+    for r in subgroups.itertuples(index=False):
+        band = f" ({r.band_low:.2f}-{r.band_high:.2f})" if np.isfinite(r.band_low) else ""
+        lines.append(f"| {r.field} | {r.group} | {r.n_claims} | {r.n_estimators} "
+                     f"| {r.cover_50:.2f} | {r.cover_90:.2f}{band} | {r.below} / {r.above} |")
+    return "\n".join(lines)
 
 
 class _Report:
@@ -219,8 +231,17 @@ def run_all(
                  f"{len(misses)} claims outside their 90% interval"
                  + (": " + ", ".join(f"{r.id} (PIT {r.pit:.2f})" for r in misses.itertuples())
                     if len(misses) else "") + "."]
+        if result.failed_folds:
+            lines.append(f"{len(result.failed_folds)} of {result.n_folds} folds failed the "
+                         "diagnostics gate, also on a retry with twice the tuning and draws; "
+                         "no coverage counts them: " + ", ".join(result.failed_folds) + ".")
+        subgroups = result.subgroups(ledger)
+        lines += ["", "Coverage by subgroup (folds that passed the gate; the band, from a "
+                  "bootstrap over estimators, only for groups of 30 claims or more):", "",
+                  _subgroup_markdown(subgroups)]
         return lines, {"cross_validation": table,
-                       "cross_validation_coverage": result.coverage}, \
+                       "cross_validation_coverage": result.coverage,
+                       "cross_validation_subgroups": subgroups}, \
             {"cross_validation": result.plot()}
 
     def held_out_step() -> tuple[list[str], dict, dict]:

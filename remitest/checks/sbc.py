@@ -158,7 +158,7 @@ def sbc(
     executor: Executor | None = None,
     random_seed: int = 0,
 ) -> SBCResult:
-    """Simulation-based calibration on ledgers like ``template`` (default: the shipped ledger).
+    """Simulation-based calibration on ledgers like ``template`` (default: the seed claims).
 
     Parameters
     ----------
@@ -180,7 +180,7 @@ def sbc(
     """
     from remitest.ledger import load_ledger
 
-    template = (template if template is not None else load_ledger()).originals()
+    template = (template if template is not None else load_ledger("seeds")).originals()
     config = config or sbc_config()
     if 4 * draws < N_RANK_DRAWS:
         raise ValueError(f"draws = {draws}: need 4 * draws >= {N_RANK_DRAWS} to thin to ranks")

@@ -125,6 +125,7 @@ def draw_claim(ax: Axes, claim: Any, style: dict[str, str], *, dodge: float,
         elinewidth=1.0, capsize=2,
         mfc="white" if hollow else style["color"], zorder=4, transform=shifted,
     )
+    bars.lines[0].set_markeredgecolor(style.get("edge", style["color"]))
     bars.lines[0].set_clip_on(False)  # a marker at the first or last year is never cut
     tag_estimator([bars.lines[0]], claim.estimator)
     if claim.kind in ("lower_bound", "upper_bound"):
@@ -166,6 +167,7 @@ def who_handles(claims: pd.DataFrame, styles: dict[str, dict[str, str]], *,
         rows = claims.drop_duplicates("estimator")
         return [(Line2D([], [], ls="", marker=styles[r.estimator]["marker"],
                         ms=marker_size(styles[r.estimator]["marker"], 5),
+                        mec=styles[r.estimator].get("edge", styles[r.estimator]["color"]),
                         color=styles[r.estimator]["color"]), r.estimator)
                 for r in rows.itertuples(index=False)]
     present = [t for t in ESTIMATOR_TYPES if t in set(claims["estimator_type"])]
@@ -173,7 +175,7 @@ def who_handles(claims: pd.DataFrame, styles: dict[str, dict[str, str]], *,
     for kind in present:  # the type's hue, in the shades and markers its estimators are drawn
         drawn = [s for s in styles.values() if s.get("type") == kind][:3]
         marks = tuple(Line2D([], [], ls="", marker=s["marker"], ms=marker_size(s["marker"], 4.5),
-                             color=s["color"])
+                             color=s["color"], mec=s.get("edge", s["color"]))
                       for s in drawn) or (Line2D([], [], ls="", marker="o", ms=5,
                                                  color=type_colour(kind)),)
         entries.append((marks, TYPE_LABELS[kind]))

@@ -47,9 +47,9 @@ def marker_size(marker: str, size: float) -> float:
 #: Shades of a type's hue that tell its estimators apart: mixed towards black (negative) or
 #: white (positive). Five shades and eight markers cycle at different periods, so the first
 #: 40 estimators of one type all get a distinct (colour, marker) pair.
-_SHADES = (0.0, -0.35, 0.35, -0.6, 0.55)
+_SHADES = (0.0, -0.35, 0.3, -0.55, 0.5)
 #: Hosts have a palette of their own (Tol's muted and dark colours), apart from the types'.
-HOST_COLOURS = ("#332288", "#882255", "#999933", "#AA4499", "#6699CC", "#661100", "#44AA99")
+HOST_COLOURS = ("#332288", "#882255", "#999933", "#44AA99", "#661100", "#88CCEE", "#AA4499")
 PRIOR_COLOUR = "0.55"
 #: Years that no claim covers (light grey), and years beyond the fitted ones (hatched grey).
 NO_CLAIM_COLOUR = "0.92"
@@ -219,13 +219,21 @@ def estimator_styles(estimators: Any, types: Sequence[str] | None = None
     Returns
     -------
     dict
-        ``{estimator: {"color": hex, "marker": str, "type": str}}``. The colour is a shade of
+        ``{estimator: {"color": hex, "marker": str, "type": str, "edge": hex}}`` (``edge``:
+        the marker's outline, the type's own colour around a pale shade). The colour is a shade of
         the estimator type's hue (``TYPE_COLOURS``), so that a type reads the same in every
         figure; shade and marker together tell the estimators of one type apart: five shades
-        against eight markers give 40 distinct pairs per type before any repeats. An estimator
-        of unknown type (bare names without ``types``) takes the grey family.
+        against eight markers give 40 distinct pairs per type before any repeats. Bare names
+        without ``types`` (the check figures of 0.3) cycle five colours against eight markers
+        (40 distinct pairs) in their own order; pass the ledger to match the run's figures.
     """
     names, kinds = _estimators_and_types(estimators, types)
+    if types is None and set(kinds) == {"unknown"}:  # bare names: the pre-0.4 look, no cycling
+        unique = list(dict.fromkeys(names))
+        return {name: {"color": ESTIMATOR_COLOURS[i % len(ESTIMATOR_COLOURS)],
+                       "marker": ESTIMATOR_MARKERS[i % len(ESTIMATOR_MARKERS)],
+                       "type": "unknown", "edge": ESTIMATOR_COLOURS[i % len(ESTIMATOR_COLOURS)]}
+                for i, name in enumerate(unique)}
     styles: dict[str, dict[str, str]] = {}
     rank: dict[str, int] = {}
     for name, kind in zip(names, kinds, strict=True):
@@ -234,8 +242,10 @@ def estimator_styles(estimators: Any, types: Sequence[str] | None = None
         shade, marker = _pair(rank.get(kind, 0))
         rank[kind] = rank.get(kind, 0) + 1
         base = TYPE_COLOURS.get(kind, "#555555")
-        styles[name] = {"color": _shade(base, _SHADES[shade]),
-                        "marker": ESTIMATOR_MARKERS[marker], "type": kind}
+        colour = _shade(base, _SHADES[shade])
+        # a pale shade keeps an outline in the type's own colour, so that it reads on white
+        styles[name] = {"color": colour, "marker": ESTIMATOR_MARKERS[marker], "type": kind,
+                        "edge": to_hex(base) if _SHADES[shade] > 0 else colour}
     return styles
 
 

@@ -135,7 +135,7 @@ def plot_biases(fit: Fit, *, ax: Axes | None = None, rows: int = BIAS_ROWS) -> F
                    for ei, qi, _ in placed], title="posterior sd \u00f7 prior sd")
     ax.set_yticks([r[2] for r in placed], [estimators[r[0]] for r in placed])
     title = ("Estimator biases" if len(chosen) == len(every) else
-             f"Estimator biases: the {len(chosen)} largest of {len(every)}")
+             f"Estimator biases: the {len(chosen)} furthest from 1\u00d7, of {len(every)}")
     _finish_forest(ax, xlabel="multiplicative bias (reported \u00f7 true)", title=title,
                    bottom=bottom)
     if strip is not None:
@@ -245,13 +245,12 @@ def plot_host_split(fit: Fit, *, axes: Any = None, log: bool | None = None,
                             colours[host], first=i == 0, n_hosts=len(hosts))
     handles = [
         ((Patch(color="0.45", alpha=0.18, lw=0), Patch(color="0.45", alpha=0.45, lw=0),
-          Line2D([], [], color="0.3", lw=1.4)),
-         "workers: posterior median, 50% and 90% intervals (host colour)"),
-        (Patch(color=PRIOR_COLOUR, alpha=0.3, lw=0), "share: prior 90% interval"),
+          Line2D([], [], color="0.3", lw=1.4)), "workers: median, 50% and 90% intervals"),
         ((Patch(color="0.45", alpha=0.35, lw=0), Line2D([], [], color="0.3", lw=1.2)),
-         "share: posterior 90% interval and mean (host colour)"),
+         "share: posterior 90% interval, mean"),
+        (Patch(color=PRIOR_COLOUR, alpha=0.3, lw=0), "share: prior 90% interval"),
         (Patch(facecolor="white", edgecolor="0.45", hatch="////", lw=0),
-         "share did not move from its prior (no claim below world level)"),
+         "share did not move from its prior"),
     ]
     from remitest.plots._claims import legend_below
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Most claims with a row of their own; the strip shows every claim's PIT.
 PPC_ROWS = 25
-_LABEL_CHARS = 30
+_LABEL_CHARS = 36
 
 
 def _ppc_ratio(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -134,6 +134,7 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None, rows: int = PPC_ROWS) -> Figur
         (marker,) = ax.plot([x], [yi], ls="", marker=style["marker"], color=style["color"],
                             ms=marker_size(style["marker"], 5.5), mew=1.0,
                             mfc=style["color"] if used else "white", zorder=3,
+                            mec=style.get("edge", style["color"]),
                             clip_on=False)
         tag_estimator([marker], row.estimator)
         if row.kind in ("lower_bound", "upper_bound"):
@@ -209,7 +210,8 @@ def _pit_strip(ax: Axes, predicted: pd.DataFrame, styles: dict[str, dict[str, st
             (dot,) = ax.plot([row.pit], [-row_index + j], ls="", marker=style["marker"],
                              color=style["color"], ms=marker_size(style["marker"], 3.8),
                              mew=0.8, clip_on=False,
-                             mfc=style["color"] if row.used else "white", alpha=0.85)
+                             mfc=style["color"] if row.used else "white", alpha=0.85,
+                             mec=style.get("edge", style["color"]))
             tag_estimator([dot], row.estimator)
     for edge in (0.05, 0.95):
         ax.axvline(edge, color="0.5", lw=0.6, ls=":", zorder=0)

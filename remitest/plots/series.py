@@ -239,8 +239,8 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     in every figure). With at most 12 claims the legend names each estimator; above that the
     claims carry their key number (``claim_keys``; the ``key`` column of ``claims.csv`` and
     ``sources.csv``) wherever it collides with no other label. Years that no claim covers are
-    shaded light grey ("no claim covers the year"; for remittance per worker, years that claims
-    on both workers and remittances cover count as covered, through the identity); years beyond
+    shaded light grey ("no claim covers the year"; for remittance per worker, a claim on workers
+    or remittances covers the year, through the identity); years beyond
     the fitted ones (a fit extended with ``Fit.extend``) are hatched ("beyond the fitted
     years"). Nothing here is called "extrapolated": see ``posterior.year_evidence``.
     """
