@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["pinned_walk", "host_log_ratios", "host_shares", "compose"]
+__all__ = [
+    "pinned_walk", "host_log_ratios", "host_shares", "compose", "claim_location", "claim_scale",
+]
 
 
 def pinned_walk(level: Any, step_sd: Any, z: Any, scale: Any, pin: int, mean: Any = 0.0,
@@ -66,3 +68,50 @@ def host_shares(weight: Any, log_ratio: Any | None, n_years: int, xp: Any = np) 
 def compose(log_world: Any, share_by_year: Any, xp: Any = np) -> Any:
     """Workers in each host, shape (..., H, T): the world times each host's share that year."""
     return share_by_year * xp.exp(log_world)[..., None, :]
+
+
+def claim_location(workers_host: np.ndarray, per_worker: np.ndarray, window: np.ndarray,
+                   scope: np.ndarray, quantity: np.ndarray, bias: np.ndarray,
+                   reading_z: np.ndarray | None = None,
+                   reading: np.ndarray | None = None) -> np.ndarray:
+    """Each claim's location on the log scale, over any leading sample axes (numpy).
+
+    ``log(window mean of the series summed over the claim's scope) + bias + readings``: what the
+    likelihood compares a claim's value with (``remitest.model._predicted_log`` and the kernel
+    are its other writings, kept equal by tests). Per-worker amounts are the same in every host,
+    so their scope weights average (``claims.scope_weights``).
+
+    Parameters
+    ----------
+    workers_host : ndarray, shape (..., H, T)
+    per_worker : ndarray, shape (..., T)
+    window, scope : ndarray, shapes (n, T) and (n, H)
+    quantity : ndarray of int, shape (n,)
+        Index into ``QUANTITIES`` (workers, remittances_usd, per_worker_usd).
+    bias : ndarray, shape (..., n)
+        Each claim's estimator bias for its quantity.
+    reading_z, reading : ndarray, shapes (..., R) and (n, R), optional
+        The shared readings and each claim's loadings on them.
+
+    Returns
+    -------
+    ndarray, shape (..., n)
+    """
+    lead = per_worker.shape[:-1]
+    n_hosts, n_years = workers_host.shape[-2:]
+    design = (scope[:, :, None] * window[:, None, :]).reshape(len(window), n_hosts * n_years)
+    flat_workers = workers_host.reshape(-1, n_hosts * n_years)
+    flat_remit = (workers_host * per_worker[..., None, :]).reshape(-1, n_hosts * n_years)
+    flat_pw = per_worker.reshape(-1, n_years)
+    measured = np.stack([flat_workers @ design.T, flat_remit @ design.T,
+                         flat_pw @ (window * scope.sum(axis=1, keepdims=True)).T], axis=1)
+    measured = measured[:, np.asarray(quantity), np.arange(len(window))]
+    location = np.log(measured).reshape(*lead, len(window)) + bias
+    if reading_z is not None and reading is not None:
+        location = location + reading_z @ np.asarray(reading).T
+    return location
+
+
+def claim_scale(noise: Any, rounding_sd: float, spread: Any, xp: Any = np) -> Any:
+    """Each claim's log-sd: ``sqrt(noise[type]^2 + rounding_sd^2 + spread^2)``."""
+    return xp.sqrt(noise**2 + rounding_sd**2 + spread**2)

@@ -221,7 +221,7 @@ def build_model(
 
         def claim_sd(block: str) -> pt.TensorVariable:
             type_noise = data[f"{block}_estimator_type"] @ noise
-            return pt.sqrt(type_noise**2 + priors.rounding_sd**2 + data[f"{block}_spread"] ** 2)
+            return forward.claim_scale(type_noise, priors.rounding_sd, data[f"{block}_spread"], pt)
 
         g_value = data["gaussian_value"]
         pm.Normal(

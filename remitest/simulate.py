@@ -20,7 +20,7 @@ import pandas as pd
 import pymc as pm
 from pymc.logprob.transforms import LogOddsTransform, LogTransform
 
-from remitest import kernel
+from remitest import forward, kernel
 from remitest.claims import _measures
 from remitest.config import ModelConfig
 from remitest.design import _step_scale, blocks_data, claim_blocks, model_structure
@@ -201,24 +201,13 @@ def _claim_distribution(
     claims, truth: dict[str, np.ndarray], config: ModelConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """Location and scale of each claim's belief median (log scale), as the model reads it."""
-    series = np.stack(
-        [
-            truth["workers_host"],
-            truth["remittances_usd_host"],
-            np.broadcast_to(truth["per_worker_usd"], truth["workers_host"].shape),
-        ]
+    loc = forward.claim_location(
+        truth["workers_host"], truth["per_worker_usd"], claims.window, claims.scope,
+        claims.quantity, truth["estimator_bias"][claims.estimator, claims.quantity],
+        truth["reading_z"], claims.reading,
     )
-    by_quantity = np.einsum("ny,qhy->nqh", claims.window, series)
-    measured = np.einsum("nqh,nh->nq", by_quantity, claims.scope)[
-        np.arange(len(claims)), claims.quantity
-    ]
-    loc = (np.log(measured) + truth["estimator_bias"][claims.estimator, claims.quantity]
-           + claims.reading @ truth["reading_z"])
-    scale = np.sqrt(
-        truth["noise_sd"][claims.estimator_type] ** 2
-        + config.priors.rounding_sd**2
-        + claims.spread**2
-    )
+    scale = forward.claim_scale(truth["noise_sd"][claims.estimator_type],
+                                config.priors.rounding_sd, claims.spread)
     return loc, scale
 
 
