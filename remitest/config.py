@@ -310,9 +310,12 @@ class ModelConfig:
     priors: Priors = field(default_factory=Priors)
     interpretation: Interpretation = field(default_factory=Interpretation)
     gate: Gate = field(default_factory=Gate)
-    # 0.95 rather than 0.9: with 0.9 a few divergences remained on the shipped ledger; the fast
-    # kernel makes the smaller step size cheap (see benchmarks/bench_fit.py).
-    target_accept: float = 0.95
+    # 0.97 rather than 0.9: with 0.9 a few divergences remained on the shipped ledger, and with
+    # 0.95 the v0.4 model (shared readings, correlated biases) let 3 through on one of five seeds
+    # of synthetic_ledger(60, random_seed=1) (at a per-worker step size in its upper tail); 0.97
+    # passes all five (max R-hat 1.004). The fast kernel makes the smaller step size cheap (see
+    # benchmarks/bench_fit.py).
+    target_accept: float = 0.97
 
     def __post_init__(self) -> None:
         # Normalise containers so equality and hashing do not depend on list vs tuple.

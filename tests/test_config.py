@@ -22,7 +22,7 @@ def test_defaults():
     assert cfg.hosts == DEFAULT_HOSTS == ("china", "russia", "rest_of_world")
     assert cfg.scope_groups == {"china_russia": ("china", "russia")}
     assert cfg.scope_groups == {k: tuple(v) for k, v in DEFAULT_GROUPS.items()}
-    assert cfg.target_accept == 0.95
+    assert cfg.target_accept == 0.97
     assert cfg.priors == Priors()
     assert cfg.interpretation == Interpretation()
     assert cfg.gate == Gate()
