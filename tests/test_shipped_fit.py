@@ -1,5 +1,5 @@
 """Acceptance: the default fit passes the full gate for seeds 1 to 5, on the shipped ledger and
-on the realistic ``synthetic_ledger(60, random_seed=1)`` (target_accept 0.95, the default).
+on the realistic ``synthetic_ledger(60, random_seed=1)`` (target_accept 0.97, the default).
 
 Zero divergences, R-hat <= 1.01, bulk and tail ESS >= 400 for every free parameter and every
 world series, with 4 x 2000 draws after 1000 tuning steps (the defaults).
@@ -37,7 +37,7 @@ def test_default_fit_passes_the_gate(reconciler, seed):
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_default_fit_of_a_realistic_60_claim_ledger_passes_the_gate(reconciler, seed):
     sim = rt.synthetic_ledger(60, random_seed=1)
-    assert sim.config.target_accept <= 0.95
+    assert sim.config.target_accept <= 0.97
     fitted = reconciler.fit(sim.ledger, sim.config, random_seed=seed, progressbar=False,
                             strict=True)
     assert fitted.diagnostics.passed, str(fitted.diagnostics)
