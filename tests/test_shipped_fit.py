@@ -43,3 +43,23 @@ def test_default_fit_of_a_realistic_60_claim_ledger_passes_the_gate(reconciler, 
     assert fitted.diagnostics.passed, str(fitted.diagnostics)
     assert "host_step_z" in set(fitted.diagnostics.table.index.str.replace(r"\[.*\]$", "",
                                                                             regex=True))
+
+
+def _two_figures(value: float) -> int:
+    """A count rounded to two significant figures, as the README writes it."""
+    digits = int(np.floor(np.log10(abs(value)))) - 1
+    return int(round(value / 10**digits) * 10**digits)
+
+
+def test_the_readme_numbers_are_those_of_make_run(reconciler):
+    """The README quotes the record's world workers of 2019 and 2020 at seed 1 (`make run`)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"v0\.4 gives ([\d,]+) and ([\d,]+), seed 1\)", readme)
+    assert found, "the README no longer quotes the seed-1 medians of 2019 and 2020"
+    quoted = [int(g.replace(",", "")) for g in found.groups()]
+    fitted = reconciler.fit(rt.load_ledger(), random_seed=1, progressbar=False)
+    medians = fitted.series("workers").loc[[2019, 2020], "median"].to_numpy()
+    assert quoted == [_two_figures(m) for m in medians], (quoted, medians)
