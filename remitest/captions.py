@@ -218,8 +218,8 @@ def _hosts_model(fit: Fit) -> str:
     moved = [str(year) for year, hit in zip(fit.years[1:], hits, strict=True) if hit]
     events = f", larger into {', '.join(moved)}" if moved else ""
     return (
-        f"Each host walks from its {fit.structure.pin_year} share (fixed step{events}); the "
-        "world is the sum of its hosts."
+        f"The world is one walk; the hosts split it by shares that walk from their "
+        f"{fit.structure.pin_year} values in log-ratio to {fit.hosts[-1]} (fixed step{events})."
     )
 
 

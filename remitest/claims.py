@@ -9,13 +9,19 @@ Every claim becomes one of two observations on the log scale:
 
   - the belief's width: 0 for a point, a range's half-width over the normal quantile of its
     coverage, ``log(bound_ratio) / z`` for a bound read as an interval end;
-  - the bound ratio's own uncertainty, ``bound_ratio_log_sd`` (bounds read as interval ends);
   - the figure's rounding (points): ``min(log((x + u/2) / (x - u/2)) / sqrt(12),
     rounding_sd_max)`` with ``u`` the largest of {1, 2, 5} x 10^k dividing the figure;
-  - the qualifier's imprecision (``interpretation.qualifier_sd``);
-  - the measure's ``log_sd`` (a non-reference ``measure``, see ``ModelConfig.measures``).
+  - the qualifier's imprecision (``interpretation.qualifier_sd``).
 
-  The likelihood is ``y ~ Normal(log(true x bias), sqrt(noise^2 + rounding_sd^2 + spread^2))``.
+  The likelihood is ``y ~ Normal(log(true x bias) + reading @ reading_z, sqrt(noise^2 +
+  rounding_sd^2 + spread^2))``.
+* **shared readings** -- the bound ratio of "as high as" (and of a lower bound read as an
+  interval end) and each measure's offset are uncertain, and that uncertainty is ONE model
+  parameter per reading, shared by every claim that uses it (``reading_z ~ Normal(0, 1)``; the
+  log factor is ``log(median) + log_sd x reading_z``), not independent noise per claim, which
+  would average away. ``reading`` holds each claim's loadings, shape (n, readings): ``+log_sd``
+  of its measure; ``+bound_ratio_log_sd`` for an upper bound read as an interval end (its
+  belief median is the bound over the ratio), ``-bound_ratio_log_sd`` for a lower bound.
 * **censored** -- a bound read as censored (its own ``reading``, else
   ``config.interpretation``), or a figure of a measure read as a lower bound from
   its ``lower_bound_from`` year. ``bound`` is the log of the figure (less the measure's offset)
@@ -47,7 +53,23 @@ __all__ = [
     "scope_weights",
     "window_weights",
     "normal_quantile",
+    "reading_names",
+    "reading_priors",
 ]
+
+
+def reading_names(config: ModelConfig) -> tuple[str, ...]:
+    """The shared readings of a model: the bound ratio, then every configured measure (sorted)."""
+    return ("bound_ratio", *sorted(config.measures))
+
+
+def reading_priors(config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Log median and log-sd of each reading's factor, in :func:`reading_names` order."""
+    interp = config.interpretation
+    names = sorted(config.measures)
+    median = np.log([interp.bound_ratio, *(config.measures[m].median for m in names)])
+    sd = np.array([interp.bound_ratio_log_sd, *(config.measures[m].log_sd for m in names)])
+    return median, sd
 
 
 def normal_quantile(p: np.ndarray | float) -> np.ndarray:
@@ -77,6 +99,8 @@ class ClaimArrays:
     reported : ndarray
         Log of the value at which the predictive percentile is taken (figure, log-midpoint or
         bound); ``reported - value`` is the offset from belief median to reported value.
+    reading : ndarray, shape (n, readings)
+        Loadings of the shared readings (:func:`reading_names`) on each claim's location.
     """
 
     ids: np.ndarray
@@ -89,6 +113,7 @@ class ClaimArrays:
     spread: np.ndarray
     direction: np.ndarray
     reported: np.ndarray
+    reading: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -198,6 +223,8 @@ def read_claims(
     shift = np.log(interp.bound_ratio)
     quantity = frame["quantity"].to_numpy(str)
     offset, measure_sd, as_lower = _measures(frame, quantity, config)
+    names = reading_names(config)
+    measure_of = _measure_names(frame, quantity)
     # A measure read as a lower bound from some year on: "more than X", censored.
     kind = np.where(as_lower, "lower_bound", kind)
     low = np.where(as_lower & ~np.isfinite(low), high, low)
@@ -214,7 +241,6 @@ def read_claims(
             default=0.0,
         )
         reported = np.select([kind == "upper_bound", kind == "lower_bound"], [high, low], median)
-    ratio_sd = np.where(np.isin(kind, ["upper_bound", "lower_bound"]), interp.bound_ratio_log_sd, 0)
     round_sd = np.where(
         kind == "point",
         rounding_sd(frame["low"].to_numpy(float), config.priors.rounding_sd_max),
@@ -225,7 +251,15 @@ def read_claims(
         dict(interp.qualifier_sd),
         interp.qualifier_default_sd,
     )
-    spread = np.sqrt(width**2 + ratio_sd**2 + round_sd**2 + hedge_sd**2 + measure_sd**2)
+    spread = np.sqrt(width**2 + round_sd**2 + hedge_sd**2)
+    # Shared readings: one parameter each, loaded on every claim that uses it.
+    reading = np.zeros((len(frame), len(names)))
+    reading[:, 0] = np.select(
+        [(kind == "upper_bound") & ~censored, (kind == "lower_bound") & ~censored],
+        [interp.bound_ratio_log_sd, -interp.bound_ratio_log_sd], 0.0)
+    for i, name in enumerate(measure_of):
+        if name:
+            reading[i, names.index(name)] = measure_sd[i]
     # What the model compares with truth x bias: the figure read back to the reference measure.
     # ``reported`` stays the figure as written: predictions are made in the claim's own units.
     median, low, high = median - offset, low - offset, high - offset
@@ -246,6 +280,7 @@ def read_claims(
             len(frame), len(config.hosts)
         ),
         "reported": reported,
+        "reading": reading,
     }
 
     def block(mask: np.ndarray, value: np.ndarray) -> ClaimArrays:
@@ -281,6 +316,15 @@ def bound_readings(frame: pd.DataFrame, config: ModelConfig) -> np.ndarray:
         return default
     own = np.array(["" if pd.isna(v) else str(v) for v in frame["reading"]], dtype=object)
     return np.where((own != "") & (default != ""), own, default)
+
+
+def _measure_names(frame: pd.DataFrame, quantity: np.ndarray) -> list[str]:
+    """Each claim's non-reference measure, or "" (checked against the config by _measures)."""
+    if "measure" not in frame:
+        return [""] * len(frame)
+    names = frame["measure"].fillna("").astype(str).to_numpy()
+    return ["" if not n or n == _REFERENCE.get(quantity[i]) else str(n)
+            for i, n in enumerate(names)]
 
 
 def _measures(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from remitest.claims import ClaimArrays, read_claims
+from remitest.claims import ClaimArrays, read_claims, reading_names
 from remitest.config import ConfigError, ModelConfig
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
 
@@ -27,7 +27,11 @@ __all__ = [
     "claim_blocks",
     "blocks_data",
     "host_step_scale",
+    "host_step_mean",
+    "host_walk_steps",
     "event_scales",
+    "event_means",
+    "walking_hosts",
     "DATA_NAMES",
 ]
 
@@ -42,6 +46,7 @@ _FIELDS = (
     "estimator_type",
     "window",
     "scope",
+    "reading",
 )
 DATA_NAMES = tuple(f"{block}_{f}" for block in ("gaussian", "censored") for f in _FIELDS)
 
@@ -160,9 +165,11 @@ def model_coords(structure: ModelStructure) -> dict[str, Any]:
         "year": years,
         "step": years[1:],
         "host": list(structure.hosts),
+        "walking_host": list(walking_hosts(structure)),
         "estimator": list(structure.estimators),
         "estimator_type": list(ESTIMATOR_TYPES),
         "quantity": list(QUANTITIES),
+        "reading": list(reading_names(structure.configuration)),
     }
 
 
@@ -185,6 +192,7 @@ def _block_data(block: str, claims: ClaimArrays, n_estimators: int) -> dict[str,
         f"{block}_estimator_type": _one_hot(claims.estimator_type, len(ESTIMATOR_TYPES)),
         f"{block}_window": claims.window.astype(float),
         f"{block}_scope": claims.scope.astype(float),
+        f"{block}_reading": claims.reading.astype(float),
     }
 
 
@@ -231,21 +239,82 @@ def event_scales(
     return world, host
 
 
+def event_means(
+    config, hosts: tuple[str, ...], years: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the log step *into* each year: world (n_years,), per host (n_hosts, n_years).
+
+    ``log(expected_change)`` of the events of that year (summed when several fall in one year):
+    a world event's on the world walk of workers, a named-host event's on those hosts' share
+    log-ratios. 0 (no direction) by default.
+    """
+    world = np.zeros(len(years))
+    host = np.zeros((len(hosts), len(years)))
+    for event in config.events:
+        hit = years == event.year
+        if not hit.any() or event.expected_change == 1.0:
+            continue
+        shift = np.log(event.expected_change)
+        if event.hosts:
+            rows = [hosts.index(h) for h in event.hosts]
+            host[np.ix_(rows, hit)] += shift
+        else:
+            world[hit] += shift
+    return world, host
+
+
+def walking_hosts(structure: ModelStructure) -> tuple[str, ...]:
+    """Hosts whose share log-ratio walks: all but the reference (the last host), or none.
+
+    None with ``host_shares="constant"`` or a single host.
+    """
+    return tuple(structure.hosts[: _walking(structure, structure.configuration)])
+
+
 def _step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
     """Multiplier on each yearly step (the step *into* year t) of the world walks: world events."""
     world, _ = event_scales(config, structure.hosts, np.asarray(structure.years))
     return world[1:]
 
 
-def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
-    """Multiplier on each host's own yearly step, shape (walking hosts, steps).
+def _step_mean(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
+    """Mean of each yearly log step of the world walk of workers (events' expected changes)."""
+    world, _ = event_means(config, structure.hosts, np.asarray(structure.years))
+    return world[1:]
 
-    World events scale every host's step; an event of named hosts only theirs. With
-    ``host_shares="constant"`` no host walks: the array has no rows.
+
+def _walking(structure: ModelStructure, config: ModelConfig) -> int:
+    if config.host_shares == "constant" or len(structure.hosts) < 2:
+        return 0
+    return len(structure.hosts) - 1
+
+
+def host_walk_steps(
+    config, hosts: tuple[str, ...], years: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scale and mean of the log-ratio step *into* each year, shape (walking hosts, n_years).
+
+    The walking hosts are all but the reference (the last host); none with
+    ``host_shares="constant"`` or one host. World events scale every host's step; an event of
+    named hosts only theirs, and one naming the reference moves the reference against every
+    other host (its scale applies to all their steps, its expected change the opposite way).
     """
-    if config.host_shares == "constant":
-        return np.ones((0, len(structure.years) - 1))
-    _, host = event_scales(config, structure.hosts, np.asarray(structure.years))
-    return host[:, 1:]
+    n = 0 if config.host_shares == "constant" or len(hosts) < 2 else len(hosts) - 1
+    _, scale = event_scales(config, hosts, np.asarray(years))
+    _, mean = event_means(config, hosts, np.asarray(years))
+    return np.maximum(scale[:n], scale[-1:]), mean[:n] - mean[-1:]
 
 
+def host_step_scale(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
+    """Multiplier on each walking host's yearly log-ratio step, shape (walking hosts, steps).
+
+    See :func:`host_walk_steps`; with ``host_shares="constant"`` the array has no rows.
+    """
+    scale, _ = host_walk_steps(config, structure.hosts, np.asarray(structure.years))
+    return scale[:, 1:]
+
+
+def host_step_mean(structure: ModelStructure, config: ModelConfig) -> np.ndarray:
+    """Mean of each walking host's yearly log-ratio step, shape (walking hosts, steps)."""
+    _, mean = host_walk_steps(config, structure.hosts, np.asarray(structure.years))
+    return mean[:, 1:]

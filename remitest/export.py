@@ -18,6 +18,7 @@ import json
 import math
 import os
 import secrets
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -94,7 +95,8 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         Also write ``tables.xlsx``: one sheet per CSV table and a ``README`` sheet with each
         column's type, unit and description (needs openpyxl).
     progress : callable, optional
-        Called with one line as each figure is written ("figure 2/4: biases, 0.8 s").
+        Called with one line as each figure is written ("figure 2/4: biases, 0.8 s"), and as
+        the workbook is ("tables.xlsx, 30.2 s": about 30 s for 4 chains x 2000 draws).
 
     Returns
     -------
@@ -133,7 +135,10 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     if figures:
         files.update(_write_figures(fit, out, progress))
     if excel:
+        started = time.perf_counter()
         files["tables.xlsx"] = _write_excel(fit, frames, out / "tables.xlsx")
+        if progress is not None:
+            progress(f"tables.xlsx, {time.perf_counter() - started:.1f} s")
     files.update(_write_report(fit, out, summary=frames["summary"], sources=frames["sources"],
                                figures=figures, files=[*files, "datapackage.json"]))
     previous = _listed_files(out)
@@ -232,8 +237,6 @@ def _write_idata(idata: xr.DataTree, metadata: dict[str, Any], path: Path) -> st
 def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = None
                    ) -> dict[str, str]:
     """Write each figure as PNG (300 dpi) and SVG, with its caption; the files' SHA-256."""
-    import time
-
     import matplotlib.pyplot as plt
 
     from remitest.captions import caption as caption_of
@@ -312,7 +315,12 @@ def _write_excel(fit: Fit, frames: dict[str, pd.DataFrame], path: Path) -> str:
             cells.append(cell)
         return cells
 
-    rows: list[list[Any]] = []
+    rows: list[list[Any]] = [[
+        "(this workbook)", None, None, None,
+        f"remitest run {fit.run_id} (remitest {__version__}, ledger SHA-256 "
+        f"{fit.ledger.sha256}): one sheet per CSV table of the run folder, in base units "
+        "(persons, US$ per year, US$ per worker per year). The CSVs and datapackage.json are "
+        "the reference; this workbook is a copy for reading."]]
     skipped = []
     for name in TABLES:
         frame = frames[name]
@@ -342,11 +350,6 @@ def _write_excel(fit: Fit, frames: dict[str, pd.DataFrame], path: Path) -> str:
                 cell.font = bold
             cells.append(cell)
         readme.append(cells)
-    readme.append([])
-    readme.append([f"remitest run {fit.run_id} (remitest {__version__}, ledger SHA-256 "
-                   f"{fit.ledger.sha256}). One sheet per CSV table of the run folder, in base "
-                   "units: persons, US$ per year, US$ per worker per year. The CSVs and "
-                   "datapackage.json are the reference; this workbook is a copy for reading."])
     for name in TABLES:
         if name in skipped:
             continue

@@ -4,14 +4,16 @@ A fit spans ``fit.years``. A claim for 2011, or a nowcast of the current year, n
 outside them. :func:`extend` continues, in every posterior draw,
 
 * the world walk of workers and the walk of remittance per worker, with steps
-  ``Normal(0, step_sd x event scale)`` using that draw's step sizes, and
-* each host's own walk (``host_shares="walk"``), with steps ``Normal(0, host_step_sd x event
-  scale)``,
+  ``Normal(mean, step_sd x event scale)`` using that draw's step sizes (``mean`` is
+  ``log(expected_change)`` of the events, for workers), and
+* each walking host's share log-ratio against the reference host (``host_shares="walk"``), with
+  steps ``Normal(mean, host_step_sd x event scale)``,
 
 forwards from the last fitted year and backwards from the first, applying the configured events
-that fall in those years (an event scales the step *into* its year). Hosts are extended
-multiplicatively, so the world stays the sum of its hosts and remittances stay workers x per-worker
-remittance in every draw. The intervals widen with the distance from the data, as they should.
+that fall in those years (an event scales the step *into* its year). Each host is then the world
+times its share (``remitest.forward``), so the world stays the sum of its hosts and remittances
+stay workers x per-worker remittance in every draw. The intervals widen with the distance from
+the data, as they should.
 Nothing is refitted: a claim outside the fitted years teaches the fit nothing until it is refitted
 with ``ModelConfig(years=...)`` covering it.
 """
@@ -25,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from remitest.design import event_scales
+from remitest import forward
+from remitest.design import event_means, event_scales, host_walk_steps
 
 if TYPE_CHECKING:  # pragma: no cover
     from remitest.fit_result import Fit
@@ -66,50 +69,60 @@ def extend(fit: Fit, years: Iterable[int], *, random_seed: Any = 0) -> Fit:
     rng = np.random.default_rng(random_seed)
     post = fit.idata.posterior
     hosts = fit.hosts
-    log_host = np.log(post["workers_host"].transpose("chain", "draw", "host", "year")
-                      .sel(host=list(hosts)).to_numpy())  # fmt: skip
+    share = (post["host_share_by_year"].transpose("chain", "draw", "host", "year")
+             .sel(host=list(hosts)).to_numpy())  # fmt: skip
+    log_world = np.log(post["workers"].transpose("chain", "draw", "year").to_numpy())
     log_pw = np.log(post["per_worker_usd"].transpose("chain", "draw", "year").to_numpy())
     w_sd = post["workers_step_sd"].transpose("chain", "draw").to_numpy()
     p_sd = post["per_worker_step_sd"].transpose("chain", "draw").to_numpy()
-    walking = fit.config.host_shares == "walk"
-    host_sd = fit.config.priors.host_step_sd if walking else 0.0
-    world_scale, host_scale = event_scales(fit.config, hosts, all_years)
+    host_sd = fit.config.priors.host_step_sd
+    world_scale, _ = event_scales(fit.config, hosts, all_years)
+    world_mean, _ = event_means(fit.config, hosts, all_years)
+    ratio_scale, ratio_mean = host_walk_steps(fit.config, hosts, all_years)
+    n_walk = len(ratio_scale)
     lead = log_pw.shape[:2]
+    # the shares' log-ratios against the reference (last) host: the walked coordinates
+    log_ratio = np.log(share[..., :n_walk, :]) - np.log(share[..., -1:, :])
+    log_weight = np.log(share[..., :, 0])  # any year's shares: the ratios carry the rest
+    log_weight = log_weight - np.concatenate(
+        [log_ratio[..., 0], np.zeros((*lead, 1))], axis=-1)
 
-    def steps(index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Draws of the step into all_years[index]: (host log step, per-worker log step)."""
-        common = rng.standard_normal(lead) * w_sd * world_scale[index]
-        own = rng.standard_normal((*lead, len(hosts))) * host_sd * host_scale[:, index]
+    def steps(index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draws of the step into all_years[index]: (world, log-ratios, per-worker)."""
+        world = rng.standard_normal(lead) * w_sd * world_scale[index] + world_mean[index]
+        ratio = (rng.standard_normal((*lead, n_walk)) * host_sd * ratio_scale[:, index]
+                 + ratio_mean[:, index])
         per_worker = rng.standard_normal(lead) * p_sd * world_scale[index]
-        return common[..., None] + own, per_worker
+        return world, ratio, per_worker
 
     before, after = int(fitted[0] - first), int(last - fitted[-1])
-    host_parts, pw_parts = [log_host], [log_pw]
-    h, p = log_host[..., 0], log_pw[..., 0]
-    earlier_h, earlier_p = [], []
+    parts = {"w": [log_world], "r": [log_ratio], "p": [log_pw]}
+    w, r, p = log_world[..., 0], log_ratio[..., 0], log_pw[..., 0]
+    earlier: dict[str, list] = {"w": [], "r": [], "p": []}
     for k in range(before):  # backwards: undo the step into the year after
-        index = before - k  # the year after, in all_years
-        dh, dp = steps(index)
-        h, p = h - dh, p - dp
-        earlier_h.insert(0, h)
-        earlier_p.insert(0, p)
-    h, p = log_host[..., -1], log_pw[..., -1]
-    later_h, later_p = [], []
+        dw, dr, dp = steps(before - k)  # the year after, in all_years
+        w, r, p = w - dw, r - dr, p - dp
+        for key, value in (("w", w), ("r", r), ("p", p)):
+            earlier[key].insert(0, value)
+    w, r, p = log_world[..., -1], log_ratio[..., -1], log_pw[..., -1]
+    later: dict[str, list] = {"w": [], "r": [], "p": []}
     for k in range(after):
-        index = before + len(fitted) + k
-        dh, dp = steps(index)
-        h, p = h + dh, p + dp
-        later_h.append(h)
-        later_p.append(p)
-    if before:
-        host_parts.insert(0, np.stack(earlier_h, -1))
-        pw_parts.insert(0, np.stack(earlier_p, -1))
-    if after:
-        host_parts.append(np.stack(later_h, -1))
-        pw_parts.append(np.stack(later_p, -1))
-    workers_host = np.exp(np.concatenate(host_parts, axis=-1))
-    per_worker = np.exp(np.concatenate(pw_parts, axis=-1))
-    workers = workers_host.sum(axis=-2)
+        dw, dr, dp = steps(before + len(fitted) + k)
+        w, r, p = w + dw, r + dr, p + dp
+        for key, value in (("w", w), ("r", r), ("p", p)):
+            later[key].append(value)
+    for key in parts:
+        if before:
+            parts[key].insert(0, np.stack(earlier[key], -1))
+        if after:
+            parts[key].append(np.stack(later[key], -1))
+    log_world = np.concatenate(parts["w"], axis=-1)
+    ratios = np.concatenate(parts["r"], axis=-1)
+    ratios = np.concatenate([ratios, np.zeros((*lead, 1, len(all_years)))], axis=-2)
+    share_by_year = forward.host_shares(np.exp(log_weight), ratios, len(all_years))
+    workers_host = forward.compose(log_world, share_by_year)
+    per_worker = np.exp(np.concatenate(parts["p"], axis=-1))
+    workers = np.exp(log_world)
     dims = ("chain", "draw")
     keep = {name: post[name] for name in post.data_vars if "year" not in post[name].dims
             and "step" not in post[name].dims}  # fmt: skip
@@ -125,7 +138,7 @@ def extend(fit: Fit, years: Iterable[int], *, random_seed: Any = 0) -> Fit:
                 (*dims, "host", "year"),
                 workers_host * per_worker[..., None, :],
             ),
-            "host_share_by_year": ((*dims, "host", "year"), workers_host / workers[..., None, :]),
+            "host_share_by_year": ((*dims, "host", "year"), share_by_year),
         },
         coords=coords,
         attrs=dict(post.attrs),

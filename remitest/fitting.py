@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 
 from remitest import kernel
-from remitest.claims import ClaimArrays
+from remitest.claims import ClaimArrays, reading_names
 from remitest.config import ConfigError, ModelConfig
 from remitest.design import (
     ModelStructure,
@@ -160,6 +160,7 @@ def _empty_data(structure: ModelStructure) -> dict[str, np.ndarray]:
         out[f"{block}_estimator_type"] = np.zeros((0, len(ESTIMATOR_TYPES)))
         out[f"{block}_window"] = np.zeros((0, n_years))
         out[f"{block}_scope"] = np.zeros((0, n_hosts))
+        out[f"{block}_reading"] = np.zeros((0, len(reading_names(structure.configuration))))
     return out
 
 
@@ -305,10 +306,14 @@ POSTERIOR_DIMS = {
     "workers_step_z": ("step",),
     "per_worker_step_z": ("step",),
     "host_weight": ("host",),
-    "host_step_z": ("host", "step"),
+    "host_step_z": ("walking_host", "step"),
     "host_share_by_year": ("host", "year"),
     "bias_sd": ("quantity",),
+    "bias_rho": (),
+    "estimator_bias_u": ("estimator",),
     "estimator_bias_z": ("estimator", "quantity"),
+    "reading_z": ("reading",),
+    "reading_factor": ("reading",),
     "noise_sd": ("estimator_type",),
     "workers": ("year",),
     "per_worker_usd": ("year",),

@@ -14,10 +14,11 @@ Layout of the unconstrained vector ``x`` (PyMC value variables, in order)::
 
     log_workers_pinned, workers_step_sd_log__, workers_step_z[T-1],
     log_per_worker_pinned, per_worker_step_sd_log__, per_worker_step_z[T-1],
-    host_weight_log__[H], host_step_z[H', T-1], bias_sd_log__[3], estimator_bias_z[E, 3],
-    noise_sd_log__[K]
+    host_weight_log__[H], host_step_z[H', T-1], bias_sd_log__[3], bias_rho_logodds__,
+    estimator_bias_u[E], estimator_bias_z[E, 3], noise_sd_log__[K], reading_z[R]
 
-where H' = H with ``host_shares="walk"`` and 0 (absent) with ``"constant"``.
+where H' = H - 1 (every host but the reference, the last) with ``host_shares="walk"`` and 0
+(absent) with ``"constant"``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from remitest import forward
+from remitest.claims import reading_names, reading_priors
 from remitest.config import ModelConfig
-from remitest.design import host_step_scale
+from remitest.design import _step_mean, host_step_mean, host_step_scale
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
 
 __all__ = [
@@ -54,8 +57,11 @@ VALUE_VARS = (
     "host_weight_log__",
     "host_step_z",
     "bias_sd_log__",
+    "bias_rho_logodds__",
+    "estimator_bias_u",
     "estimator_bias_z",
     "noise_sd_log__",
+    "reading_z",
 )
 _LOG_2PI = math.log(2.0 * math.pi)
 _N_TYPES = len(ESTIMATOR_TYPES)  # a compile-time constant for numba
@@ -73,6 +79,7 @@ class Layout:
     n_types: int = len(ESTIMATOR_TYPES)
     n_quantities: int = len(QUANTITIES)
     n_walking_hosts: int = 0
+    n_readings: int = 1
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Shape of each value variable, in layout order (no ``host_step_z`` when none walks)."""
@@ -87,8 +94,11 @@ class Layout:
             "host_weight_log__": (self.n_hosts,),
             "host_step_z": (self.n_walking_hosts, self.n_years - 1),
             "bias_sd_log__": (self.n_quantities,),
+            "bias_rho_logodds__": (),
+            "estimator_bias_u": (self.n_estimators,),
             "estimator_bias_z": (self.n_estimators, self.n_quantities),
             "noise_sd_log__": (self.n_types,),
+            "reading_z": (self.n_readings,),
         }
         if not self.n_walking_hosts:
             del shapes["host_step_z"]
@@ -112,10 +122,10 @@ class Layout:
 def layout_for(structure, config: ModelConfig | None = None) -> Layout:
     """The layout of a :class:`remitest.model.ModelStructure` (under its configuration)."""
     config = config or structure.configuration
-    walking = len(structure.hosts) if config.host_shares == "walk" else 0
+    walking = len(structure.hosts) - 1 if config.host_shares == "walk" else 0
     return Layout(
         len(structure.years), len(structure.hosts), len(structure.estimators),
-        n_walking_hosts=walking,
+        n_walking_hosts=walking, n_readings=len(reading_names(config)),
     )
 
 
@@ -130,7 +140,9 @@ class KernelData:
 
     params: np.ndarray
     step_scale: np.ndarray
+    step_mean: np.ndarray
     host_scale: np.ndarray
+    host_mean: np.ndarray
     concentration: np.ndarray
     estimator_type: np.ndarray
     gauss_int: np.ndarray
@@ -141,13 +153,19 @@ class KernelData:
     cens_real: np.ndarray
     cens_window: np.ndarray
     cens_scope: np.ndarray
+    gauss_reading: np.ndarray
+    cens_reading: np.ndarray
+    reading_log_median: np.ndarray  # for the expansion only (not passed to the density)
+    reading_log_sd: np.ndarray
 
     def args(self) -> tuple[np.ndarray, ...]:
         """Positional arguments of :func:`logp_dlogp` after ``x`` and ``grad``."""
         return (
             self.params,
             self.step_scale,
+            self.step_mean,
             self.host_scale,
+            self.host_mean,
             self.concentration,
             self.estimator_type,
             self.gauss_int,
@@ -158,6 +176,8 @@ class KernelData:
             self.cens_real,
             self.cens_window,
             self.cens_scope,
+            self.gauss_reading,
+            self.cens_reading,
         )
 
 
@@ -228,7 +248,9 @@ def kernel_data(
     return KernelData(
         params=_prior_params(config, structure.pin_year - structure.years[0]),
         step_scale=np.asarray(step_scale, dtype=float),
+        step_mean=np.ascontiguousarray(_step_mean(structure, config), dtype=float),
         host_scale=np.ascontiguousarray(host_step_scale(structure, config), dtype=float),
+        host_mean=np.ascontiguousarray(host_step_mean(structure, config), dtype=float),
         concentration=np.array(
             [config.priors.host_share_concentration[h] for h in structure.hosts], dtype=float
         ),
@@ -243,6 +265,10 @@ def kernel_data(
         cens_real=c_real,
         cens_window=c_window,
         cens_scope=c_scope,
+        gauss_reading=np.ascontiguousarray(data["gaussian_reading"], dtype=float),
+        cens_reading=np.ascontiguousarray(data["censored_reading"], dtype=float),
+        reading_log_median=reading_priors(config)[0],
+        reading_log_sd=reading_priors(config)[1],
     )
 
 
@@ -268,13 +294,19 @@ def _log_ndtr(u: float) -> tuple[float, float]:
 
 @numba.njit(**_JIT)
 def _walk(
-    level: float, log_sd_step: float, z: np.ndarray, scale: np.ndarray, pin: int, out: np.ndarray
+    level: float,
+    log_sd_step: float,
+    z: np.ndarray,
+    scale: np.ndarray,
+    mean: np.ndarray,
+    pin: int,
+    out: np.ndarray,
 ) -> None:
-    """Log series pinned at ``pin``: level + C[t] - C[pin], C = cumulative steps."""
+    """Log series pinned at ``pin``: level + C[t] - C[pin], C = cumulative steps (+ means)."""
     step_sd = math.exp(log_sd_step)
     out[0] = 0.0
     for s in range(z.shape[0]):
-        out[s + 1] = out[s] + step_sd * scale[s] * z[s]
+        out[s + 1] = out[s] + step_sd * scale[s] * z[s] + mean[s]
     pinned = out[pin]
     for t in range(out.shape[0]):
         out[t] = level + out[t] - pinned
@@ -337,15 +369,18 @@ def _claims(
     real: np.ndarray,
     window: np.ndarray,
     scope: np.ndarray,
+    reading: np.ndarray,
     host_w: np.ndarray,
     per_worker: np.ndarray,
     bias: np.ndarray,
     noise: np.ndarray,
+    reading_z: np.ndarray,
     rounding: float,
     d_host_w: np.ndarray,
     d_per_worker: np.ndarray,
     d_bias: np.ndarray,
     d_noise: np.ndarray,
+    d_reading: np.ndarray,
 ) -> float:
     """Log-likelihood of one claim block; accumulates gradients w.r.t. the series and biases."""
     logp = 0.0
@@ -365,6 +400,8 @@ def _claims(
                     else:
                         measured += c * per_worker[t]
         m = math.log(measured) + bias[e, q]
+        for r in range(reading_z.shape[0]):
+            m += reading[i, r] * reading_z[r]
         var = noise[k] * noise[k] + rounding * rounding + real[i, 1] * real[i, 1]
         s = math.sqrt(var)
         if censored:
@@ -379,6 +416,8 @@ def _claims(
             ds = r * r / (var * s) - 1.0 / s
         logp += ll
         d_bias[e, q] += dm
+        for r in range(reading_z.shape[0]):
+            d_reading[r] += dm * reading[i, r]
         d_noise[k] += ds * noise[k] * noise[k] / s  # through noise = exp(v)
         d_measured = dm / measured
         for h in range(n_hosts):
@@ -401,7 +440,9 @@ def logp_dlogp(
     grad,
     params,
     step_scale,
+    step_mean,
     host_scale,
+    host_mean,
     concentration,
     estimator_type,
     gauss_int,
@@ -412,6 +453,8 @@ def logp_dlogp(
     cens_real,
     cens_window,
     cens_scope,
+    gauss_reading,
+    cens_reading,
 ) -> float:
     """Log density of the model at unconstrained ``x``; writes its gradient into ``grad``."""
     n_years = step_scale.shape[0] + 1
@@ -440,8 +483,12 @@ def logp_dlogp(
     i_hw = i_pz + n_years - 1
     i_hz = i_hw + n_hosts
     i_tau = i_hz + n_walk * (n_years - 1)
-    i_ez = i_tau + nq
+    i_rho = i_tau + nq
+    i_eu = i_rho + 1
+    i_ez = i_eu + n_est
     i_nv = i_ez + n_est * nq
+    i_rz = i_nv + n_types
+    n_read = gauss_reading.shape[1]
 
     for j in range(grad.shape[0]):
         grad[j] = 0.0
@@ -460,6 +507,8 @@ def logp_dlogp(
         (i_wz, n_years - 1),
         (i_pz, n_years - 1),
         (i_hz, n_walk * (n_years - 1)),
+        (i_eu, n_est),
+        (i_rz, n_read),
     ):
         for j in range(start, start + count):
             logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
@@ -475,13 +524,24 @@ def logp_dlogp(
         for j in range(i_ez, i_ez + n_est * nq):
             logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
             grad[j] -= x[j]
-    weight_total = 0.0
     for h in range(n_hosts):  # Gamma(alpha, 1), log-transformed
         gamma_v = x[i_hw + h]
         weight = math.exp(gamma_v)
-        weight_total += weight
         logp += concentration[h] * gamma_v - weight - math.lgamma(concentration[h])
         grad[i_hw + h] += concentration[h] - weight
+    # the biases' correlation: Beta(2, 2), logodds-transformed (with its Jacobian)
+    v_rho = x[i_rho]
+    if v_rho >= 0.0:
+        log_rho = -math.log1p(math.exp(-v_rho))
+        log_1m_rho = -v_rho + log_rho
+    else:
+        log_1m_rho = -math.log1p(math.exp(v_rho))
+        log_rho = v_rho + log_1m_rho
+    rho = math.exp(log_rho)
+    logp += math.log(6.0) + 2.0 * log_rho + 2.0 * log_1m_rho
+    grad[i_rho] += 2.0 - 4.0 * rho
+    load_u = math.sqrt(rho)
+    load_z = math.exp(0.5 * log_1m_rho)
     tau = np.empty(nq)
     for q in range(nq):  # bias spread per quantity: LogNormal, log-transformed
         r = x[i_tau + q] - mu_tau
@@ -498,49 +558,58 @@ def logp_dlogp(
     # deterministic pieces -----------------------------------------------------------------
     log_w = np.empty(n_years)
     log_p = np.empty(n_years)
-    _walk(x[i_w0], x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, pin, log_w)
-    _walk(x[i_p0], x[i_psd], x[i_pz : i_pz + n_years - 1], step_scale, pin, log_p)
+    no_mean = np.zeros(n_years - 1)
+    _walk(x[i_w0], x[i_wsd], x[i_wz : i_wz + n_years - 1], step_scale, step_mean, pin, log_w)
+    _walk(x[i_p0], x[i_psd], x[i_pz : i_pz + n_years - 1], step_scale, no_mean, pin, log_p)
     per_worker = np.exp(log_p)
-    share = np.empty(n_hosts)
-    for h in range(n_hosts):
-        share[h] = math.exp(x[i_hw + h]) / weight_total
-    # each host: share x exp(world walk + its own pinned walk)
-    own = np.zeros((n_hosts, n_years))
+    # hosts: world x shares, the shares walking in additive log-ratio against the last host
+    ratio = np.zeros((n_hosts, n_years))
     log_host_sd = math.log(host_sd)
     for h in range(n_walk):
         start = i_hz + h * (n_years - 1)
-        _walk(0.0, log_host_sd, x[start : start + n_years - 1], host_scale[h], pin, own[h])
-    grown = np.empty((n_hosts, n_years))  # exp(world walk + own walk)
+        _walk(0.0, log_host_sd, x[start : start + n_years - 1], host_scale[h], host_mean[h], pin,
+              ratio[h])
+    share_t = np.empty((n_hosts, n_years))  # share of each host in each year
     host_w = np.empty((n_hosts, n_years))
-    for h in range(n_hosts):
-        for t in range(n_years):
-            grown[h, t] = math.exp(log_w[t] + own[h, t])
-            host_w[h, t] = share[h] * grown[h, t]
+    for t in range(n_years):
+        total = 0.0
+        for h in range(n_hosts):
+            share_t[h, t] = math.exp(x[i_hw + h] + ratio[h, t])
+            total += share_t[h, t]
+        world = math.exp(log_w[t])
+        for h in range(n_hosts):
+            share_t[h, t] /= total
+            host_w[h, t] = world * share_t[h, t]
     bias = np.empty((n_est, nq))
     for e in range(n_est):
         for q in range(nq):
-            bias[e, q] = tau[q] * x[i_ez + e * nq + q]
+            bias[e, q] = tau[q] * (load_u * x[i_eu + e] + load_z * x[i_ez + e * nq + q])
 
     # likelihood ---------------------------------------------------------------------------
     d_host_w = np.zeros((n_hosts, n_years))
     d_per_worker = np.zeros(n_years)
     d_bias = np.zeros((n_est, nq))
     d_noise = np.zeros(n_types)
+    d_reading = np.zeros(n_read)
+    reading_z = x[i_rz : i_rz + n_read]
     logp += _claims(
         False,
         gauss_int,
         gauss_real,
         gauss_window,
         gauss_scope,
+        gauss_reading,
         host_w,
         per_worker,
         bias,
         noise,
+        reading_z,
         rounding,
         d_host_w,
         d_per_worker,
         d_bias,
         d_noise,
+        d_reading,
     )
     logp += _claims(
         True,
@@ -548,42 +617,48 @@ def logp_dlogp(
         cens_real,
         cens_window,
         cens_scope,
+        cens_reading,
         host_w,
         per_worker,
         bias,
         noise,
+        reading_z,
         rounding,
         d_host_w,
         d_per_worker,
         d_bias,
         d_noise,
+        d_reading,
     )
 
     # back-propagation ---------------------------------------------------------------------
     for k in range(n_types):
         grad[i_nv + k] += d_noise[k]
+    for r in range(n_read):
+        grad[i_rz + r] += d_reading[r]
+    # bias = tau (sqrt(rho) u + sqrt(1 - rho) z); d rho / d v = rho (1 - rho)
     for e in range(n_est):
         for q in range(nq):
-            grad[i_ez + e * nq + q] += d_bias[e, q] * tau[q]
-            grad[i_tau + q] += d_bias[e, q] * tau[q] * x[i_ez + e * nq + q]
-    d_share = np.zeros(n_hosts)
+            u, z = x[i_eu + e], x[i_ez + e * nq + q]
+            g = d_bias[e, q] * tau[q]
+            grad[i_ez + e * nq + q] += g * load_z
+            grad[i_eu + e] += g * load_u
+            grad[i_tau + q] += d_bias[e, q] * bias[e, q]
+            grad[i_rho] += g * 0.5 * (u * load_u * (1.0 - rho) - z * load_z * rho)
     g_w = np.zeros(n_years)  # d logp / d world walk
-    g_own = np.zeros((n_hosts, n_years))  # d logp / d each host's own walk
+    for t in range(n_years):
+        for h in range(n_hosts):
+            g_w[t] += d_host_w[h, t] * host_w[h, t]
+    # softmax: d logp / d logit_h(t) = D[h,t] host_w[h,t] - share_h(t) g_w[t]
+    g_logit = np.empty((n_hosts, n_years))
     for h in range(n_hosts):
         for t in range(n_years):
-            d_share[h] += d_host_w[h, t] * grown[h, t]
-            g = d_host_w[h, t] * host_w[h, t]
-            g_w[t] += g
-            g_own[h, t] = g
-    share_dot = 0.0
-    for h in range(n_hosts):
-        share_dot += d_share[h] * share[h]
-    for h in range(n_hosts):
-        grad[i_hw + h] += share[h] * (d_share[h] - share_dot)
+            g_logit[h, t] = d_host_w[h, t] * host_w[h, t] - share_t[h, t] * g_w[t]
+            grad[i_hw + h] += g_logit[h, t]
     for h in range(n_walk):
         start = i_hz + h * (n_years - 1)
         _fixed_walk_grad(
-            g_own[h], host_sd, x[start : start + n_years - 1], host_scale[h], pin, grad, start
+            g_logit[h], host_sd, x[start : start + n_years - 1], host_scale[h], pin, grad, start
         )
     g_p = d_per_worker * per_worker
     _walk_grad(
@@ -611,13 +686,12 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     def part(name: str) -> np.ndarray:
         return x[..., sl[name]].reshape((*lead, *layout.shapes()[name]))
 
-    def walk(level: np.ndarray, log_sd: np.ndarray, z: np.ndarray) -> np.ndarray:
-        steps = np.exp(log_sd)[..., None] * kdata.step_scale * z
-        offsets = np.concatenate([np.zeros((*lead, 1)), np.cumsum(steps, axis=-1)], axis=-1)
-        return level[..., None] + offsets - offsets[..., pin : pin + 1]
+    def walk(level: np.ndarray, log_sd: np.ndarray, z: np.ndarray, mean=0.0) -> np.ndarray:
+        return forward.pinned_walk(level, np.exp(log_sd), z, kdata.step_scale, pin, mean)
 
     log_world = walk(
-        part("log_workers_pinned"), part("workers_step_sd_log__"), part("workers_step_z")
+        part("log_workers_pinned"), part("workers_step_sd_log__"), part("workers_step_z"),
+        kdata.step_mean,
     )
     per_worker = np.exp(
         walk(
@@ -628,17 +702,21 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     )
     weight = np.exp(part("host_weight_log__"))
     share = weight / weight.sum(axis=-1, keepdims=True)
-    n_hosts, n_years = layout.n_hosts, layout.n_years
-    own = np.zeros((*lead, n_hosts, n_years))
+    log_ratio = None
     if layout.n_walking_hosts:
-        steps = p[12] * kdata.host_scale * part("host_step_z")
-        cum = np.concatenate([np.zeros((*lead, n_hosts, 1)), np.cumsum(steps, axis=-1)], axis=-1)
-        own = cum - cum[..., pin : pin + 1]
-    workers_host = share[..., :, None] * np.exp(log_world[..., None, :] + own)
-    workers = workers_host.sum(axis=-2)
+        log_ratio = forward.host_log_ratios(
+            part("host_step_z"), p[12], kdata.host_scale, kdata.host_mean, pin
+        )
+    share_by_year = forward.host_shares(weight, log_ratio, layout.n_years)
+    workers_host = forward.compose(log_world, share_by_year)
+    workers = np.exp(log_world)
     remittances = workers * per_worker
     bias_sd = np.exp(part("bias_sd_log__"))
-    estimator_bias = bias_sd[..., None, :] * part("estimator_bias_z")
+    rho = 1.0 / (1.0 + np.exp(-part("bias_rho_logodds__")))
+    estimator_bias = bias_sd[..., None, :] * (
+        np.sqrt(rho)[..., None, None] * part("estimator_bias_u")[..., :, None]
+        + np.sqrt(1.0 - rho)[..., None, None] * part("estimator_bias_z")
+    )
     return {
         "log_workers_pinned": part("log_workers_pinned"),
         "workers_step_sd": np.exp(part("workers_step_sd_log__")),
@@ -649,14 +727,19 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
         "host_weight": weight,
         **({"host_step_z": part("host_step_z")} if layout.n_walking_hosts else {}),
         "bias_sd": bias_sd,
+        "bias_rho": rho,
+        "estimator_bias_u": part("estimator_bias_u"),
         "estimator_bias_z": part("estimator_bias_z"),
         "noise_sd": np.exp(part("noise_sd_log__")),
+        "reading_z": part("reading_z"),
+        "reading_factor": np.exp(kdata.reading_log_median
+                                 + kdata.reading_log_sd * part("reading_z")),
         "workers": workers,
         "per_worker_usd": per_worker,
         "remittances_usd": remittances,
         "host_share": share,
         "workers_host": workers_host,
-        "host_share_by_year": workers_host / workers[..., None, :],
+        "host_share_by_year": share_by_year,
         "remittances_usd_host": workers_host * per_worker[..., None, :],
         "estimator_bias": estimator_bias,
     }
@@ -665,7 +748,8 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 # C entry points for nutpie's Rust sampler (no GIL, chains in parallel threads)
 # --------------------------------------------------------------------------------------------
-_HEADER = 7  # total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored, n_walking
+# total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored, n_walking, n_readings
+_HEADER = 8
 _N_PARAMS = 15
 
 
@@ -675,7 +759,9 @@ def pack(kdata: KernelData) -> np.ndarray:
     parts = [
         kdata.params,
         kdata.step_scale,
+        kdata.step_mean,
         kdata.host_scale,
+        kdata.host_mean,
         kdata.concentration,
         kdata.estimator_type,
         kdata.gauss_int,
@@ -686,6 +772,8 @@ def pack(kdata: KernelData) -> np.ndarray:
         kdata.cens_real,
         kdata.cens_window,
         kdata.cens_scope,
+        kdata.gauss_reading,
+        kdata.cens_reading,
     ]
     body = np.concatenate([np.ravel(p).astype(float) for p in parts])
     header = np.array(
@@ -697,6 +785,7 @@ def pack(kdata: KernelData) -> np.ndarray:
             kdata.gauss_int.shape[0],
             kdata.cens_int.shape[0],
             kdata.host_scale.shape[0],
+            kdata.gauss_reading.shape[1],
         ],
         dtype=float,
     )
@@ -706,10 +795,12 @@ def pack(kdata: KernelData) -> np.ndarray:
 @numba.njit(**_JIT)
 def _unpack(buf: np.ndarray):
     n_years, n_hosts, n_est = int(buf[1]), int(buf[2]), int(buf[3])
-    n_g, n_c, n_walk = int(buf[4]), int(buf[5]), int(buf[6])
+    n_g, n_c, n_walk, n_read = int(buf[4]), int(buf[5]), int(buf[6]), int(buf[7])
     sizes = (
         _N_PARAMS,
         n_years - 1,
+        n_years - 1,
+        n_walk * (n_years - 1),
         n_walk * (n_years - 1),
         n_hosts,
         n_est,
@@ -721,6 +812,8 @@ def _unpack(buf: np.ndarray):
         n_c * 3,
         n_c * n_years,
         n_c * n_hosts,
+        n_g * n_read,
+        n_c * n_read,
     )
     starts = np.empty(len(sizes) + 1, dtype=np.int64)
     starts[0] = _HEADER
@@ -729,17 +822,21 @@ def _unpack(buf: np.ndarray):
     return (
         buf[starts[0] : starts[1]],
         buf[starts[1] : starts[2]],
-        buf[starts[2] : starts[3]].reshape((n_walk, n_years - 1)),
-        buf[starts[3] : starts[4]],
-        buf[starts[4] : starts[5]],
-        buf[starts[5] : starts[6]].reshape((n_g, _INT_COLUMNS)),
-        buf[starts[6] : starts[7]].reshape((n_g, 3)),
-        buf[starts[7] : starts[8]].reshape((n_g, n_years)),
-        buf[starts[8] : starts[9]].reshape((n_g, n_hosts)),
-        buf[starts[9] : starts[10]].reshape((n_c, _INT_COLUMNS)),
-        buf[starts[10] : starts[11]].reshape((n_c, 3)),
-        buf[starts[11] : starts[12]].reshape((n_c, n_years)),
-        buf[starts[12] : starts[13]].reshape((n_c, n_hosts)),
+        buf[starts[2] : starts[3]],
+        buf[starts[3] : starts[4]].reshape((n_walk, n_years - 1)),
+        buf[starts[4] : starts[5]].reshape((n_walk, n_years - 1)),
+        buf[starts[5] : starts[6]],
+        buf[starts[6] : starts[7]],
+        buf[starts[7] : starts[8]].reshape((n_g, _INT_COLUMNS)),
+        buf[starts[8] : starts[9]].reshape((n_g, 3)),
+        buf[starts[9] : starts[10]].reshape((n_g, n_years)),
+        buf[starts[10] : starts[11]].reshape((n_g, n_hosts)),
+        buf[starts[11] : starts[12]].reshape((n_c, _INT_COLUMNS)),
+        buf[starts[12] : starts[13]].reshape((n_c, 3)),
+        buf[starts[13] : starts[14]].reshape((n_c, n_years)),
+        buf[starts[14] : starts[15]].reshape((n_c, n_hosts)),
+        buf[starts[15] : starts[16]].reshape((n_g, n_read)),
+        buf[starts[16] : starts[17]].reshape((n_c, n_read)),
     )
 
 

@@ -6,9 +6,10 @@ any length, so a ledger with the same structure refits by swapping arrays withou
 
 Latent series (log scale): a world walk of workers abroad and remittance per worker, each a
 random walk whose level is a parameter at ``pin_year`` and which walks outwards from there
-(pinning in the middle of the data removes the level/step-size trade-off at the edges). Each host
-is the world walk times its share at the pin year times its own pinned walk (fixed step size);
-the world series is the sum of the hosts. Remittances are workers x per-worker remittance in every
+(pinning in the middle of the data removes the level/step-size trade-off at the edges). World
+workers are exp(world walk) exactly; the hosts split them by shares that walk in additive
+log-ratio against the reference host (the last one), pinned at the pin year at the normalised
+Gamma weights (``remitest.forward``). Remittances are workers x per-worker remittance in every
 draw.
 """
 
@@ -18,13 +19,17 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from remitest import forward
+from remitest.claims import reading_priors
 from remitest.config import ConfigError, ModelConfig
 from remitest.design import (  # noqa: F401  (re-exported: the model's public data path)
     DATA_NAMES,
     ModelStructure,
+    _step_mean,
     _step_scale,
     blocks_data,
     claim_blocks,
+    host_step_mean,
     host_step_scale,
     model_coords,
     model_data,
@@ -49,13 +54,13 @@ def _random_walk(
     step_sd_log_sd: float,
     step_scale: np.ndarray,
     pin_index: int,
+    step_mean: np.ndarray | float = 0.0,
 ) -> pt.TensorVariable:
     """Log series pinned at ``pin_index``: level there, non-centred steps outwards."""
     level = pm.Normal(f"log_{name}_pinned", mu=np.log(median), sigma=log_sd)
     step_size = pm.LogNormal(f"{name}_step_sd", mu=np.log(step_sd), sigma=step_sd_log_sd)
     step_z = pm.Normal(f"{name}_step_z", 0.0, 1.0, dims="step")
-    offsets = pt.concatenate([pt.zeros(1), pt.cumsum(step_size * step_scale * step_z)])
-    return level + offsets - offsets[pin_index]
+    return forward.pinned_walk(level, step_size, step_z, step_scale, pin_index, step_mean, pt)
 
 
 def _predicted_log(
@@ -63,8 +68,13 @@ def _predicted_log(
     bias: pt.TensorVariable,
     data: dict[str, pt.TensorVariable],
     block: str,
+    reading_z: pt.TensorVariable,
 ) -> pt.TensorVariable:
-    """Log of the scope-summed, window-averaged quantity each claim measures, times its bias."""
+    """Log of the scope-summed, window-averaged quantity each claim measures, times its bias.
+
+    Plus the shared readings that the claim uses (its measure's offset, a bound's ratio) beyond
+    their prior medians, which ``remitest.claims`` has already taken out of the claim's value.
+    """
     quantity = data[f"{block}_quantity"]  # one-hot (n, quantity)
     # (n, quantity, host) means over each claim's window, summed over its scope, then the
     # claim's own quantity picked out.
@@ -72,7 +82,7 @@ def _predicted_log(
     in_scope = (by_quantity * data[f"{block}_scope"][:, None, :]).sum(axis=2)
     measured = (in_scope * quantity).sum(axis=1)
     claim_bias = ((data[f"{block}_estimator"] @ bias) * quantity).sum(axis=1)
-    return pt.log(measured) + claim_bias
+    return pt.log(measured) + claim_bias + data[f"{block}_reading"] @ reading_z
 
 
 def build_model(
@@ -125,6 +135,7 @@ def build_model(
             priors.step_sd_log_sd,
             step_scale,
             pin_index,
+            _step_mean(structure, config),
         )
         log_per_worker = _random_walk(
             "per_worker",
@@ -139,27 +150,26 @@ def build_model(
         # log-transformed parameterisation whose density and gradient are simple (the fast kernel
         # in remitest.kernel reproduces it exactly).
         host_weight = pm.Gamma("host_weight", alpha=concentration, beta=1.0, dims="host")
-        share = pm.Deterministic("host_share", host_weight / host_weight.sum(), dims="host")
-        # Each host: world walk x share at the pin year x its own walk (pinned there too), with
-        # a fixed step size; the world is the sum of its hosts. A fall in one host lowers the
-        # world by that host's loss and leaves the others where they were.
+        pm.Deterministic("host_share", host_weight / host_weight.sum(), dims="host")
+        # World workers are exp(world walk) exactly; the hosts split them by shares that walk in
+        # additive log-ratio against the reference (last) host, pinned at the weights' shares.
         host_scale = host_step_scale(structure, config)
         if len(host_scale):
-            host_z = pm.Normal("host_step_z", 0.0, 1.0, dims=("host", "step"))
-            cum = pt.cumsum(priors.host_step_sd * host_scale * host_z, axis=1)
-            cum = pt.concatenate([pt.zeros((len(structure.hosts), 1)), cum], axis=1)
-            own = cum - cum[:, pin_index : pin_index + 1]
+            host_z = pm.Normal("host_step_z", 0.0, 1.0, dims=("walking_host", "step"))
+            log_ratio = forward.host_log_ratios(
+                host_z, priors.host_step_sd, host_scale, host_step_mean(structure, config),
+                pin_index, pt,
+            )
         else:
-            own = pt.zeros((len(structure.hosts), len(structure.years)))
-
-        workers_host = pm.Deterministic(
-            "workers_host",
-            share[:, None] * pt.exp(log_workers[None, :] + own),
+            log_ratio = None
+        share_by_year = pm.Deterministic(
+            "host_share_by_year",
+            forward.host_shares(host_weight, log_ratio, len(structure.years), pt),
             dims=("host", "year"),
         )
-        workers = pm.Deterministic("workers", workers_host.sum(axis=0), dims="year")
-        pm.Deterministic(
-            "host_share_by_year", workers_host / workers[None, :], dims=("host", "year")
+        workers = pm.Deterministic("workers", pt.exp(log_workers), dims="year")
+        workers_host = pm.Deterministic(
+            "workers_host", forward.compose(log_workers, share_by_year, pt), dims=("host", "year")
         )
         per_worker = pm.Deterministic("per_worker_usd", pt.exp(log_per_worker), dims="year")
         pm.Deterministic("remittances_usd", workers * per_worker, dims="year")
@@ -179,6 +189,11 @@ def build_model(
             sigma=priors.bias_sd_log_sd,
             dims="quantity",
         )
+        # An estimator's biases on the quantities share one factor (a one-factor correlation,
+        # rho learned): a money figure that is its own count x an assumed rate moves the count's
+        # bias with it instead of teaching the model the rate.
+        rho = pm.Beta("bias_rho", alpha=2.0, beta=2.0)
+        est_u = pm.Normal("estimator_bias_u", 0.0, 1.0, dims="estimator")
         if priors.bias_tail_nu > 0:  # heavy tails for an outlying source (an option)
             est_z = pm.StudentT(
                 "estimator_bias_z", nu=priors.bias_tail_nu, mu=0.0, sigma=1.0,
@@ -187,7 +202,9 @@ def build_model(
         else:
             est_z = pm.Normal("estimator_bias_z", 0.0, 1.0, dims=("estimator", "quantity"))
         bias = pm.Deterministic(
-            "estimator_bias", bias_sd[None, :] * est_z, dims=("estimator", "quantity")
+            "estimator_bias",
+            bias_sd[None, :] * (pt.sqrt(rho) * est_u[:, None] + pt.sqrt(1.0 - rho) * est_z),
+            dims=("estimator", "quantity"),
         )
         noise = pm.LogNormal(
             "noise_sd",
@@ -196,14 +213,20 @@ def build_model(
             dims="estimator_type",
         )
 
+        # Shared readings: the bound ratio and each measure's offset, one parameter each.
+        reading_z = pm.Normal("reading_z", 0.0, 1.0, dims="reading")
+        log_median, log_sd = reading_priors(config)
+        pm.Deterministic("reading_factor", pt.exp(log_median + log_sd * reading_z),
+                         dims="reading")
+
         def claim_sd(block: str) -> pt.TensorVariable:
             type_noise = data[f"{block}_estimator_type"] @ noise
-            return pt.sqrt(type_noise**2 + priors.rounding_sd**2 + data[f"{block}_spread"] ** 2)
+            return forward.claim_scale(type_noise, priors.rounding_sd, data[f"{block}_spread"], pt)
 
         g_value = data["gaussian_value"]
         pm.Normal(
             "gaussian_claims",
-            mu=_predicted_log(series, bias, data, "gaussian"),
+            mu=_predicted_log(series, bias, data, "gaussian", reading_z),
             sigma=claim_sd("gaussian"),
             observed=g_value,
             shape=g_value.shape[0],
@@ -212,7 +235,8 @@ def build_model(
         pm.Censored(
             "censored_claims",
             pm.Normal.dist(
-                mu=_predicted_log(series, bias, data, "censored"), sigma=claim_sd("censored")
+                mu=_predicted_log(series, bias, data, "censored", reading_z),
+                sigma=claim_sd("censored"),
             ),
             lower=data["censored_lower"],
             upper=data["censored_upper"],

@@ -337,38 +337,39 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
 def prior_series_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.ndarray:
     """Prior draws of every log series, shape (n, quantity, scope, year), scopes as ``summary``.
 
-    From the configured priors, in numpy (seeded): the pinned world walk and per-worker walk with
-    lognormal step sizes and the events' scales, the Dirichlet shares at the pin year, each host's
-    own walk (``host_shares="walk"``), the world as the sum of its hosts.
+    From the configured priors, in numpy (seeded), through the model's own forward functions
+    (:mod:`remitest.forward`): the pinned world walk and per-worker walk with lognormal step
+    sizes and the events' scales and expected changes, the Dirichlet shares at the pin year, the
+    shares' log-ratio walks (``host_shares="walk"``), each host the world times its share.
     """
-    from remitest.design import _step_scale, host_step_scale
+    from remitest import forward
+    from remitest.design import _step_mean, _step_scale, host_step_mean, host_step_scale
 
     rng = np.random.default_rng(random_seed)
     p, years, hosts = fit.config.priors, fit.years, list(fit.hosts)
     pin = fit.structure.pin_year - int(years[0])
+    scale = _step_scale(fit.structure, fit.config)
 
-    def walk(median: float, log_sd: float, step_median: float) -> np.ndarray:
-        level = rng.normal(np.log(median), log_sd, (n, 1))
-        step_sd = np.exp(rng.normal(np.log(step_median), p.step_sd_log_sd, (n, 1)))
-        steps = step_sd * _step_scale(fit.structure, fit.config) * rng.standard_normal(
-            (n, len(years) - 1))
-        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(steps, axis=1)], axis=1)
-        return level + cum - cum[:, pin : pin + 1]
+    def walk(median: float, log_sd: float, step_median: float, mean=0.0) -> np.ndarray:
+        level = rng.normal(np.log(median), log_sd, n)
+        step_sd = np.exp(rng.normal(np.log(step_median), p.step_sd_log_sd, n))
+        z = rng.standard_normal((n, len(years) - 1))
+        return forward.pinned_walk(level, step_sd, z, scale, pin, mean)
 
-    log_world = walk(p.workers_median, p.workers_log_sd, p.workers_step_sd)
+    log_world = walk(p.workers_median, p.workers_log_sd, p.workers_step_sd,
+                     _step_mean(fit.structure, fit.config))
     log_pw = walk(p.per_worker_median_usd, p.per_worker_log_sd, p.per_worker_step_sd)
     weight = rng.gamma([p.host_share_concentration[h] for h in hosts], size=(n, len(hosts)))
-    share = weight / weight.sum(axis=1, keepdims=True)
-    scale = host_step_scale(fit.structure, fit.config)
-    own = np.zeros((n, len(hosts), len(years)))
-    if len(scale):
-        steps = p.host_step_sd * scale * rng.standard_normal((n, *scale.shape))
-        cum = np.concatenate([np.zeros((n, len(hosts), 1)), np.cumsum(steps, axis=-1)], axis=-1)
-        own = cum - cum[..., pin : pin + 1]
-    log_host = np.log(share)[..., None] + log_world[:, None, :] + own
-    log_workers = np.concatenate(
-        [np.log(np.exp(log_host).sum(axis=1))[:, None, :], log_host], axis=1
-    )
+    host_scale = host_step_scale(fit.structure, fit.config)
+    log_ratio = None
+    if len(host_scale):
+        log_ratio = forward.host_log_ratios(
+            rng.standard_normal((n, *host_scale.shape)), p.host_step_sd, host_scale,
+            host_step_mean(fit.structure, fit.config), pin,
+        )
+    share = forward.host_shares(weight, log_ratio, len(years))
+    log_host = np.log(forward.compose(log_world, share))
+    log_workers = np.concatenate([log_world[:, None, :], log_host], axis=1)
     log_remit = log_workers + log_pw[:, None, :]
     log_pw_all = np.broadcast_to(log_pw[:, None, :], log_workers.shape)
     return np.stack([log_workers, log_remit, log_pw_all], axis=1)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from remitest import forward
 from remitest.claims import ClaimArrays, read_claims
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, WORLD, Ledger
 from remitest.posterior import _host_draws, _sample_shape
@@ -114,6 +115,7 @@ def _merge_blocks(gaussian: ClaimArrays, censored: ClaimArrays, ids: np.ndarray)
             "spread",
             "direction",
             "reported",
+            "reading",
         )
     }
     order = pd.Index(merged["ids"]).get_indexer(ids)
@@ -144,27 +146,6 @@ def _claim_bias(
     return bias[:, claims["estimator"], claims["quantity"]]
 
 
-def _measured(fit: Fit, claims: dict) -> np.ndarray:
-    """Return what each claim measures per draw, shape (sample, claim).
-
-    That is the window mean of the scope-summed series, as ``model._predicted_log`` takes it.
-    """
-    post = fit.idata.posterior
-    chains, draws = _sample_shape(fit)
-    samples = chains * draws
-    window, scope = claims["window"], claims["scope"]
-    by_quantity = []
-    for quantity in QUANTITIES:  # three matrix products, over all draws at once
-        if quantity == "per_worker_usd":
-            draws_ = post[quantity].transpose("chain", "draw", "year").to_numpy()
-            design = window * scope.sum(axis=1, keepdims=True)
-        else:
-            draws_ = _host_draws(fit, f"{quantity}_host")
-            design = (scope[:, :, None] * window[:, None, :]).reshape(len(window), -1)
-        by_quantity.append(draws_.reshape(samples, -1) @ design.T)
-    return np.stack(by_quantity, axis=1)[:, claims["quantity"], np.arange(len(window))]
-
-
 @dataclass(frozen=True)
 class ClaimDistribution:
     """Each claim's observation as the likelihood reads it, and its per-draw distribution.
@@ -185,7 +166,7 @@ class ClaimDistribution:
     reported : ndarray, shape (claim,)
         Log of the reported value (figure, geometric midpoint of a range, or the bound).
     location, scale : ndarray, shape (sample, claim)
-        ``log(scope-summed, window-averaged series) + bias`` and
+        ``log(scope-summed, window-averaged series) + bias + shared readings`` and
         ``sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)``, samples in (chain, draw) order.
     """
 
@@ -238,14 +219,22 @@ def claim_distribution(
     claims = _merge_blocks(gaussian, censored, frame["id"].to_numpy(str))
     types = [*fit.structure.estimator_types, *new_types]
     bias = _claim_bias(fit, claims, types, rng)
-    location = np.log(_measured(fit, claims)) + bias
-    noise = fit.idata.posterior["noise_sd"].transpose("chain", "draw", "estimator_type")
-    noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
-    scale = np.sqrt(
-        noise[:, claims["estimator_type"]] ** 2
-        + fit.config.priors.rounding_sd**2
-        + claims["spread"] ** 2
+    post = fit.idata.posterior
+    chains, draws = _sample_shape(fit)
+    reading_z = None
+    if "reading_z" in post:  # absent from runs written before 0.4
+        reading_z = post["reading_z"].transpose("chain", "draw", "reading").to_numpy()
+        reading_z = reading_z.reshape(chains * draws, -1)
+    location = forward.claim_location(
+        _host_draws(fit, "workers_host").reshape(chains * draws, len(fit.hosts), -1),
+        post["per_worker_usd"].transpose("chain", "draw", "year").to_numpy()
+        .reshape(chains * draws, -1),
+        claims["window"], claims["scope"], claims["quantity"], bias, reading_z, claims["reading"],
     )
+    noise = post["noise_sd"].transpose("chain", "draw", "estimator_type")
+    noise = noise.sel(estimator_type=list(ESTIMATOR_TYPES)).to_numpy().reshape(len(bias), -1)
+    scale = forward.claim_scale(noise[:, claims["estimator_type"]],
+                                fit.config.priors.rounding_sd, claims["spread"])
     return ClaimDistribution(
         ids=claims["ids"],
         value=claims["value"],

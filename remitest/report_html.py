@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from remitest.fit_result import Fit
 
-__all__ = ["render_report", "round_to_interval", "FIGURE_TITLES"]
+__all__ = ["render_report", "round_to_interval", "rounding_step", "figures_in", "FIGURE_TITLES"]
 
 #: Short titles of the figures of ``remitest.plots.FIGURES``, above their captions.
 FIGURE_TITLES = {
@@ -54,7 +54,7 @@ def _decade(value: float) -> int:
 
 
 def _step(value: float, step: float) -> float:
-    """``step``, or a finer one where ``value`` would otherwise keep fewer than 2 digits."""
+    """The step of one number: two significant figures of its own, or ``step`` where finer."""
     if value == 0 or not math.isfinite(value):
         return step
     return min(step, 10.0 ** (_decade(value) - 1))
@@ -62,12 +62,12 @@ def _step(value: float, step: float) -> float:
 
 def rounding_step(medians: Sequence[float], lows: Sequence[float], highs: Sequence[float]
                   ) -> float:
-    """One rounding step for a column of medians with their intervals.
+    """The finest rounding step that a column of medians with their intervals supports.
 
-    The place of the leading digit of the narrowest interval's half-width, and no coarser than
-    two significant figures of the smallest median: a median keeps two significant figures
-    unless its interval is narrow enough to support more, and a column keeps one precision from
-    row to row.
+    The place of the leading digit of the narrowest interval's half-width: a number rounds to
+    two significant figures of its own, or to this step where it is finer (a narrow interval
+    supports more digits). Where no row has an interval, three significant figures of the
+    smallest median.
 
     Parameters
     ----------
@@ -77,35 +77,33 @@ def rounding_step(medians: Sequence[float], lows: Sequence[float], highs: Sequen
     Returns
     -------
     float
-        The step (1000.0 for 79,421 with 50,759 to 116,679; 100.0 with 78,800 to 80,060).
+        The step (10,000.0 for 79,421 with 50,759 to 116,679; 100.0 with 78,800 to 80,060).
     """
     rows = [(m, lo, hi) for m, lo, hi in zip(medians, lows, highs, strict=True)
             if all(math.isfinite(v) for v in (m, lo, hi))]
     halves = [(hi - lo) / 2 for _, lo, hi in rows if hi > lo]
+    if halves:
+        return 10.0 ** _decade(min(halves))
     levels = [abs(m) for m, _, _ in rows if m]
-    candidates = [10.0 ** _decade(min(halves))] if halves else []
-    if levels:
-        candidates.append(10.0 ** (_decade(min(levels)) - (1 if halves else 2)))
-    return min(candidates) if candidates else 1.0
+    return 10.0 ** (_decade(min(levels)) - 2) if levels else 1.0
 
 
 def round_to_interval(median: float, low: float, high: float, *, step: float | None = None
                       ) -> tuple[float, float, float]:
     """Round a median and its interval to the precision that the interval supports.
 
-    All three are rounded to one step (:func:`rounding_step`: the leading digit of the
-    interval's half-width, but two significant figures of the median at least), each end
-    keeping at least two significant figures of its own: 79,421 (50,759 to 116,679) becomes
-    79,000 (51,000 to 117,000), 79,421 (78,800 to 80,060) becomes 79,400 (78,800 to 80,100),
-    and 487,654,321 (312,345,678 to 760,123,456) becomes 490,000,000 (310,000,000 to
-    760,000,000).
+    Each number keeps two significant figures, and more only where the interval is narrow
+    enough to support them (:func:`rounding_step`): 79,421 (50,759 to 116,679) becomes 79,000
+    (51,000 to 120,000), 79,421 (78,800 to 80,060) becomes 79,400 (78,800 to 80,100), and
+    487,654,321 (312,345,678 to 760,123,456) becomes 490,000,000 (310,000,000 to 760,000,000).
 
     Parameters
     ----------
     median, low, high : float
         The median and the ends of its interval (any unit).
     step : float, optional
-        A step shared with other rows (a table's column); default: this row's own.
+        A step shared with other rows (a table's column, :func:`rounding_step` of all its
+        rows); default: this row's own.
 
     Returns
     -------
@@ -147,13 +145,11 @@ def _money_unit(value: float) -> tuple[float, str]:
 
 
 class _Column:
-    """How one quantity's numbers are rounded and written in a table column and its lead box."""
+    """How one quantity's numbers are written in a table column and its lead box (one unit)."""
 
     def __init__(self, quantity: str, rows: pd.DataFrame) -> None:
         self.quantity = quantity
         medians = rows["median"].to_numpy(float)
-        self.step = rounding_step(medians, rows["q05"].to_numpy(float),
-                                  rows["q95"].to_numpy(float))
         finite = np.abs(medians[np.isfinite(medians) & (medians != 0)])
         self.scale, self.unit = ((1.0, "") if quantity == "workers" or not len(finite)
                                  else _money_unit(float(finite.min())))
@@ -163,8 +159,8 @@ class _Column:
         """The rounded median and its interval: ``("79,000", "51,000–117,000")``."""
         if not all(math.isfinite(v) for v in (median, low, high)):
             return "not available", ""
-        rounded = round_to_interval(median, low, high, step=self.step)
-        steps = _steps(median, low, high, self.step)
+        rounded = round_to_interval(median, low, high)  # each row to its own interval
+        steps = _steps(median, low, high)
         m, lo, hi = (_format_count(v / self.scale, s / self.scale)
                      for v, s in zip(rounded, steps, strict=True))
         sign = "US$" if dollars and self.quantity != "workers" else ""
@@ -245,7 +241,8 @@ h2 { font-size: 1.3rem; margin: 2.6rem 0 .8rem; padding-bottom: .3rem;
 .lead-label { display: block; color: var(--muted); font-size: .85rem; }
 .lead strong { display: block; font-size: 1.9rem; line-height: 1.2;
                font-family: "Helvetica Neue", Arial, "Liberation Sans", sans-serif; }
-.lead span.interval { font-size: .95rem; color: var(--muted); }
+.lead span.interval { font-size: .95rem; color: var(--muted);
+                      font-family: "Helvetica Neue", Arial, "Liberation Sans", sans-serif; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; margin: .5rem 0; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--rule);
          vertical-align: top; }
@@ -267,6 +264,7 @@ td.unmet { color: var(--fail); font-weight: 600; }
 ul.failures { color: var(--fail); }
 table.sources td:first-child { text-align: right; color: var(--muted); }
 table.sources td.date { white-space: nowrap; }
+table.sources td { padding-top: .25rem; padding-bottom: .25rem; font-size: .85rem; }
 table.headline { width: auto; min-width: 60%; }
 table.headline th.num, table.headline td.num { padding-left: 3rem; }
 .address { word-break: break-all; font-size: .8rem; color: var(--muted); }
@@ -368,7 +366,7 @@ def _headline(summary: pd.DataFrame, years: Sequence[int]) -> str:
         "<div class=\"note\"><p>The world series in every year that claims cover: posterior "
         "median, with the central 90% interval below it (under the model, a 90% chance that "
         "the number lies inside). Numbers are rounded to what the intervals support: two "
-        "significant figures, more only where an interval is narrow; <code>summary.csv</code> "
+        "significant figures, more only where the intervals are narrow; <code>summary.csv</code> "
         "has them at full precision, for every year, host and quantity.</p>"
         + "".join(notes) + "</div>\n</section>"
     )
@@ -441,6 +439,8 @@ def _diagnostics(fit: Fit) -> str:
          f"\u2265 {gate.ebfmi_min:g}", d["min_ebfmi"],
          finite(d["min_ebfmi"]) and d["min_ebfmi"] >= gate.ebfmi_min),
     ]
+    missing = (" \u201cnot computed\u201d: the run holds too few chains or draws for the "
+               "statistic." if any(not finite(raw) for *_, raw, _ok in checks) else "")
     rows = "\n".join(
         f"<tr><th scope=\"row\">{_e(name)}</th><td class=\"note\">{_e(what)}</td>"
         f"<td class=\"num\">{_e(value)}</td><td class=\"num\">{_e(threshold)}</td>"
@@ -459,8 +459,7 @@ def _diagnostics(fit: Fit) -> str:
         "</thead>\n<tbody>\n" + rows + "\n</tbody>\n</table>\n"
         f"<p class=\"note\">{int(fit.n_chains)} chains \u00d7 {int(fit.n_draws)} draws after "
         f"{int(fit.n_tune)} tuning steps, {_e(fit.sampler)} sampler, seed "
-        f"{int(fit.random_seed)}. \u201cnot computed\u201d: the run holds too few chains or "
-        "draws for the statistic.</p>\n</section>"
+        f"{int(fit.random_seed)}.{missing}</p>\n</section>"
     )
 
 
@@ -472,9 +471,11 @@ def _sources(sources: pd.DataFrame) -> str:
     columns = [(c, label) for c, label in _SOURCE_COLUMNS if c in sources.columns]
     if not len(sources) or not columns:
         return ""
-    has_address = "address" in sources.columns and sources["address"].fillna("").astype(
-        str).str.strip().ne("").any()
-    columns = [(c, label) for c, label in columns if c != "address" or has_address]
+    def filled(column: str) -> bool:
+        return bool(sources[column].fillna("").astype(str).str.strip().ne("").any())
+
+    # a column that no row fills (a ledger without titles or addresses) is left out
+    columns = [(c, label) for c, label in columns if c in ("key", "estimator") or filled(c)]
     header = "".join(f"<th>{_e(label)}</th>" for _, label in columns)
     rows = []
     for record in sources.to_dict("records"):
@@ -507,7 +508,20 @@ def _footer(fit: Fit, files: Sequence[str]) -> str:
 
 
 def figures_in(folder: Any, names: Sequence[str]) -> list[tuple[str, bytes, str]]:
-    """The (name, PNG bytes, caption) of each figure of ``names`` that ``folder`` holds."""
+    """The figures of ``names`` that a run folder holds, for :func:`render_report`.
+
+    Parameters
+    ----------
+    folder : path-like
+    names : sequence of str
+        Figure names, in the page's order (``remitest.plots.FIGURES``).
+
+    Returns
+    -------
+    list of (str, bytes, str)
+        Name, PNG bytes and caption (empty without a ``.caption.txt``) of each figure whose
+        ``<name>.png`` is in the folder.
+    """
     from pathlib import Path
 
     found = []

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pymc as pm
-from pymc.logprob.transforms import LogTransform
+from pymc.logprob.transforms import LogOddsTransform, LogTransform
 
-from remitest import kernel
+from remitest import forward, kernel
 from remitest.claims import _measures
 from remitest.config import ModelConfig
 from remitest.design import _step_scale, blocks_data, claim_blocks, model_structure
@@ -61,7 +61,8 @@ def draw_prior(
 
     Every free variable of ``model`` (:func:`remitest.model.build_model`) is drawn with
     ``pm.draw`` and mapped to its value variable's space by the model's own transform (log for
-    the positive ones: step sizes, host weights, bias and noise sds), then laid out in the
+    the positive ones: step sizes, host weights, bias and noise sds; logodds for the biases'
+    correlation), then laid out in the
     kernel's order (:data:`remitest.kernel.VALUE_VARS`). The priors are thus read from the model
     itself, not written out a third time.
 
@@ -85,9 +86,14 @@ def draw_prior(
     by_name = {}
     for rv, value in zip(rvs, values, strict=True):
         transform = model.rvs_to_transforms.get(rv)
-        if transform is not None and not isinstance(transform, LogTransform):
+        if transform is None:
+            value = np.asarray(value, float)
+        elif isinstance(transform, LogTransform):
+            value = np.log(value)
+        elif isinstance(transform, LogOddsTransform):
+            value = np.log(value) - np.log1p(-value)
+        else:
             raise NotImplementedError(f"{rv.name}: no numpy form of the transform {transform}")
-        value = np.log(value) if transform is not None else np.asarray(value, float)
         by_name[model.rvs_to_values[rv].name] = value.reshape(n, -1)
     shapes = layout.shapes()
     if set(by_name) != set(shapes):
@@ -195,23 +201,13 @@ def _claim_distribution(
     claims, truth: dict[str, np.ndarray], config: ModelConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """Location and scale of each claim's belief median (log scale), as the model reads it."""
-    series = np.stack(
-        [
-            truth["workers_host"],
-            truth["remittances_usd_host"],
-            np.broadcast_to(truth["per_worker_usd"], truth["workers_host"].shape),
-        ]
+    loc = forward.claim_location(
+        truth["workers_host"], truth["per_worker_usd"], claims.window, claims.scope,
+        claims.quantity, truth["estimator_bias"][claims.estimator, claims.quantity],
+        truth["reading_z"], claims.reading,
     )
-    by_quantity = np.einsum("ny,qhy->nqh", claims.window, series)
-    measured = np.einsum("nqh,nh->nq", by_quantity, claims.scope)[
-        np.arange(len(claims)), claims.quantity
-    ]
-    loc = np.log(measured) + truth["estimator_bias"][claims.estimator, claims.quantity]
-    scale = np.sqrt(
-        truth["noise_sd"][claims.estimator_type] ** 2
-        + config.priors.rounding_sd**2
-        + claims.spread**2
-    )
+    scale = forward.claim_scale(truth["noise_sd"][claims.estimator_type],
+                                config.priors.rounding_sd, claims.spread)
     return loc, scale
 
 

@@ -93,6 +93,36 @@ def _round(value: float, digits: int) -> float:
     return float(np.round(value / scale) * scale)
 
 
+def claim_row(claim_id: str, document: str, *, quantity: str, kind: str, low: float, high: float,
+              qualifier: str, ref_start: int, ref_end: int, published: int, estimator: str,
+              estimator_type: str, scope: str, measure: str) -> dict[str, Any]:
+    """One simulated ledger row (shared by both simulators), its quote written from its figure."""
+    return {
+        "id": claim_id, "quantity": quantity, "kind": kind, "low": low, "high": high,
+        "coverage": np.nan, "qualifier": qualifier, "ref_start": ref_start, "ref_end": ref_end,
+        "published": str(published), "document_date": str(published), "estimator": estimator,
+        "estimator_type": estimator_type, "scope": scope, "document": document,
+        "quote": f"{qualifier} {low if np.isfinite(low) else high:,.0f}".strip(),
+        "outlet": "", "title": "", "derived_from": "", "notes": "simulated", "measure": measure,
+    }  # fmt: skip
+
+
+def truth_series(years: np.ndarray, hosts: dict[str, np.ndarray], per_worker: np.ndarray
+                 ) -> pd.DataFrame:
+    """The true series as a frame ``year, scope, quantity, value``.
+
+    The world (the sum of the hosts) and each host, for workers, remittances (workers x per
+    worker) and remittance per worker.
+    """
+    series = []
+    for scope, w in (("world", sum(hosts.values())), *hosts.items()):
+        for quantity, values in (("workers", w), ("remittances_usd", w * per_worker),
+                                 ("per_worker_usd", per_worker)):  # fmt: skip
+            series.append(pd.DataFrame({"year": years, "scope": scope, "quantity": quantity,
+                                        "value": values}))  # fmt: skip
+    return pd.concat(series, ignore_index=True)
+
+
 def _truth_series(rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     years = np.arange(_FIRST, _LAST + 1)
     level = rng.lognormal(0.0, 0.3)
@@ -210,16 +240,12 @@ def synthetic_ledger(n_claims: int = 60, *, random_seed: Any = None) -> Syntheti
         else:
             low, high, qualifier = np.nan, _round(belief * rng.uniform(1.2, 2.5), 1), "as high as"
         claim_id = f"syn-{i + 1:03d}"
-        rows.append({
-            "id": claim_id, "quantity": quantity, "kind": kind, "low": low, "high": high,
-            "coverage": np.nan, "qualifier": qualifier, "ref_start": ref_start,
-            "ref_end": ref_end, "published": str(published), "document_date": str(published),
-            "estimator": names[e], "estimator_type": etype, "scope": scope,
-            "document": f"synthetic-{e + 1:02d}-{published}.txt",
-            "quote": f"{qualifier} {low if np.isfinite(low) else high:,.0f}".strip(),
-            "outlet": "", "title": "", "derived_from": "", "notes": "simulated",
-            "measure": measure,
-        })  # fmt: skip
+        rows.append(claim_row(
+            claim_id, f"synthetic-{e + 1:02d}-{published}.txt", quantity=quantity, kind=kind,
+            low=low, high=high, qualifier=qualifier, ref_start=ref_start, ref_end=ref_end,
+            published=published, estimator=names[e], estimator_type=etype, scope=scope,
+            measure=measure,
+        ))  # fmt: skip
         truths.append({"id": claim_id, "true_value": true, "bias": float(bias[quantity][e]),
                        "measure_factor": factor, "outlier": bool(outlier)})  # fmt: skip
 
@@ -241,12 +267,5 @@ def synthetic_ledger(n_claims: int = 60, *, random_seed: Any = None) -> Syntheti
         priors={"host_share_concentration": {"china": 5.0, "russia": 3.5, "middle_east": 1.0,
                                              "rest_of_world": 1.5}},  # fmt: skip
     )
-    series = []
-    world = sum(hosts.values())
-    for scope, w in (("world", world), *hosts.items()):
-        for quantity, values in (("workers", w), ("remittances_usd", w * per_worker),
-                                 ("per_worker_usd", per_worker)):  # fmt: skip
-            series.append(pd.DataFrame({"year": years, "scope": scope, "quantity": quantity,
-                                        "value": values}))  # fmt: skip
-    truth = {"series": pd.concat(series, ignore_index=True), "claims": pd.DataFrame(truths)}
+    truth = {"series": truth_series(years, hosts, per_worker), "claims": pd.DataFrame(truths)}
     return SyntheticLedger(ledger=ledger, config=config, truth=truth)

@@ -48,7 +48,7 @@ import pandas as pd
 
 from remitest.config import ModelConfig
 from remitest.ledger import ESTIMATOR_TYPES, Ledger
-from remitest.synthetic import SyntheticLedger
+from remitest.synthetic import SyntheticLedger, _round, claim_row, truth_series
 
 __all__ = ["field_ledger", "DEPARTURES", "FIELD_HOSTS"]
 
@@ -116,11 +116,6 @@ def _truth(rng: np.random.Generator, shaped: bool) -> tuple[dict[str, np.ndarray
         per_worker = 4_500.0 * rng.lognormal(0.0, 0.2) * np.exp(
             np.concatenate([[0.0], np.cumsum(rng.normal(0.0, 0.06, len(_YEARS) - 1))]))
     return hosts, per_worker
-
-
-def _round(value: float, digits: int) -> float:
-    scale = 10 ** (np.floor(np.log10(value)) - digits + 1)
-    return float(np.round(value / scale) * scale)
 
 
 def _written(rng: np.random.Generator, belief: float, digits: int, loose: bool
@@ -250,16 +245,12 @@ def field_ledger(
         else:
             kind, low, high, qualifier = _written(rng, belief, digits, "loose_hedges" in on)
         claim_id = f"fld-{i + 1:03d}"
-        rows.append({
-            "id": claim_id, "quantity": quantity, "kind": kind, "low": low, "high": high,
-            "coverage": np.nan, "qualifier": qualifier, "ref_start": ref_start,
-            "ref_end": ref_end, "published": str(published), "document_date": str(published),
-            "estimator": names[e], "estimator_type": etype, "scope": scope,
-            "document": f"field-{e + 1:02d}-{published}.txt",
-            "quote": f"{qualifier} {low if np.isfinite(low) else high:,.0f}".strip(),
-            "outlet": "", "title": "", "derived_from": "", "notes": "simulated",
-            "measure": measure,
-        })  # fmt: skip
+        rows.append(claim_row(
+            claim_id, f"field-{e + 1:02d}-{published}.txt", quantity=quantity, kind=kind,
+            low=low, high=high, qualifier=qualifier, ref_start=ref_start, ref_end=ref_end,
+            published=published, estimator=names[e], estimator_type=etype, scope=scope,
+            measure=measure,
+        ))  # fmt: skip
         truths.append({"id": claim_id, "true_value": true, "bias": float(bias[quantity][e]),
                        "shared": float(shared), "measure_factor": factor, "derived": derived,
                        "unflagged": False})  # fmt: skip
@@ -284,12 +275,5 @@ def field_ledger(
         truths.append({**truths[k], "id": repeat["id"], "unflagged": not flagged})
 
     ledger = Ledger.from_frame(pd.DataFrame(rows))
-    series = []
-    world = sum(hosts.values())
-    for scope, w in (("world", world), *hosts.items()):
-        for quantity, values in (("workers", w), ("remittances_usd", w * per_worker),
-                                 ("per_worker_usd", per_worker)):  # fmt: skip
-            series.append(pd.DataFrame({"year": _YEARS, "scope": scope, "quantity": quantity,
-                                        "value": values}))  # fmt: skip
-    truth = {"series": pd.concat(series, ignore_index=True), "claims": pd.DataFrame(truths)}
+    truth = {"series": truth_series(_YEARS, hosts, per_worker), "claims": pd.DataFrame(truths)}
     return SyntheticLedger(ledger=ledger, config=ModelConfig(), truth=truth)

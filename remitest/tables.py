@@ -166,7 +166,7 @@ def host_share_prior_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> 
     """Draws of each host's share by year from the prior, shape (n, host, year).
 
     The host rows of :func:`remitest.posterior.prior_series_draws` over its world row (the world
-    walk cancels in a share): Dirichlet shares at the pin year, each host's own walk.
+    walk cancels in a share): Dirichlet shares at the pin year, the shares' log-ratio walks.
     """
     from remitest.posterior import prior_series_draws
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from remitest.claims import reading_names, reading_priors
 from remitest.config import ModelConfig
 from remitest.design import model_structure
 from remitest.diagnostics import Diagnostics
@@ -88,6 +89,10 @@ def fake_fit(
                 cd + ("estimator_type",),
                 np.exp(np.log(0.15) + 0.3 * rng.standard_normal((*shape, len(ESTIMATOR_TYPES)))),
             ),
+            # the shared readings at their prior medians
+            "reading_z": (cd + ("reading",), np.zeros((*shape, len(reading_names(config))))),
+            "reading_factor": (cd + ("reading",), np.broadcast_to(
+                np.exp(reading_priors(config)[0]), (*shape, len(reading_names(config))))),
             "workers_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
             "per_worker_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
         },
@@ -99,6 +104,7 @@ def fake_fit(
             "estimator": list(structure.estimators),
             "estimator_type": list(ESTIMATOR_TYPES),
             "quantity": list(QUANTITIES),
+            "reading": list(reading_names(config)),
         },
     )
     stats = xr.Dataset(

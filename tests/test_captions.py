@@ -123,6 +123,6 @@ def test_host_caption_describes_the_configured_host_model(fit):
 
     walking = caption(fit, "host_split")
     assert "constant over time" not in walking
-    assert "sum of its hosts" in walking and "2020" in walking
+    assert "split it by shares" in walking and "2020" in walking
     constant = replace(fit, config=fit.config.replace(host_shares="constant"))
     assert "constant over time" in caption(constant, "host_split")

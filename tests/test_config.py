@@ -22,7 +22,7 @@ def test_defaults():
     assert cfg.hosts == DEFAULT_HOSTS == ("china", "russia", "rest_of_world")
     assert cfg.scope_groups == {"china_russia": ("china", "russia")}
     assert cfg.scope_groups == {k: tuple(v) for k, v in DEFAULT_GROUPS.items()}
-    assert cfg.target_accept == 0.95
+    assert cfg.target_accept == 0.97
     assert cfg.priors == Priors()
     assert cfg.interpretation == Interpretation()
     assert cfg.gate == Gate()
@@ -320,3 +320,18 @@ def test_years_need_two_values():
 def test_non_numeric_interpretation_names_the_field():
     with pytest.raises(ConfigError, match="interpretation.bound_ratio"):
         ModelConfig().replace(interpretation={"bound_ratio": "abc"})
+
+
+def test_event_expected_change_round_trips_and_is_checked():
+    cfg = ModelConfig().replace(events=[{"name": "down", "year": 2020, "expected_change": 0.7,
+                                         "hosts": ["russia"]}])
+    assert cfg.events[0].expected_change == 0.7
+    again = ModelConfig.from_json(cfg.to_json())
+    assert again == cfg and again.events[0].expected_change == 0.7
+    assert Event("e", 2020).expected_change == 1.0  # no direction by default
+    assert all(e.expected_change == 1.0 for e in ModelConfig().events)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ConfigError, match="expected_change"):
+            ModelConfig().replace(events=[{"name": "x", "year": 2020, "expected_change": bad}])
+    with pytest.raises(ConfigError, match="expected_change"):
+        ModelConfig().replace(events=[{"name": "x", "year": 2020, "expected_change": "down"}])

@@ -398,6 +398,23 @@ def test_excel_leaves_out_a_table_longer_than_a_worksheet(tmp_path, fit, figures
     assert "read draws.csv" in note.iloc[0]
 
 
+def test_fit_command_xlsx_writes_the_workbook(tmp_path, monkeypatch, capsys):
+    from remitest.cli import main
+
+    stub = types.ModuleType("remitest.fitting")
+    stub.fit = lambda ledger, config=None, **options: fake_fit(ledger, config, draws=20)
+    monkeypatch.setitem(sys.modules, "remitest.fitting", stub)
+    monkeypatch.setattr(remitest, "fitting", stub, raising=False)
+    out = tmp_path / "run"
+    assert main(["fit", "--ledger", "seeds", "--out", str(out), "--seed", "1", "--no-figures",
+                 "--xlsx"]) == 0
+    assert (out / "tables.xlsx").is_file() and (out / "report.html").is_file()
+    assert "tables.xlsx, " in capsys.readouterr().out
+    assert main(["fit", "--ledger", "seeds", "--out", str(out), "--seed", "1",
+                 "--no-figures"]) == 0
+    assert not (out / "tables.xlsx").exists()  # a rewrite without --xlsx leaves no stale copy
+
+
 # -- run folders of remitest 0.x (ArviZ 0.x InferenceData) ----------------------------------------
 OLD_RUN = Path(__file__).parent / "data" / "run_0.3.0"
 

@@ -55,10 +55,10 @@ def test_event_scales_name_their_hosts(fit):
     world, host = event_scales(fit.config, fit.hosts, np.arange(2017, 2026))
     years = list(range(2017, 2026))
     china = fit.hosts.index("china")
-    assert world[years.index(2024)] == 1.0 and host[china, years.index(2024)] == 3.0
-    # the deadline scales the world's step 3x and every host's own step 5x
-    assert world[years.index(2020)] == 3.0 and (host[:, years.index(2020)] == 5.0).all()
-    assert world[years.index(2018)] == 3.0 and (host[:, years.index(2018)] == 3.0).all()
+    assert world[years.index(2024)] == 1.0 and host[china, years.index(2024)] == 2.0
+    # the deadline scales the world's step 3x and every host's share step 4x
+    assert world[years.index(2020)] == 3.0 and (host[:, years.index(2020)] == 4.0).all()
+    assert world[years.index(2018)] == 3.0 and (host[:, years.index(2018)] == 2.0).all()
 
 
 def test_event_host_step_scale_defaults_to_step_scale_and_is_checked():

@@ -34,7 +34,9 @@ DETERMINISTICS = (
     "remittances_usd_host",
     "estimator_bias",
     "bias_sd",
+    "bias_rho",
     "noise_sd",
+    "reading_factor",
 )
 
 
@@ -85,6 +87,26 @@ CASES = {
     "simulated": (lambda: simulate_ledger(seeds_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
     "constant_host_shares": (seeds_ledger, DEFAULT.replace(host_shares="constant")),
     "student_t_biases": (seeds_ledger, DEFAULT.replace(priors={"bias_tail_nu": 5.0})),
+    # events that say which way they push: the world, a named host, the reference host
+    "expected_changes": (
+        seeds_ledger,
+        DEFAULT.replace(events=[
+            {"name": "world down", "year": 2018, "expected_change": 0.7},
+            {"name": "russia down", "year": 2020, "step_scale": 3.0, "hosts": ["russia"],
+             "expected_change": 0.5},
+            {"name": "rest up", "year": 2016, "step_scale": 2.0, "hosts": ["rest_of_world"],
+             "expected_change": 1.3},
+        ]),
+    ),
+    # shared readings with no uncertainty (zero loadings) and a wider bound ratio
+    "readings_fixed_and_wide": (
+        lambda: _SYNTHETIC.ledger,
+        _SYNTHETIC.config.replace(
+            interpretation={"bound_ratio_log_sd": 0.0, "upper_bound": "interval_end",
+                            "lower_bound": "interval_end"},
+            measures={"permits": {"quantity": "workers", "median": 0.8, "log_sd": 0.0}},
+        ),
+    ),
     # host events, a non-default pin, per-worker claims, measures, permits read as bounds
     "synthetic_host_events_pin": (
         lambda: _SYNTHETIC.ledger,
@@ -180,7 +202,7 @@ def test_kernel_matches_pymc_logp_and_gradient(case):
         np.testing.assert_allclose(grad, dlogp_fn(point), rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("case", ["shipped_default", "extra_host"])
+@pytest.mark.parametrize("case", ["shipped_default", "extra_host", "synthetic_host_events_pin"])
 def test_packed_c_entry_point(case):
     _, _, _, layout, kdata = setup(case)
     logp_cfunc, expand_cfunc = kernel.cfuncs()
@@ -243,7 +265,9 @@ def check_expansion(model, layout, kdata, seed):
                 )
 
 
-@pytest.mark.parametrize("case", ["shipped_default", "extra_host"])
+@pytest.mark.parametrize(
+    "case", ["shipped_default", "extra_host", "expected_changes", "constant_host_shares",
+             "synthetic_host_events_pin"])
 def test_expand_draws_matches_pymc_deterministics(case):
     _, _, model, layout, kdata = setup(case)
     check_expansion(model, layout, kdata, seed=5)
@@ -276,7 +300,11 @@ def tail_x(layout: kernel.Layout, rng: np.random.Generator, kind: str) -> np.nda
         x = random_x(layout, rng)
         x[sl["log_workers_pinned"]] -= np.log(80_000)
         x[sl["log_per_worker_pinned"]] -= np.log(5_000)
+        unscaled = x.copy()
         x *= 4.0
+        # but not the log step sizes: e^8 per step overflows a 17-year walk (both sides -inf)
+        for name in ("workers_step_sd_log__", "per_worker_step_sd_log__"):
+            x[sl[name]] = unscaled[sl[name]]
         x[sl["log_workers_pinned"]] += np.log(80_000)
         x[sl["log_per_worker_pinned"]] += np.log(5_000)
         return x
@@ -352,6 +380,46 @@ def test_log_ndtr_beyond_minus_30_matches_scipy():
 def test_kernel_matches_pymc_beyond_minus_30():
     """A censored bound at u < -30: the kernel agrees with PyMC's erfcx-based log-CDF."""
     check_tail_points("shipped_default", ["level_beyond_30"], n_points=10, seed=100)
+
+
+# -- what the new parameters do ---------------------------------------------------------------
+def test_readings_are_shared_parameters_loaded_on_their_claims():
+    """A measure's offset and the bound ratio are one parameter each, not per-claim noise."""
+    ledger, structure, model, layout, kdata = setup("synthetic_host_events_pin")
+    names = list(model.coords["reading"])
+    assert names[0] == "bound_ratio" and set(names[1:]) == set(_SYNTHETIC.config.measures)
+    loadings = np.vstack([kdata.gauss_reading, kdata.cens_reading])
+    frame = ledger.originals().to_frame()
+    shared = 0
+    for name in names[1:]:
+        used = (frame["measure"] == name).sum()
+        sd = _SYNTHETIC.config.measures[name].log_sd
+        column = loadings[:, names.index(name)]
+        assert (column == sd).sum() == used  # every claim of the measure, one parameter
+        assert (column != 0).sum() == used
+        shared += used > 1
+    assert shared  # some measure is used by several claims
+    # moving one reading moves every claim that uses it, by its loading
+    x = random_x(layout, np.random.default_rng(0))
+    grad = np.empty(layout.n_dim)
+    kernel.logp_dlogp(x, grad, *kdata.args())
+    used = np.abs(loadings).sum(axis=0) > 0
+    assert np.all(grad[layout.slices()["reading_z"]][used] != 0)
+
+
+def test_bias_correlation_is_one_factor():
+    """bias = bias_sd (sqrt(rho) u + sqrt(1 - rho) z): rho near 1 ties an estimator's biases."""
+    _, _, _, layout, kdata = setup("shipped_default")
+    sl = layout.slices()
+    x = random_x(layout, np.random.default_rng(2), lead=(2,))
+    x[:, sl["bias_rho_logodds__"]] = [[-30.0], [30.0]]
+    x[:, sl["bias_sd_log__"]] = 0.0
+    out = kernel.expand_draws(x, layout, kdata)
+    u = x[:, sl["estimator_bias_u"]]
+    z = x[:, sl["estimator_bias_z"]].reshape(2, -1, 3)
+    np.testing.assert_allclose(out["estimator_bias"][0], z[0], atol=1e-6)
+    np.testing.assert_allclose(out["estimator_bias"][1], np.repeat(u[1][:, None], 3, 1),
+                               atol=1e-6)
 
 
 def test_the_nutpie_record_is_the_one_the_kernel_sampler_fills(monkeypatch):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import remitest as rt
-from remitest.claims import qualifier_sd, rounding_sd, rounding_unit
+from remitest.claims import qualifier_sd, reading_names, rounding_sd, rounding_unit
 from remitest.model import claim_blocks, model_structure
 
 
@@ -57,7 +57,11 @@ def test_an_unknown_measure_is_a_ledger_error_naming_row_field_and_value():
     plain = claim_blocks(rt.load_ledger("seeds"), model_structure(ledger, config), config)[0]
     i, j = list(gaussian.ids).index("extra"), list(plain.ids).index("usstate2017-workers")
     assert gaussian.value[i] == pytest.approx(plain.value[j] - np.log(1.2))
-    assert gaussian.spread[i] == pytest.approx(np.hypot(plain.spread[j], 0.2))
+    # the offset's uncertainty is one shared parameter, loaded on the claim, not added noise
+    assert gaussian.spread[i] == pytest.approx(plain.spread[j])
+    names = list(reading_names(config))
+    assert gaussian.reading[i, names.index("contracts")] == pytest.approx(0.2)
+    assert np.count_nonzero(gaussian.reading[i]) == 1
 
 
 def test_a_measure_of_another_quantity_is_refused():

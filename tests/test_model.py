@@ -19,6 +19,7 @@ from remitest.ledger import DEFAULT_HOSTS, ESTIMATOR_TYPES, QUANTITIES, Ledger, 
 from remitest.model import (
     DATA_NAMES,
     ModelStructure,
+    _step_scale,
     build_model,
     claim_blocks,
     host_step_scale,
@@ -278,13 +279,13 @@ LIKELIHOOD_CASES = {
             "estimator_type": "anonymous",
         },
         lambda d: d["workers"][year(2017)],
-        _gaussian(np.log(150_000 / RATIO), np.hypot(np.log(RATIO) / z(0.8), RATIO_SD)),
+        _gaussian(np.log(150_000 / RATIO), np.log(RATIO) / z(0.8)),
     ),
     "upper_bound_interval_end_claim_coverage": (
         "default",
         {"kind": "upper_bound", "low": np.nan, "high": 150_000, "coverage": 0.5},
         lambda d: d["workers"][year(2017)],
-        _gaussian(np.log(150_000 / RATIO), np.hypot(np.log(RATIO) / z(0.5), RATIO_SD)),
+        _gaussian(np.log(150_000 / RATIO), np.log(RATIO) / z(0.5)),
     ),
     "upper_bound_censored": (
         "upper_censored",
@@ -308,7 +309,7 @@ LIKELIHOOD_CASES = {
         "lower_interval",
         {"kind": "lower_bound", "low": 50_000, "high": np.nan},
         lambda d: d["workers"][year(2017)],
-        _gaussian(np.log(50_000 * RATIO), np.hypot(np.log(RATIO) / z(0.8), RATIO_SD)),
+        _gaussian(np.log(50_000 * RATIO), np.log(RATIO) / z(0.8)),
     ),
     "lower_bound_censored_remittances": (
         "upper_censored",
@@ -385,13 +386,14 @@ LIKELIHOOD_CASES = {
         lambda d: d["workers"][year(2017)],
         _gaussian(np.log(64_000), np.hypot(np.log(65 / 63) / np.sqrt(12), 0.1)),
     ),
-    # gross earnings: read back to the state's revenue (x1.4), the offset's sd adds
+    # gross earnings: read back to the state's revenue (x1.4); the offset's uncertainty is the
+    # shared reading (_reading_shift), not noise of the claim
     "gross_earnings": (
         "default",
         {"quantity": "remittances_usd", "kind": "range", "low": 4e8, "high": 8e8,
          "measure": "gross_earnings"},
         lambda d: d["remittances_usd"][year(2017)],
-        _gaussian(np.log(np.sqrt(4e8 * 8e8) / 1.4), np.hypot(np.log(2) / 2 / z(0.8), 0.3)),
+        _gaussian(np.log(np.sqrt(4e8 * 8e8) / 1.4), np.log(2) / 2 / z(0.8)),
     ),
     # permits from 2020: "more than" the permit count, read back to heads
     "permits_after_deadline": (
@@ -417,6 +419,25 @@ LIKELIHOOD_CASES = {
 }
 
 
+def _reading_shift(config, row, reading_z):
+    """The shared readings' pull on a claim's location, written out from the configuration.
+
+    An interval-end bound's ratio beyond its median (``bound_ratio_log_sd x z``: an upper bound's
+    belief median is the bound over the ratio, so the location moves up; a lower bound's down),
+    and a measure's offset beyond its median (``log_sd x z``).
+    """
+    names = ("bound_ratio", *sorted(config.measures))
+    interp, shift = config.interpretation, 0.0
+    if row["kind"] == "upper_bound" and interp.upper_bound == "interval_end":
+        shift += interp.bound_ratio_log_sd * reading_z[0]
+    if row["kind"] == "lower_bound" and interp.lower_bound == "interval_end":
+        shift -= interp.bound_ratio_log_sd * reading_z[0]
+    measure = row.get("measure")
+    if isinstance(measure, str) and measure in config.measures:
+        shift += config.measures[measure].log_sd * reading_z[names.index(measure)]
+    return shift
+
+
 @pytest.mark.parametrize("case", list(LIKELIHOOD_CASES))
 def test_claim_likelihood_closed_form(case):
     config_name, fields, measured, closed_form = LIKELIHOOD_CASES[case]
@@ -433,6 +454,7 @@ def test_claim_likelihood_closed_form(case):
         point = random_point(model, rng)
         d = evaluate(point)
         m = np.log(measured(d)) + d["estimator_bias"][e, Q[row["quantity"]]]
+        m += _reading_shift(config, row, point["reading_z"])
         expected = closed_form(m, d["noise_sd"][k])
         rtol = CENSORED_RTOL if len(data["censored_value"]) else 1e-10
         np.testing.assert_allclose(obs_logp(point), expected, rtol=rtol, atol=1e-12)
@@ -458,6 +480,7 @@ def test_claims_in_both_blocks_add_up():
         _, _, measured, closed_form = LIKELIHOOD_CASES[name]
         e = structure.estimators.index(row["estimator"])
         m = np.log(measured(d)) + d["estimator_bias"][e, Q[row["quantity"]]]
+        m += _reading_shift(config, row, point["reading_z"])
         expected += closed_form(m, d["noise_sd"][ESTIMATOR_TYPES.index(row["estimator_type"])])
     np.testing.assert_allclose(obs_logp(point), expected, rtol=CENSORED_RTOL)
 
@@ -649,22 +672,34 @@ def test_fit_posterior_dims_match_the_pymc_model():
 
 # -- hosts that walk ------------------------------------------------------------------------------
 def _hosts_after_one_host_falls(config):
-    """Deterministics at a point where only Russia's own walk falls by ~90% into 2020."""
+    """Deterministics at a point where Russia falls by ~90% into 2020 and the others hold.
+
+    In share log-ratios: Russia's ratio to the reference steps by -2.3 and the world walk by
+    the log of what is left, ``log(1 - s_russia (1 - e^-2.3))``.
+    """
     model = build_model(shipped(), config)
     evaluate = deterministics_fn(model)
     point = random_point(model, np.random.default_rng(3), scale=0.0)
     if "host_step_z" in point:
-        z = np.zeros_like(point["host_step_z"])
         years = list(model.coords["year"])
-        russia = list(model.coords["host"]).index("russia")
+        russia = list(model.coords["walking_host"]).index("russia")
         scale = host_step_scale(model_structure(shipped(), config), config)
         step = years.index(2020) - 1
+        z = np.zeros_like(point["host_step_z"])
         z[russia, step] = -2.3 / (config.priors.host_step_sd * scale[russia, step])
         point["host_step_z"] = z
+        share = evaluate(point)["host_share_by_year"][
+            list(model.coords["host"]).index("russia"), years.index(2019)]
+        world = np.zeros_like(point["workers_step_z"])
+        sd = np.exp(point["workers_step_sd_log__"]) * _step_scale(
+            model_structure(shipped(), config), config)[step]
+        world[step] = np.log(1 - share * (1 - np.exp(-2.3))) / sd
+        point["workers_step_z"] = world
     return model, evaluate(point)
 
 
 def test_one_host_falling_lowers_the_world_by_its_loss_and_the_others_hold():
+    """The structure can say what 0.3 said: one host's fall lowers the world by its loss."""
     model, d = _hosts_after_one_host_falls(DEFAULT)
     years, hosts = list(model.coords["year"]), list(model.coords["host"])
     before, after = years.index(2019), years.index(2020)
@@ -674,6 +709,14 @@ def test_one_host_falling_lowers_the_world_by_its_loss_and_the_others_hold():
     assert host[china, after] == pytest.approx(host[china, before])  # the others hold
     loss = host[russia, before] - host[russia, after]
     assert d["workers"][before] - d["workers"][after] == pytest.approx(loss)
+    np.testing.assert_allclose(host.sum(axis=0), d["workers"], rtol=1e-12)
+
+
+def test_the_reference_host_does_not_walk():
+    """Shares walk in log-ratio against the last host: one walk fewer than hosts (identified)."""
+    model = build_model(shipped())
+    assert list(model.coords["walking_host"]) == list(model.coords["host"])[:-1]
+    assert model.initial_point()["host_step_z"].shape[0] == len(model.coords["host"]) - 1
 
 
 def test_constant_host_shares_stay_an_option():
@@ -691,11 +734,11 @@ def test_events_scale_the_steps_of_their_own_hosts():
     years = structure.years
     china, russia = structure.hosts.index("china"), structure.hosts.index("russia")
     step_2024 = years.index(2024) - 1
-    assert scale[china, step_2024] == 3.0 and scale[russia, step_2024] == 1.0
+    assert scale[china, step_2024] == 2.0 and scale[russia, step_2024] == 1.0
     step_2020 = years.index(2020) - 1
-    assert (scale[:, step_2020] == 5.0).all()  # the deadline scales every host's own step 5x
-    assert (scale[:, years.index(2018) - 1] == 3.0).all()  # a world event scales every host
-    from remitest.model import _step_scale
+    assert (scale[:, step_2020] == 4.0).all()  # the deadline scales every share step 4x
+    assert (scale[:, years.index(2018) - 1] == 2.0).all()  # a world event scales every host
+
 
     assert _step_scale(structure, DEFAULT)[step_2024] == 1.0  # not the world walk
     with pytest.raises(ConfigError, match="mongolia"):

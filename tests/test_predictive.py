@@ -197,7 +197,8 @@ def test_predictions_match_the_model_likelihood():
     ledger = load_ledger("seeds")
     model = build_model(ledger)
     names = ["workers", "per_worker_usd", "remittances_usd", "host_share", "workers_host",
-             "remittances_usd_host", "estimator_bias", "bias_sd", "noise_sd"]  # fmt: skip
+             "remittances_usd_host", "estimator_bias", "bias_sd", "noise_sd",
+             "reading_z"]  # fmt: skip
     likelihood = model["gaussian_claims"].owner.inputs  # rng, size, mu, sigma
     outputs = model.replace_rvs_by_values([*(model[n] for n in names), *likelihood[2:]])
     evaluate = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore",

@@ -50,21 +50,21 @@ def run(fit, tmp_path_factory):
 
 # -- rounding ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("numbers", "expected"), [
-    ((79_421, 50_759, 116_679), (79_000, 51_000, 117_000)),  # the example
+    ((79_421, 50_759, 116_679), (79_000, 51_000, 120_000)),  # the example
     ((79_421, 78_800, 80_060), (79_400, 78_800, 80_100)),  # a narrow interval keeps more
     ((487_654_321, 312_345_678, 760_123_456), (490e6, 310e6, 760e6)),
-    ((1_234, 12, 5_000), (1_200, 12, 5_000)),  # an end keeps two figures of its own
+    ((90_123, 20_567, 443_210), (90_000, 21_000, 440_000)),  # wide: two figures each
+    ((1_234, 12.34, 5_000), (1_200, 12, 5_000)),
     ((5.0, 5.0, 5.0), (5.0, 5.0, 5.0)),  # no interval: three figures
 ])
 def test_numbers_are_rounded_to_what_the_interval_supports(numbers, expected):
     assert round_to_interval(*numbers) == pytest.approx(expected)
 
 
-def test_a_column_keeps_one_precision():
-    # 99,823 alone would round to 100,000 and 102,345 to 100,000: one step of 1,000 for both
-    step = rounding_step([99_823, 102_345], [86_000, 88_000], [118_000, 122_000])
-    assert step == 1_000
-    assert round_to_interval(102_345, 88_000, 122_000, step=step)[0] == 102_000
+def test_a_step_is_what_the_narrowest_interval_supports():
+    assert rounding_step([79_421, 90_123], [78_800, 20_567], [80_060, 443_210]) == 100
+    assert rounding_step([79_421], [50_759], [116_679]) == 10_000
+    assert round_to_interval(79_421, 50_759, 116_679, step=100) == (79_400, 50_800, 116_700)
 
 
 def test_non_finite_numbers_pass_through():
@@ -140,12 +140,11 @@ def test_headline_numbers_are_the_summary_rounded(run, fit):
     years = covered_years(summary)
     world = summary[(summary["scope"] == "world") & (summary["quantity"] == "workers")]
     covered = world[world["year"].isin(years)]
-    step = rounding_step(covered["median"], covered["q05"], covered["q95"])
-    assert step == 1_000  # intervals of about +-15,000: thousands, not single workers
-    for row in covered.itertuples():
-        median, low, high = round_to_interval(row.median, row.q05, row.q95, step=step)
+    for row in covered.itertuples():  # each row to what its own interval supports
+        median, low, high = round_to_interval(row.median, row.q05, row.q95)
         assert f"{median:,.0f}" in words and f"{low:,.0f}\u2013{high:,.0f}" in words
         assert f"{row.median:,.0f}" not in words  # no false precision
+        assert len(f"{median:.0f}".rstrip("0")) <= 2  # intervals of +-15%: two figures
     headline = words[words.index("Headline numbers"):words.index("Figures")]
     assert all(str(y) in headline for y in years)
     assert str(min(years) - 1) not in headline  # only the years that claims cover

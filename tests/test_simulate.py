@@ -181,9 +181,11 @@ def test_draw_prior_follows_the_layout_and_the_model_priors():
     reference = dict(zip([rv.name for rv in model.free_RVs],
                          pm.draw(model.free_RVs, draws=n, random_seed=1), strict=True))
     for name, sl in layout.slices().items():
-        rv = name.removesuffix("_log__")
+        rv = name.removesuffix("_log__").removesuffix("_logodds__")
         expected = reference[rv].reshape(n, -1)
         expected = np.log(expected) if name.endswith("_log__") else expected
+        if name.endswith("_logodds__"):
+            expected = np.log(expected) - np.log1p(-expected)
         got = x[:, sl]
         assert got.shape == expected.shape, name
         se = expected.std(axis=0) / np.sqrt(n)

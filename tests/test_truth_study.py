@@ -1,4 +1,4 @@
-"""Smoke version of benchmarks/truth_study.py (the committed study runs 40 ledgers each)."""
+"""Smoke version of benchmarks/truth_study.py (the committed study: 40 ledgers per simulator)."""
 
 import importlib.util
 from pathlib import Path
