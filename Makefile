@@ -39,8 +39,8 @@ check-python:
 $(VENV)/.installed: pyproject.toml | check-python
 	@if [ -x $(PY) ] && ! $(PY) -c '$(_PY_OK)' 2>/dev/null; then \
 		echo "make: $(VENV) holds an older Python; making it anew"; rm -rf $(VENV); fi
-	@echo "make: installing into $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))"
-	$(PYTHON) -m venv $(VENV)
+	@[ -x $(PY) ] || { echo "make: creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))"; \
+		$(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,dask]"
 	touch $@
