@@ -1,9 +1,11 @@
-"""Execute every notebook with the full draws and commit-ready outputs.
+"""Execute every notebook with the library's default draws and commit-ready outputs.
 
 Run from the repository root: ``python notebooks/execute.py [NAME ...]``. Each notebook runs
-top to bottom with ``REMITEST_NOTEBOOK_DRAWS`` unset (the notebooks' own full draws) and is
-written back in place with its outputs and ``metadata["remitest"] = {"executed_with": "full",
-"remitest_version": ...}``, which ``tests/test_notebooks.py`` checks.
+top to bottom with ``REMITEST_NOTEBOOK_DRAWS`` unset, so every fit uses the library defaults
+(``rt.fit``: draws=2000, tune=1000, as ``remitest fit`` and ``make run``; each check its own), and
+is written back in place with its outputs and ``metadata["remitest"] = {"executed_with": "full",
+"remitest_version": ...}``, which ``tests/test_notebooks.py`` checks. Run folders go to
+``notebooks/results/`` (ignored by git) or a temporary folder.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def execute(path: Path) -> None:
         notebook.metadata["remitest"] = {
             "executed_with": "full",
             "draws": 2000,
+            "tune": 1000,
             "remitest_version": remitest.__version__,
         }
         tmp = path.with_suffix(".ipynb.tmp")

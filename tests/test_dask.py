@@ -21,10 +21,14 @@ pytestmark = pytest.mark.filterwarnings(
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two worker processes, one thread each, no dashboard (the CI machine has two cores)."""
+    """Two worker processes, one thread each (the CI machine has two cores).
+
+    The scheduler's HTTP server takes a free port (":0"): with None it still binds 8787, and a
+    second cluster on the machine turns that into a warning, an error here.
+    """
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local:  # fmt: skip
+                                  dashboard_address=":0") as local:  # fmt: skip
         yield local
 
 
