@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from _benchmarks import load_benchmark  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy import special  # noqa: E402
 
@@ -247,16 +248,6 @@ def test_coverage_of_ledgers_simulated_from_the_model_falls_in_its_band(ledger):
         assert row.band_low <= level <= row.band_high, coverage.to_string()
 
 
-def load_benchmark(name: str):
-    """A script of ``benchmarks/`` as a module (the folder is not a package)."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow

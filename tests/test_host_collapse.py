@@ -1,23 +1,14 @@
 """Smoke version of benchmarks/host_collapse.py (the committed study runs 20 ledgers)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from _benchmarks import load_benchmark
 
 pytestmark = [pytest.mark.slow, pytest.mark.sampler]
 
 
-def _study_module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "host_collapse.py"
-    spec = importlib.util.spec_from_file_location("host_collapse", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_two_ledgers_follow_the_collapse_where_claims_show_it():
-    study = _study_module()
+    study = load_benchmark("host_collapse")
     table = study.study(2, draws=500, first_seed=2)  # ledgers 2 and 3 hold post-2019 Russia claims
     summary = study.summary(table).set_index("measure")["value"]
     assert len(table) == 2 and table["gate_passed"].dtype == bool

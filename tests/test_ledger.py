@@ -4,6 +4,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from _claims import claim
 
 from remitest.ledger import (
     COLUMNS,
@@ -13,26 +14,6 @@ from remitest.ledger import (
     LedgerError,
     load_ledger,
 )
-
-BASE = {
-    "id": "a-workers",
-    "quantity": "workers",
-    "kind": "point",
-    "low": "100000",
-    "high": "100000",
-    "ref_start": "2017",
-    "ref_end": "2017",
-    "published": "2017",
-    "estimator": "US State Department",
-    "estimator_type": "government",
-    "scope": "world",
-    "document": "doc-a.txt",
-    "quote": "some 100,000 workers",
-}
-
-
-def claim(**changes):
-    return {**BASE, **changes}
 
 
 def small_claims():

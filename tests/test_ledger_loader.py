@@ -6,6 +6,7 @@ import warnings
 
 import pandas as pd
 import pytest
+from _claims import BASE, claim
 
 from remitest.ledger import (
     COLUMNS,
@@ -17,26 +18,6 @@ from remitest.ledger import (
     load_ledger,
 )
 from remitest.ledger_cli import ledger_command
-
-BASE = {
-    "id": "a-workers",
-    "quantity": "workers",
-    "kind": "point",
-    "low": "100000",
-    "high": "100000",
-    "ref_start": "2017",
-    "ref_end": "2017",
-    "published": "2017",
-    "estimator": "US State Department",
-    "estimator_type": "government",
-    "scope": "world",
-    "document": "doc-a.txt",
-    "quote": "some 100,000 workers",
-}
-
-
-def claim(**changes):
-    return {**BASE, **changes}
 
 
 def three_claims(**changes_to_third):

@@ -399,13 +399,16 @@ def test_ppc_has_one_row_per_claim_labelled_by_key(fit, claims):
 def test_ppc_shows_the_most_surprising_claims_of_a_large_ledger():
     import remitest as rt
     from remitest.plots.ppc import PPC_ROWS
+    from remitest.predictive import claims_seed
 
     sim = rt.synthetic_ledger(150, random_seed=1)
     large = fake_fit(sim.ledger, sim.config, draws=20)
     fig = plots.plot_ppc(large)
     assert fig.get_figheight() <= plots.MAX_HEIGHT
-    predicted = large.predict_claims().assign(
-        key=plots.claim_keys(large.ledger).reindex(large.predict_claims()["id"]).to_numpy())
+    # the figure's own predictive seed: a censored claim's percentile is drawn
+    predicted = large.predict_claims(random_seed=claims_seed(large))
+    predicted = predicted.assign(
+        key=plots.claim_keys(large.ledger).reindex(predicted["id"]).to_numpy())
     shown = {int(t.get_text().split(" ")[0]) for t in fig.axes[0].get_yticklabels()}
     assert len(shown) == PPC_ROWS
     used = predicted[predicted["used"]]

@@ -1,11 +1,14 @@
 """Parameter recovery: on ledgers simulated from the prior, 90% intervals cover the truth ~90%."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
 
 import remitest as rt
 from remitest.checks.truth import interval_score
+from remitest.diagnostics import DiagnosticsWarning
 from remitest.simulate import simulate_ledger
 
 pytestmark = [pytest.mark.slow, pytest.mark.sampler]
@@ -29,13 +32,14 @@ def recovery():
     # wide and half as wide about its median: calibrated intervals beat both (the score is
     # proper), so this has power against intervals too wide as well as too narrow.
     scores = {"model": [], "wider": [], "narrower": []}
-    hits_50 = []
+    hits_50, failed = [], []
     for i in range(N_LEDGERS):
         sim = simulate_ledger(template, CONFIG, random_seed=1000 + i)
         assert len(sim.ledger) == len(template.originals())
-        fitted = reconciler.fit(
-            sim.ledger, CONFIG, random_seed=i, draws=300, tune=400, chains=4, progressbar=False
-        )
+        fitted = _gated_fit(reconciler, sim.ledger, seed=i)
+        if fitted is None:  # failed the gate, also on a longer retry: not counted
+            failed.append(i)
+            continue
         # One year per ledger and quantity, drawn at random, keeps the indicators independent.
         year = np.random.default_rng(i).integers(len(fitted.years))
         for quantity, found in hits.items():
@@ -50,16 +54,34 @@ def recovery():
                     centre + factor * (np.log(low) - centre),
                     centre + factor * (np.log(high) - centre), truth)))
     return {**{q: np.array(v) for q, v in hits.items()}, "hits_50": np.array(hits_50),
-            "scores": {k: np.array(v) for k, v in scores.items()}}
+            "scores": {k: np.array(v) for k, v in scores.items()}, "failed": failed}
+
+
+def _gated_fit(reconciler, ledger, *, seed):
+    """A fit that passes the (relaxed) gate, retried once with twice the tuning and draws, as
+    the studies do (no study counts a failed fit); None when the retry fails too."""
+    for factor in (1, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DiagnosticsWarning)
+            fitted = reconciler.fit(ledger, CONFIG, random_seed=seed, draws=300 * factor,
+                                    tune=400 * factor, chains=4, progressbar=False)
+        if fitted.diagnostics.passed:
+            return fitted
+    return None
+
+
+def test_few_fits_fail_the_gate(recovery):
+    assert len(recovery["failed"]) <= 2, f"ledgers {recovery['failed']} failed the gate"
 
 
 @pytest.mark.parametrize("quantity", ["workers", "remittances_usd", "per_worker_usd"])
 def test_90_percent_intervals_cover_the_truth(recovery, quantity):
     covered = int(recovery[quantity].sum())
     # A two-sided binomial acceptance band at the 0.1% level for each quantity.
-    low = stats.binom.ppf(0.0005, N_LEDGERS, COVERAGE)
-    high = stats.binom.isf(0.0005, N_LEDGERS, COVERAGE)
-    assert low <= covered <= high, f"{quantity}: {covered}/{N_LEDGERS} covered, band {low}-{high}"
+    n = recovery[quantity].size  # the ledgers whose fit passed the gate
+    low = stats.binom.ppf(0.0005, n, COVERAGE)
+    high = stats.binom.isf(0.0005, n, COVERAGE)
+    assert low <= covered <= high, f"{quantity}: {covered}/{n} covered, band {low}-{high}"
 
 
 def test_pooled_coverage_is_not_too_wide(recovery):

@@ -1,23 +1,14 @@
 """Smoke version of benchmarks/truth_study.py (the committed study: 40 ledgers per simulator)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from _benchmarks import load_benchmark
 
 pytestmark = [pytest.mark.slow, pytest.mark.sampler]
 
 
-def _study_module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "truth_study.py"
-    spec = importlib.util.spec_from_file_location("truth_study", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_two_ledgers_per_simulator_are_scored_against_the_truth():
-    study = _study_module()
+    study = load_benchmark("truth_study")
     table, gates = study.study(["synthetic", "field"], 1, draws=500)
     assert len(gates) == 2 and set(gates["simulator"]) == {"synthetic", "field"}
     assert gates["ledger"].tolist() == [study.FIRST_REPORTING_SEED] * 2  # reporting seeds only

@@ -56,7 +56,9 @@ def _spread(claims: pd.DataFrame) -> str:
     """Smallest and largest figure stated, and their ratio: "40k-250k (6.2x)"."""
     numbers = np.concatenate([claims["low"].dropna(), claims["high"].dropna()])
     low, high = numbers.min(), numbers.max()
-    ratio = f" ({high / low:.2g}\u00d7)" if high > low else ""
+    times = high / low  # "7.5x", "30x", "104x" (never "1e+02x")
+    shown = f"{times:.2g}" if times < 100 else f"{times:,.0f}"
+    ratio = f" ({shown}\u00d7)" if times > 1 else ""
     count = f"{len(claims)} claim{'s' * (len(claims) != 1)}"
     return f"{count}, {_short(low)}\u2013{_short(high)}{ratio}"
 
