@@ -34,9 +34,9 @@ from _measures import measure, write_measures
 from scipy import special
 
 from remitest import posterior, predictive
-from remitest.claims import read_claims
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
 from remitest.predictive import randomized_pit
+from remitest.reading import read_claims
 from remitest.testing import fake_fit
 
 CHAINS, DRAWS, HDI_PROB, SEED = 4, 25_000, 0.9, 20240101

@@ -17,7 +17,7 @@ import pandas as pd
 
 import remitest as rt
 from remitest.checks.truth import score_truth, truth_summary
-from remitest.synthetic_field import field_ledger
+from remitest.simulate.field import field_ledger
 
 
 def variant_config(config: rt.ModelConfig, variant: str) -> rt.ModelConfig:

@@ -27,7 +27,7 @@ import pandas as pd
 import remitest as rt
 from remitest.checks._sweep import make_tasks, run_fit
 from remitest.checks.truth import score_truth, truth_summary
-from remitest.synthetic_field import DEPARTURES, field_ledger
+from remitest.simulate.field import DEPARTURES, field_ledger
 
 FIRST_REPORTING_SEED = 1000
 SIMULATORS = {

@@ -37,12 +37,12 @@ _LAZY = {
     "Diagnostics": "remitest.diagnostics",
     "DiagnosticsError": "remitest.diagnostics",
     "DiagnosticsWarning": "remitest.diagnostics",
-    "Fit": "remitest.fit_result",
-    "Reconciler": "remitest.fitting",
-    "fit": "remitest.fitting",
-    "simulate_ledger": "remitest.simulate",
-    "synthetic_ledger": "remitest.simulate",
-    "field_ledger": "remitest.synthetic_field",
+    "Fit": "remitest.fitrecord",
+    "Reconciler": "remitest.sampling",
+    "fit": "remitest.sampling",
+    "simulate_ledger": "remitest.simulate.from_model",
+    "synthetic_ledger": "remitest.simulate.synthetic",
+    "field_ledger": "remitest.simulate.field",
     # --- run folders and comparisons (export.py, compare.py) ---------------------------------
     "Comparison": "remitest.compare",
     "compare": "remitest.compare",
@@ -66,12 +66,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs, which do not
     from remitest.diagnostics import Diagnostics, DiagnosticsError, DiagnosticsWarning
     from remitest.export import load_run as load_run
     from remitest.export import write_run as write_run
-    from remitest.fit_result import Fit
-    from remitest.fitting import Reconciler, fit
+    from remitest.fitrecord import Fit
     from remitest.ledger import Ledger, LedgerError, load_ledger
     from remitest.model import build_model, model_structure
-    from remitest.simulate import simulate_ledger, synthetic_ledger
-    from remitest.synthetic_field import field_ledger as field_ledger
+    from remitest.sampling import Reconciler, fit
+    from remitest.simulate.field import field_ledger as field_ledger
+    from remitest.simulate.from_model import simulate_ledger
+    from remitest.simulate.synthetic import synthetic_ledger
 
 
 def __getattr__(name: str) -> Any:

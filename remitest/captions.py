@@ -18,7 +18,7 @@ from remitest import __version__
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
     from remitest.ledger import Ledger
 
 __all__ = ["FIGURE_TEXT", "MAX_WORDS", "caption", "cite_sources", "claims_key", "describe_run",
@@ -209,7 +209,7 @@ def _shown_rows(fit: Fit, figure_name: str) -> str:
 
 def _hosts_model(fit: Fit) -> str:
     """How the host series are made, in the words of the fit's own configuration."""
-    from remitest.design import host_step_scale
+    from remitest.structure import host_step_scale
 
     scale = host_step_scale(fit.structure, fit.config)  # (walking hosts, step into year t)
     if not len(scale):

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from remitest.config import ModelConfig
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
     from remitest.ledger import Ledger
 
 SAMPLER_CHOICES = ("auto", "nutpie", "pymc", "numpyro")
@@ -240,14 +240,14 @@ def fit_command(args: argparse.Namespace) -> int:
         print(note, flush=True)
     print(f"fitting {len(ledger)} claims (ledger sha256 {ledger.sha256[:12]}), "
           f"{args.chains} chains x {args.draws} draws, sampler {args.sampler}", flush=True)
-    from remitest import fitting
+    from remitest import sampling
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DiagnosticsWarning)
         try:
-            fit = fitting.fit(ledger, config, draws=args.draws, tune=args.tune,
-                              chains=args.chains, random_seed=args.seed, sampler=args.sampler,
-                              strict=args.strict, progressbar=_progress())
+            fit = sampling.fit(ledger, config, draws=args.draws, tune=args.tune,
+                               chains=args.chains, random_seed=args.seed, sampler=args.sampler,
+                               strict=args.strict, progressbar=_progress())
         except DiagnosticsError as error:
             return _fail(error, 3)
         except (ConfigError, ImportError, ValueError) as error:
@@ -336,7 +336,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Ledger, ModelConfig, list[str]]:
                          f"{concentration[host]:g}, set priors.host_share_concentration in "
                          "--config to change it)")
     try:
-        from remitest.design import model_structure
+        from remitest.structure import model_structure
 
         model_structure(ledger, config)  # scopes and years: fail here, not after sampling
     except (ConfigError, ValueError) as error:

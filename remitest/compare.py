@@ -15,7 +15,7 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
     from remitest.ledger import Ledger
 
 __all__ = ["Comparison", "compare", "ledger_differences"]

@@ -29,15 +29,15 @@ import pandas as pd
 
 from remitest import __version__
 from remitest.config import ModelConfig
-from remitest.design import ModelStructure, model_structure
 from remitest.diagnostics import Diagnostics, check_fit
 from remitest.ledger import load_ledger
+from remitest.structure import ModelStructure, model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
     from matplotlib.figure import Figure
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES", "REPORT"]
 
@@ -672,7 +672,7 @@ def load_run(out_dir: str | os.PathLike[str]) -> Fit:
     RunFolderError
         When a file is missing or differs from the one the run wrote.
     """
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
     folder = Path(out_dir)
     metadata = _read_metadata(folder)

@@ -28,12 +28,12 @@ import numpy as np
 import xarray as xr
 
 from remitest import forward
-from remitest.design import event_means, event_scales, host_walk_steps
+from remitest.structure import event_means, event_scales, host_walk_steps
 
 if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
-__all__ = ["extend", "event_scales"]  # event_scales: re-exported from remitest.design
+__all__ = ["extend", "event_scales"]  # event_scales: re-exported from remitest.structure
 
 _EXTENDED = ("workers", "per_worker_usd", "remittances_usd", "workers_host",
              "remittances_usd_host", "host_share_by_year")  # fmt: skip

@@ -15,9 +15,9 @@ import numpy as np
 
 from remitest import __version__
 from remitest.config import ModelConfig
-from remitest.design import ModelStructure
 from remitest.diagnostics import Diagnostics
 from remitest.ledger import Ledger
+from remitest.structure import ModelStructure
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -30,10 +30,10 @@ import numba
 import numpy as np
 
 from remitest import forward
-from remitest.claims import reading_names, reading_priors
 from remitest.config import ModelConfig
-from remitest.design import _step_mean, host_step_mean, host_step_scale
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
+from remitest.reading import reading_names, reading_priors
+from remitest.structure import _step_mean, host_step_mean, host_step_scale
 
 __all__ = [
     "Layout",

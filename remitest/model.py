@@ -20,9 +20,10 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from remitest import forward
-from remitest.claims import reading_priors
 from remitest.config import ConfigError, ModelConfig
-from remitest.design import (  # noqa: F401  (re-exported: the model's public data path)
+from remitest.ledger import Ledger
+from remitest.reading import reading_priors
+from remitest.structure import (  # noqa: F401  (re-exported: the model's public data path)
     DATA_NAMES,
     ModelStructure,
     _step_mean,
@@ -35,7 +36,6 @@ from remitest.design import (  # noqa: F401  (re-exported: the model's public da
     model_data,
     model_structure,
 )
-from remitest.ledger import Ledger
 
 __all__ = [
     "ModelStructure",
@@ -73,7 +73,7 @@ def _predicted_log(
     """Log of the scope-summed, window-averaged quantity each claim measures, times its bias.
 
     Plus the shared readings that the claim uses (its measure's offset, a bound's ratio) beyond
-    their prior medians, which ``remitest.claims`` has already taken out of the claim's value.
+    their prior medians, which ``remitest.reading`` has already taken out of the claim's value.
     """
     quantity = data[f"{block}_quantity"]  # one-hot (n, quantity)
     # (n, quantity, host) means over each claim's window, summed over its scope, then the

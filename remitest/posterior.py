@@ -26,7 +26,7 @@ import xarray as xr
 from remitest.ledger import QUANTITIES, WORLD
 
 if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -343,7 +343,7 @@ def prior_series_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.n
     shares' log-ratio walks (``host_shares="walk"``), each host the world times its share.
     """
     from remitest import forward
-    from remitest.design import _step_mean, _step_scale, host_step_mean, host_step_scale
+    from remitest.structure import _step_mean, _step_scale, host_step_mean, host_step_scale
 
     rng = np.random.default_rng(random_seed)
     p, years, hosts = fit.config.priors, fit.years, list(fit.hosts)

@@ -1,6 +1,6 @@
 """Claim predictions: the posterior predictive distribution of each claim's reported value.
 
-Each claim is read exactly as the model's likelihood reads it (``remitest.claims``), and predicted
+Each claim is read exactly as the model's likelihood reads it (``remitest.reading``), and predicted
 from every posterior draw at once (sample axes first, no loop over draws). ``claims_table`` is the
 run folder's ``claims.csv`` and the data of ``plots.plot_ppc``; both use its default seed,
 :func:`claims_seed`, so the figure and the file show the same predictive draws.
@@ -16,12 +16,12 @@ import pandas as pd
 from scipy import special
 
 from remitest import forward
-from remitest.claims import ClaimArrays, read_claims
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, WORLD, Ledger
 from remitest.posterior import _host_draws, _sample_shape
+from remitest.reading import ClaimArrays, read_claims
 
 if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -251,7 +251,7 @@ def predict_claims(
 ) -> pd.DataFrame:
     """Posterior predictive percentile and quantiles of each claim's reported value.
 
-    Each claim is read exactly as the model's likelihood reads it (``remitest.claims``): per draw,
+    Each claim is read exactly as the model's likelihood reads it (``remitest.reading``): per draw,
     its predictive log location is ``m = log(scope-summed, window-averaged series) + bias`` and
     its scale ``s = sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)`` (spread 0 for censored
     claims). The percentile is the predictive CDF at the observation, averaged over draws:

@@ -25,7 +25,7 @@ from remitest import __version__
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = ["render_report", "round_to_interval", "rounding_step", "figures_in", "FIGURE_TITLES"]
 

@@ -32,9 +32,13 @@ import numpy as np
 import xarray as xr
 
 from remitest import kernel
-from remitest.claims import ClaimArrays, reading_names
 from remitest.config import ConfigError, ModelConfig
-from remitest.design import (
+from remitest.diagnostics import check_fit, enforce
+from remitest.fitrecord import Fit
+from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
+from remitest.model import build_model
+from remitest.reading import ClaimArrays, reading_names
+from remitest.structure import (
     ModelStructure,
     _step_scale,
     blocks_data,
@@ -42,10 +46,6 @@ from remitest.design import (
     model_coords,
     model_structure,
 )
-from remitest.diagnostics import check_fit, enforce
-from remitest.fit_result import Fit
-from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
-from remitest.model import build_model
 
 __all__ = ["fit", "Reconciler", "SAMPLERS"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from remitest.claims import ClaimArrays, read_claims, reading_names
 from remitest.config import ConfigError, ModelConfig
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger
+from remitest.reading import ClaimArrays, read_claims, reading_names
 
 __all__ = [
     "ModelStructure",

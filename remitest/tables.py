@@ -17,7 +17,7 @@ from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
 from remitest.posterior import _claims_per_scope_year, summarize_draws
 
 if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = [
     "estimators_table", "host_share_table", "host_share_by_year_table", "bias_prior_sd",

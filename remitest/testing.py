@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from remitest.claims import reading_names, reading_priors
 from remitest.config import ModelConfig
-from remitest.design import model_structure
 from remitest.diagnostics import Diagnostics
-from remitest.fit_result import Fit
+from remitest.fitrecord import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger, load_ledger
+from remitest.reading import reading_names, reading_priors
+from remitest.structure import model_structure
 
 __all__ = ["fake_fit"]
 

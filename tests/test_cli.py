@@ -17,11 +17,11 @@ from remitest.testing import fake_fit
 
 
 def _replace_fit(monkeypatch, fit):
-    """Stand in for ``remitest.fitting`` (no sampler, no compile): only ``fit`` is used."""
-    stub = types.ModuleType("remitest.fitting")
+    """Stand in for ``remitest.sampling`` (no sampler, no compile): only ``fit`` is used."""
+    stub = types.ModuleType("remitest.sampling")
     stub.fit = fit
-    monkeypatch.setitem(sys.modules, "remitest.fitting", stub)
-    monkeypatch.setattr(remitest, "fitting", stub, raising=False)
+    monkeypatch.setitem(sys.modules, "remitest.sampling", stub)
+    monkeypatch.setattr(remitest, "sampling", stub, raising=False)
 
 
 @pytest.fixture
@@ -351,7 +351,7 @@ def test_progress_lines_go_to_stderr_when_not_a_terminal(monkeypatch, capsys):
 
 
 def test_progress_lines_come_at_most_once_an_interval():
-    from remitest.fitting import _ProgressLines
+    from remitest.sampling import _ProgressLines
 
     now = [100.0]
     lines = []
@@ -504,9 +504,9 @@ def test_compare_labels_and_years(two_runs, tmp_path, capsys):
 # -- end to end, with the sampler ---------------------------------------------------------------
 @pytest.mark.sampler
 def test_fit_with_a_new_host_end_to_end(tmp_path, monkeypatch, capsys):
-    from remitest import fitting
+    from remitest import sampling
 
-    monkeypatch.setattr(fitting, "PROGRESS_INTERVAL_S", 0.01)
+    monkeypatch.setattr(sampling, "PROGRESS_INTERVAL_S", 0.01)
     path = _ledger_with_host(tmp_path)
     out = tmp_path / "run"
     status = main(["fit", "--ledger", str(path), "--host", "vietnam", "--out", str(out),

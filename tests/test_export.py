@@ -401,10 +401,10 @@ def test_excel_leaves_out_a_table_longer_than_a_worksheet(tmp_path, fit, figures
 def test_fit_command_xlsx_writes_the_workbook(tmp_path, monkeypatch, capsys):
     from remitest.cli import main
 
-    stub = types.ModuleType("remitest.fitting")
+    stub = types.ModuleType("remitest.sampling")
     stub.fit = lambda ledger, config=None, **options: fake_fit(ledger, config, draws=20)
-    monkeypatch.setitem(sys.modules, "remitest.fitting", stub)
-    monkeypatch.setattr(remitest, "fitting", stub, raising=False)
+    monkeypatch.setitem(sys.modules, "remitest.sampling", stub)
+    monkeypatch.setattr(remitest, "sampling", stub, raising=False)
     out = tmp_path / "run"
     assert main(["fit", "--ledger", "seeds", "--out", str(out), "--seed", "1", "--no-figures",
                  "--xlsx"]) == 0

@@ -427,9 +427,9 @@ def test_the_nutpie_record_is_the_one_the_kernel_sampler_fills(monkeypatch):
     # callbacks); a nutpie whose record has other fields is refused with what to install
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    from remitest import fitting
+    from remitest import sampling
 
-    assert {f.name for f in dataclasses.fields(CompiledPyMCModel)} == fitting._NUTPIE_FIELDS
-    monkeypatch.setattr(fitting, "_NUTPIE_FIELDS", fitting._NUTPIE_FIELDS | {"old_field"})
+    assert {f.name for f in dataclasses.fields(CompiledPyMCModel)} == sampling._NUTPIE_FIELDS
+    monkeypatch.setattr(sampling, "_NUTPIE_FIELDS", sampling._NUTPIE_FIELDS | {"old_field"})
     with pytest.raises(ImportError, match=r"gone: \['old_field'\].*'nutpie>=0.16.11,<0.17'"):
-        fitting._nutpie_record()
+        sampling._nutpie_record()

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import remitest as rt
-from remitest.claims import qualifier_sd, reading_names, rounding_sd, rounding_unit
 from remitest.model import claim_blocks, model_structure
+from remitest.reading import qualifier_sd, reading_names, rounding_sd, rounding_unit
 
 
 def _with_measure(measure, quantity="workers", **more):

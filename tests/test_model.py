@@ -660,8 +660,8 @@ def test_only_a_censored_claim():
 
 
 def test_fit_posterior_dims_match_the_pymc_model():
-    """The fast path labels its posterior as the PyMC model does (fitting.POSTERIOR_DIMS)."""
-    from remitest.fitting import POSTERIOR_DIMS
+    """The fast path labels its posterior as the PyMC model does (sampling.POSTERIOR_DIMS)."""
+    from remitest.sampling import POSTERIOR_DIMS
 
     model = build_model(load_ledger("seeds"))
     for name, dims in POSTERIOR_DIMS.items():

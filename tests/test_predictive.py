@@ -15,11 +15,11 @@ import pytest  # noqa: E402
 from scipy import special  # noqa: E402
 
 from remitest import plots, predictive  # noqa: E402
-from remitest.claims import normal_quantile, read_claims  # noqa: E402
 from remitest.config import ModelConfig  # noqa: E402
 from remitest.export import write_run  # noqa: E402
 from remitest.ledger import Ledger, load_ledger  # noqa: E402
 from remitest.predictive import claims_seed, claims_table  # noqa: E402
+from remitest.reading import normal_quantile, read_claims  # noqa: E402
 from remitest.testing import fake_fit  # noqa: E402
 
 

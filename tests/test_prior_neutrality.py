@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import remitest as rt
-from remitest.design import model_structure
 from remitest.posterior import prior_series_draws
+from remitest.structure import model_structure
 
 
 def _prior(ledger, config):

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import remitest as rt
-from remitest.claims import bound_readings
 from remitest.model import claim_blocks, model_structure
+from remitest.reading import bound_readings
 
 UPPER, LOWER = "kinu-workers", "un-darusman2015-workers"
 

@@ -5,7 +5,7 @@ import pytest
 
 import remitest as rt
 from remitest.simulate import synthetic_ledger
-from remitest.synthetic import SYNTHETIC_HOSTS
+from remitest.simulate.synthetic import SYNTHETIC_HOSTS
 
 
 @pytest.mark.parametrize("n", [10, 60, 150])

@@ -15,7 +15,7 @@ from remitest.checks.truth import (
     crps_normal,
     interval_score,
 )
-from remitest.synthetic_field import DEPARTURES, field_ledger  # also rt.field_ledger
+from remitest.simulate.field import DEPARTURES, field_ledger  # also rt.field_ledger
 from remitest.testing import fake_fit
 
 

@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from remitest.config import ModelConfig
-from remitest.design import ModelStructure, model_structure
 from remitest.diagnostics import Diagnostics, DiagnosticsWarning
-from remitest.fit_result import Fit
-from remitest.fitting import Reconciler
+from remitest.fitrecord import Fit
 from remitest.ledger import Ledger
+from remitest.sampling import Reconciler
+from remitest.structure import ModelStructure, model_structure
 
 __all__ = ["FitTask", "run_fit", "run_tasks", "sweep_config", "reconciler_for", "warn_failed"]
 

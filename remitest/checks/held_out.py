@@ -12,10 +12,10 @@ from matplotlib.lines import Line2D
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import sweep_config
-from remitest.claims import bound_readings
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 from remitest.predictive import predict_claims
+from remitest.reading import bound_readings
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -120,7 +120,7 @@ def held_out(
     ValueError
         When no original claim falls on one side of the cut-off.
     """
-    from remitest.fitting import fit
+    from remitest.sampling import fit
 
     config = sweep_config(config or ModelConfig(), ledger)
     originals = ledger.originals()

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = ["K_HIGH", "LooResult", "loo", "pointwise_log_likelihood"]
 

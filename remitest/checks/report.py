@@ -176,9 +176,9 @@ def run_all(
         Once, when any fit failed its diagnostics gate (listed in ``report.md``).
     """
     from remitest import checks
-    from remitest.fitting import fit
     from remitest.plots import plot_ppc
     from remitest.predictive import claims_table
+    from remitest.sampling import fit
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -22,14 +22,14 @@ from scipy import stats
 from remitest.checks._figures import new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, warn_failed
 from remitest.config import ModelConfig
-from remitest.design import model_structure
 from remitest.ledger import Ledger
+from remitest.structure import model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = ["SBCResult", "sbc", "sbc_config", "N_RANK_DRAWS"]
 

@@ -31,7 +31,7 @@ from remitest.ledger import QUANTITIES, Ledger
 from remitest.posterior import _scope_series, _scopes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 __all__ = ["naive_reading", "score_truth", "interval_score", "crps_draws", "crps_normal",
            "TRUTH_COLUMNS", "truth_summary"]  # fmt: skip

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 
 #: Most rows of the bias figure; a larger fit shows its largest biases and a strip of all.

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
 
 #: Most claims with a row of their own; the strip shows every claim's PIT.
 PPC_ROWS = 25

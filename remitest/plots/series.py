@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
     from remitest.config import ModelConfig
-    from remitest.fit_result import Fit
+    from remitest.fitrecord import Fit
     from remitest.ledger import Ledger
 
 

@@ -48,7 +48,7 @@ import pandas as pd
 
 from remitest.config import ModelConfig
 from remitest.ledger import ESTIMATOR_TYPES, Ledger
-from remitest.synthetic import SyntheticLedger, _round, claim_row, truth_series
+from remitest.simulate.synthetic import SyntheticLedger, _round, claim_row, truth_series
 
 __all__ = ["field_ledger", "DEPARTURES", "FIELD_HOSTS"]
 

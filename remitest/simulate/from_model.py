@@ -7,7 +7,7 @@ recovery and simulation-based calibration.
 
 Realistic ledgers from a process that is *not* the model's own (the yardstick of
 :func:`remitest.checks.cross_validate`) are :func:`synthetic_ledger`, in
-:mod:`remitest.synthetic`.
+:mod:`remitest.simulate.synthetic`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import pymc as pm
 from pymc.logprob.transforms import LogOddsTransform, LogTransform
 
 from remitest import forward, kernel
-from remitest.claims import _measures
 from remitest.config import ModelConfig
-from remitest.design import _step_scale, blocks_data, claim_blocks, model_structure
 from remitest.ledger import Ledger
 from remitest.model import build_model
-from remitest.synthetic import SyntheticLedger, synthetic_ledger
+from remitest.reading import _measures
+from remitest.simulate.synthetic import SyntheticLedger, synthetic_ledger
+from remitest.structure import _step_scale, blocks_data, claim_blocks, model_structure
 
 __all__ = [
     "SimulatedLedger", "simulate_ledger", "draw_prior", "SyntheticLedger", "synthetic_ledger"
