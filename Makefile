@@ -53,6 +53,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check remitest tests benchmarks
+	$(VENV)/bin/lint-imports
 
 # Chromium and its driver from Debian's packages, for the report.html test (tests/test_report_html.py).
 # A browser download at install time fails in CI, so selenium is pointed at these and downloads nothing.

@@ -15,16 +15,13 @@ imported here.
 import importlib
 import sys
 import types
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("remitest")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
+from remitest._version import __version__
 
 # Public name -> the module that defines it. The order follows the data: ledger -> config/model
-# -> fit -> products.
+# -> fit -> products. ``fit``, ``Reconciler``, ``Fit`` and ``load_run`` come from remitest.api, the
+# top layer, which wraps the sampler's record in the Fit with the user's methods.
 _LAZY = {
     "Ledger": "remitest.ledger",
     "LedgerError": "remitest.ledger",
@@ -37,16 +34,16 @@ _LAZY = {
     "Diagnostics": "remitest.diagnostics",
     "DiagnosticsError": "remitest.diagnostics",
     "DiagnosticsWarning": "remitest.diagnostics",
-    "Fit": "remitest.fitrecord",
-    "Reconciler": "remitest.sampling",
-    "fit": "remitest.sampling",
+    "Fit": "remitest.api",
+    "Reconciler": "remitest.api",
+    "fit": "remitest.api",
     "simulate_ledger": "remitest.simulate.from_model",
     "synthetic_ledger": "remitest.simulate.synthetic",
     "field_ledger": "remitest.simulate.field",
     # --- run folders and comparisons (export.py, compare.py) ---------------------------------
     "Comparison": "remitest.compare",
     "compare": "remitest.compare",
-    "load_run": "remitest.export",
+    "load_run": "remitest.api",
     "write_run": "remitest.export",
     # --- end run folders and comparisons -------------------------------------------------------
 }
@@ -60,16 +57,15 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs, which do not run __getattr__
     from remitest import checks as checks
+    from remitest.api import Fit, Reconciler, fit
+    from remitest.api import load_run as load_run
     from remitest.compare import Comparison as Comparison
     from remitest.compare import compare as compare
     from remitest.config import ConfigError, Event, ModelConfig
     from remitest.diagnostics import Diagnostics, DiagnosticsError, DiagnosticsWarning
-    from remitest.export import load_run as load_run
     from remitest.export import write_run as write_run
-    from remitest.fitrecord import Fit
     from remitest.ledger import Ledger, LedgerError, load_ledger
     from remitest.model import build_model, model_structure
-    from remitest.sampling import Reconciler, fit
     from remitest.simulate.field import field_ledger as field_ledger
     from remitest.simulate.from_model import simulate_ledger
     from remitest.simulate.synthetic import synthetic_ledger

@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from remitest import __version__
+from remitest._version import __version__
+from remitest.fitrecord import Fit
+from remitest.ledger import Ledger
+from remitest.plots._claims import by_estimator
+from remitest.plots.parameters import bias_rows
+from remitest.plots.ppc import PPC_ROWS
+from remitest.structure import host_step_scale
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-
-    from remitest.fitrecord import Fit
-    from remitest.ledger import Ledger
 
 __all__ = ["FIGURE_TEXT", "MAX_WORDS", "caption", "cite_sources", "claims_key", "describe_run",
            "sources_table"]
@@ -35,6 +38,7 @@ _CLAIMS_KEY = (
     "(up: \u201cmore than\u201d), hollow markers repeats; hue gives the estimator type, shade "
     "and marker the estimator."
 )
+
 FIGURE_TEXT = {
     "series": (
         "Yearly posterior medians (lines), 50% and 90% credible intervals (bands), {years}, per "
@@ -190,16 +194,12 @@ def caption(fit: Fit, figure_name: str, *, log: bool = True) -> str:
 def _shown_rows(fit: Fit, figure_name: str) -> str:
     """For figures that show a selection of rows at large ledgers, say which and how many."""
     if figure_name == "ppc":
-        from remitest.plots.ppc import PPC_ROWS
-
         n = len(fit.ledger)
         if n > PPC_ROWS:
             return (f" Rows: the {PPC_ROWS} claims with the most extreme PIT of {n}; the strip "
                     "below shows every PIT.")
         return ""
     if figure_name == "biases":
-        from remitest.plots.parameters import bias_rows
-
         shown, total = bias_rows(fit)
         if shown < total:
             return (f" Rows: the {shown} largest biases of {total}; the strip below shows every "
@@ -209,8 +209,6 @@ def _shown_rows(fit: Fit, figure_name: str) -> str:
 
 def _hosts_model(fit: Fit) -> str:
     """How the host series are made, in the words of the fit's own configuration."""
-    from remitest.structure import host_step_scale
-
     scale = host_step_scale(fit.structure, fit.config)  # (walking hosts, step into year t)
     if not len(scale):
         return "Host series are the world series times shares that are constant over time."
@@ -229,8 +227,6 @@ def claims_key(fit: Fit) -> str:
     None when the legend names the estimators; else the run folder's ``sources.csv`` and
     ``claims.csv``, by key.
     """
-    from remitest.plots._claims import by_estimator
-
     if by_estimator(fit.ledger.to_frame()):
         return ""
     return "Numbers are claim keys (key column of sources.csv and claims.csv)."

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from remitest import __version__
+from remitest._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import Executor
@@ -574,21 +574,13 @@ _BEYOND = "beyond the fitted years"
 
 def summary_of(fit: Fit, years: Sequence[int] | None = None) -> str:
     """:func:`format_summary` of ``fit``, extending its series to ``years`` beyond the fit."""
+    from remitest.extrapolate import extend
+    from remitest.posterior import summary
+
     fitted = {int(y) for y in fit.years}
     beyond = sorted(set(years or ()) - fitted)
-    shown = fit.extend(beyond) if beyond else fit
-    return format_summary(shown.summary(), years, beyond=beyond)
-
-
-def covered_years(summary: pd.DataFrame) -> list[int]:
-    """Every year from the first to the last that a claim covers (all years if none does)."""
-    world = summary[summary["scope"] == "world"]
-    years = sorted(int(y) for y in world["year"].unique())
-    if "n_claims" not in world:
-        return years
-    counts = world.groupby("year")["n_claims"].sum()
-    covered = [int(y) for y in counts.index[counts.to_numpy() > 0]]
-    return [y for y in years if covered[0] <= y <= covered[-1]] if covered else years
+    shown = extend(fit, beyond) if beyond else fit
+    return format_summary(summary(shown), years, beyond=beyond)
 
 
 def format_summary(summary: pd.DataFrame, years: Sequence[int] | None = None, *,
@@ -601,10 +593,12 @@ def format_summary(summary: pd.DataFrame, years: Sequence[int] | None = None, *,
         ``Fit.summary()``.
     years : sequence of int, optional
         The years to show (those the summary has). Default: every year from the first to the
-        last that claims cover (:func:`covered_years`).
+        last that claims cover (:func:`remitest.report_html.covered_years`).
     beyond : sequence of int
         Years outside the fitted ones (extrapolated), marked as such.
     """
+    from remitest.report_html import covered_years
+
     world = summary[summary["scope"] == "world"]
     present = {int(y) for y in world["year"].unique()}
     years = covered_years(summary) if years is None else [y for y in years if y in present]
@@ -643,6 +637,9 @@ def format_comparison(comparison: Any, years: Sequence[int] | None = None) -> st
     """The claims that differ, and each world series' median in both fits with the change."""
     import pandas as pd
 
+    from remitest.posterior import summary
+    from remitest.report_html import covered_years
+
     a, b = comparison.labels
     claims = comparison.claims
     lines = [f"{a}: run {comparison.fit_a.run_id}, {len(comparison.fit_a.ledger)} claims",
@@ -656,7 +653,7 @@ def format_comparison(comparison: Any, years: Sequence[int] | None = None) -> st
         lines.append("the two ledgers hold the same claims")
     table = comparison.table[comparison.table["scope"] == "world"]
     if years is None:
-        spans = [covered_years(f.summary()) for f in (comparison.fit_a, comparison.fit_b)]
+        spans = [covered_years(summary(f)) for f in (comparison.fit_a, comparison.fit_b)]
         first = min(s[0] for s in spans if s)
         last = max(s[-1] for s in spans if s)
         years = range(first, last + 1)

@@ -12,11 +12,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from remitest import posterior
+from remitest.fitrecord import Fit
+from remitest.ledger import Ledger
+from remitest.plots._style import (
+    _STYLE,
+    QUANTITY_LABELS,
+    _series_axes,
+    value_limits,
+    value_scale,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
-
-    from remitest.fitrecord import Fit
-    from remitest.ledger import Ledger
 
 __all__ = ["Comparison", "compare", "ledger_differences"]
 
@@ -111,7 +119,7 @@ def compare(fit_a: Fit, fit_b: Fit, *, labels: tuple[str, str] = ("a", "b")) -> 
     a, b = (str(label) for label in labels)
     if a == b:
         raise ValueError(f"labels = {labels!r}: the two labels must differ")
-    table = _comparison_table(fit_a.summary(), fit_b.summary(), a, b)
+    table = _comparison_table(posterior.summary(fit_a), posterior.summary(fit_b), a, b)
     claims = ledger_differences(fit_a.ledger, fit_b.ledger, labels=(a, b))
     return Comparison(table=table, claims=claims, fit_a=fit_a, fit_b=fit_b, labels=(a, b))
 
@@ -194,13 +202,6 @@ def _plot(comparison: Comparison, axes: Any, log: bool | None = None,
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from remitest.plots._style import (
-        _STYLE,
-        QUANTITY_LABELS,
-        _series_axes,
-        value_limits,
-        value_scale,
-    )
 
     use_log = value_scale(log, yscale)
     created = axes is None

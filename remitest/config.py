@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from remitest.ledger import DEFAULT_GROUPS, DEFAULT_HOSTS
+from remitest.ledger import DEFAULT_GROUPS, DEFAULT_HOSTS, QUANTITIES
 
 __all__ = [
     "ConfigError", "Event", "Measure", "Priors", "Interpretation", "Gate", "ModelConfig",
@@ -388,8 +388,6 @@ class ModelConfig:
             if not _is_number(value) or value < 0:
                 problems.append(f"interpretation.qualifier_sd[{name!r}] = {value!r}: must be >= 0")
         for name, measure in self.measures.items():
-            from remitest.ledger import QUANTITIES
-
             if measure.quantity not in QUANTITIES:
                 problems.append(
                     f"measures[{name!r}].quantity = {measure.quantity!r}: must be one of "

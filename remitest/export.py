@@ -1,5 +1,8 @@
 """The run folder: write a fit's posterior products to disk, and load a run folder back as a fit.
 
+``load_run`` here returns the record (:class:`remitest.fitrecord.Fit`); ``remitest.load_run``
+(``remitest.api``) returns it with the user's methods.
+
 A run folder holds CSVs with a Frictionless ``datapackage.json`` (a table schema for each CSV, and
 the run's metadata), the ArviZ ``idata.nc``, the exact ledger and configuration used, the figures
 with their captions, ``report.html`` (the run on one self-contained page) and, on request,
@@ -27,17 +30,21 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from remitest import __version__
+from remitest import posterior, predictive, tables
+from remitest._version import __version__
+from remitest.captions import caption as caption_of
+from remitest.captions import sources_table
 from remitest.config import ModelConfig
 from remitest.diagnostics import Diagnostics, check_fit
+from remitest.fitrecord import Fit
 from remitest.ledger import load_ledger
+from remitest.plots import FIGURES, claim_keys
+from remitest.report_html import figures_in, render_report
 from remitest.structure import ModelStructure, model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
     from matplotlib.figure import Figure
-
-    from remitest.fitrecord import Fit
 
 __all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES", "REPORT"]
 
@@ -111,9 +118,6 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     sources on one self-contained page) is written in every case, and listed there like the
     figures.
     """
-    from remitest import posterior, predictive, tables
-    from remitest.captions import sources_table
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     frames = {
@@ -151,8 +155,6 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
 
 def _with_keys(claims: pd.DataFrame, fit: Fit) -> pd.DataFrame:
     """Put each claim's key, the number that labels it on the figures, after its id."""
-    from remitest.plots import claim_keys
-
     keyed = claims.copy()
     keyed.insert(1, "key", claim_keys(fit.ledger).reindex(keyed["id"]).to_numpy(np.int64))
     return keyed
@@ -239,8 +241,6 @@ def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = 
     """Write each figure as PNG (300 dpi) and SVG, with its caption; the files' SHA-256."""
     import matplotlib.pyplot as plt
 
-    from remitest.captions import caption as caption_of
-    from remitest.plots import FIGURES
 
     files = {}
     for number, (name, plot) in enumerate(FIGURES.items(), start=1):
@@ -270,11 +270,6 @@ def _write_report(fit: Fit, out: Path, *, summary: pd.DataFrame | None = None,
     ``summary`` and ``sources`` default to the fit's (``summary.csv``, ``sources.csv``);
     ``figures=False`` leaves the figures out even where ``out`` holds some of an earlier run.
     """
-    from remitest import posterior
-    from remitest.captions import sources_table
-    from remitest.plots import FIGURES
-    from remitest.report_html import figures_in, render_report
-
     page = render_report(
         fit,
         summary=posterior.summary(fit) if summary is None else summary,
@@ -672,8 +667,6 @@ def load_run(out_dir: str | os.PathLike[str]) -> Fit:
     RunFolderError
         When a file is missing or differs from the one the run wrote.
     """
-    from remitest.fitrecord import Fit
-
     folder = Path(out_dir)
     metadata = _read_metadata(folder)
     for name in ("idata.nc", "ledger.csv", "config.json"):

@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from remitest import forward
+from remitest.fitrecord import Fit
 from remitest.structure import event_means, event_scales, host_walk_steps
-
-if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fitrecord import Fit
 
 __all__ = ["extend", "event_scales"]  # event_scales: re-exported from remitest.structure
 

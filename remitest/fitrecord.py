@@ -1,7 +1,11 @@
-"""``Fit``: one fitted run -- its draws, the ledger and configuration that made it, and its checks.
+"""The record of one fitted run: its draws, the ledger, configuration and structure, its checks.
 
-Everything a user does after sampling starts here; the work itself lives in the stage modules
-(``posterior``, ``plots``, ``export``), which take a ``Fit`` and never reach back into sampling.
+:class:`Fit` here is a plain record, low in the stack: the sampler (``remitest.sampling``) and
+``remitest.export.load_run`` make one, and the stage modules above (``posterior``,
+``predictive``, ``extrapolate``, ``tables``, ``plots``, ``export``, ``checks``) take one and never
+reach back. The user's methods (``fit.summary()``, ``fit.series(...)``, ``fit.write(...)``) live on
+its subclass :class:`remitest.api.Fit`, in the top layer, which is what ``remitest.fit``,
+``remitest.Reconciler``, ``remitest.load_run`` and ``remitest.testing.fake_fit`` return.
 """
 
 from __future__ import annotations
@@ -13,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from remitest import __version__
+from remitest._version import __version__
 from remitest.config import ModelConfig
 from remitest.diagnostics import Diagnostics
 from remitest.ledger import Ledger
 from remitest.structure import ModelStructure
 
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
+if TYPE_CHECKING:  # pragma: no cover - PyMC and xarray only name the fields types here
     import pymc as pm
     import xarray as xr
 
@@ -29,7 +32,7 @@ __all__ = ["Fit"]
 
 @dataclass
 class Fit:
-    """A fitted reconciliation.
+    """A fitted reconciliation, as a record (the user's methods: :class:`remitest.api.Fit`).
 
     Attributes
     ----------
@@ -130,87 +133,6 @@ class Fit:
             },
         }
 
-    # -- posterior products (see remitest.posterior) --------------------------------------------
-    def summary(self, *, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """Tidy yearly summary per scope and quantity, in base units (see docs/design.md)."""
-        from remitest.posterior import summary
-
-        return summary(self, hdi_prob=hdi_prob)
-
-    def draws(self) -> pd.DataFrame:
-        """Joint posterior draws: ``chain, draw, year, scope`` and one column per quantity."""
-        from remitest.posterior import joint_draws
-
-        return joint_draws(self)
-
-    def series(
-        self, quantity: str, scope: str = "world", *, years: Any = None, random_seed: Any = 0
-    ) -> pd.DataFrame:
-        """One quantity's yearly summary for one scope.
-
-        ``years`` (e.g. ``range(2011, 2027)``) selects years, extending every walk beyond the
-        fitted ones with steps drawn from its posterior step size (see :meth:`extend`); the
-        ``extrapolated`` column says which years no fit covered.
-        """
-        from remitest.posterior import series
-
-        fit = self if years is None else self.extend(years, random_seed=random_seed)
-        frame = series(fit, quantity, scope=scope)
-        frame["extrapolated"] = frame.index.isin(fit.extrapolated_years)
-        if years is not None:
-            frame = frame.loc[sorted({int(y) for y in years})]
-        return frame
-
-    def extend(self, years: Any, *, random_seed: Any = 0) -> Fit:
-        """A copy whose series also cover ``years`` (see :func:`remitest.extrapolate.extend`)."""
-        from remitest.extrapolate import extend
-
-        return extend(self, years, random_seed=random_seed)
-
-    def predict_claims(
-        self, ledger: Ledger | None = None, *, random_seed: Any = None
-    ) -> pd.DataFrame:
-        """Posterior predictive percentile and intervals of each claim (default: this ledger)."""
-        from remitest.predictive import predict_claims
-
-        return predict_claims(
-            self, ledger if ledger is not None else self.ledger, random_seed=random_seed
-        )
-
-    def derive(self, func: Any, *, name: str, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """Summary of a quantity derived from every joint draw (see ``posterior.derive``)."""
-        from remitest.posterior import derive
-
-        return derive(self, func, name=name, hdi_prob=hdi_prob)
-
-    def cumulative(
-        self,
-        quantity: str = "remittances_usd",
-        start: int | None = None,
-        end: int | None = None,
-        scope: str = "world",
-    ) -> pd.DataFrame:
-        """Total of a quantity over ``start``-``end``, summarised (see ``posterior.cumulative``)."""
-        from remitest.posterior import cumulative
-
-        return cumulative(self, quantity, start, end, scope)
-
-    def year_on_year(self, quantity: str, scope: str = "world") -> pd.DataFrame:
-        """Relative change from the previous year, summarised (see ``posterior.year_on_year``)."""
-        from remitest.posterior import year_on_year
-
-        return year_on_year(self, quantity, scope)
-
-    def write(self, out_dir: Any, *, figures: bool = True, excel: bool = False) -> Any:
-        """Write the run folder (CSVs, datapackage.json, idata.nc, figures, report.html).
-
-        ``excel=True`` also writes ``tables.xlsx`` (see :func:`remitest.export.write_run`).
-        Returns the folder's path.
-        """
-        from remitest.export import write_run
-
-        return write_run(self, out_dir, figures=figures, excel=excel)
-
     def __repr__(self) -> str:
         status = "passed" if self.diagnostics.passed else "FAILED"
         return (
@@ -222,6 +144,7 @@ class Fit:
 
 def _get_model(self: Fit) -> pm.Model:
     if self.__dict__.get("_model") is None:
+        # Imported here, not above: reading a fit (plots, export, load_run) needs no PyMC.
         from remitest.model import build_model
 
         self.__dict__["_model"] = build_model(self.ledger, self.config, structure=self.structure)

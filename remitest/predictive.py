@@ -9,19 +9,17 @@ run folder's ``claims.csv`` and the data of ``plots.plot_ppc``; both use its def
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from remitest import forward
+from remitest.extrapolate import extend
+from remitest.fitrecord import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, WORLD, Ledger
 from remitest.posterior import _host_draws, _sample_shape
 from remitest.reading import ClaimArrays, read_claims
-
-if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fitrecord import Fit
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -211,7 +209,7 @@ def claim_distribution(
     rng = np.random.default_rng(random_seed)
     if _outside(frame, fit).any():  # extend every walk over the claims' years
         span = range(int(frame["ref_start"].min()), int(frame["ref_end"].max()) + 1)
-        fit = fit.extend(span, random_seed=rng)
+        fit = extend(fit, span, random_seed=rng)
     fitted = list(fit.structure.estimators)
     new = [e for e in dict.fromkeys(frame["estimator"]) if e not in fitted]
     new_types = [frame.loc[frame["estimator"] == e, "estimator_type"].iloc[0] for e in new]
@@ -316,6 +314,9 @@ def predict_claims(
 
 def claims_table(fit: Fit, *, random_seed: int | np.random.Generator | None = None) -> pd.DataFrame:
     """Every claim of ``fit.ledger``, repeats included, with its predictions (``claims.csv``).
+
+    How a claim is *read* into the likelihood's arrays is :mod:`remitest.reading`; this is the
+    table of the claims as published, beside what the fit predicts for each.
 
     Parameters
     ----------

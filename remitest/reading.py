@@ -1,5 +1,8 @@
 """How each claim is read: from ledger rows to arrays that the model and the predictions share.
 
+(This module was ``remitest.claims`` before 0.5. It holds no table of claims: the run folder's
+``claims.csv``, each claim with its posterior predictive, is ``remitest.predictive.claims_table``.)
+
 Every claim becomes one of two observations on the log scale:
 
 * **gaussian** -- a point, a range, or a bound read as an interval end. ``y`` is the log of the
@@ -41,7 +44,7 @@ import pandas as pd
 from scipy import special
 
 from remitest.config import ConfigError, ModelConfig
-from remitest.ledger import MEASURES, QUANTITIES
+from remitest.ledger import ESTIMATOR_TYPES, MEASURES, QUANTITIES
 
 # The reference measure of each quantity (an empty ``measure`` means it too).
 _REFERENCE = {q: m[0] for q, m in MEASURES.items() if m}
@@ -208,8 +211,6 @@ def read_claims(
     -------
     gaussian, censored : ClaimArrays
     """
-    from remitest.ledger import ESTIMATOR_TYPES
-
     interp = config.interpretation
     kind = frame["kind"].to_numpy(str)
     low = np.log(frame["low"].to_numpy(float))

@@ -20,14 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from remitest import __version__
+from remitest._version import __version__
+from remitest.fitrecord import Fit
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from remitest.fitrecord import Fit
-
-__all__ = ["render_report", "round_to_interval", "rounding_step", "figures_in", "FIGURE_TITLES"]
+__all__ = [
+    "render_report", "round_to_interval", "rounding_step", "figures_in", "covered_years",
+    "FIGURE_TITLES",
+]
 
 #: Short titles of the figures of ``remitest.plots.FIGURES``, above their captions.
 FIGURE_TITLES = {
@@ -191,7 +193,7 @@ def render_report(fit: Fit, *, summary: pd.DataFrame, sources: pd.DataFrame,
         HTML5 with inline CSS, the figures as ``data:image/png;base64`` images, no script and
         no address of anything outside the page.
     """
-    years = _covered_years(summary)
+    years = covered_years(summary)
     parts = [
         _head(fit),
         "<body>\n<main>",
@@ -206,10 +208,15 @@ def render_report(fit: Fit, *, summary: pd.DataFrame, sources: pd.DataFrame,
     return "\n".join(p for p in parts if p)
 
 
-def _covered_years(summary: pd.DataFrame) -> list[int]:
-    from remitest.cli import covered_years
-
-    return covered_years(summary)
+def covered_years(summary: pd.DataFrame) -> list[int]:
+    """Every year from the first to the last that a claim covers (all years if none does)."""
+    world = summary[summary["scope"] == "world"]
+    years = sorted(int(y) for y in world["year"].unique())
+    if "n_claims" not in world:
+        return years
+    counts = world.groupby("year")["n_claims"].sum()
+    covered = [int(y) for y in counts.index[counts.to_numpy() > 0]]
+    return [y for y in years if covered[0] <= y <= covered[-1]] if covered else years
 
 
 def _e(text: Any) -> str:

@@ -1,4 +1,8 @@
-"""Fitting: compile once, refit many, and refuse to hide a bad fit.
+"""Sampling: drive the sampler to a fit record -- compile once, refit many, never hide a bad fit.
+
+This module was ``remitest.fitting`` before 0.5. It returns the plain record
+:class:`remitest.fitrecord.Fit`; the user's ``remitest.fit`` and ``remitest.Reconciler``
+(``remitest.api``) return the same with the user's methods.
 
 ``fit(ledger)`` is all most users need. It uses a module-level :class:`Reconciler`, which keeps
 one compiled sampler per model structure (years, hosts, estimators with their types, and the
@@ -26,7 +30,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
@@ -178,6 +182,9 @@ class Reconciler:
     config: ModelConfig = field(default_factory=ModelConfig)
     _compiled: list[_Compiled] = field(default_factory=list, repr=False)
     compiles: int = 0
+    #: The class of what :meth:`fit` returns: the record here; :class:`remitest.api.Reconciler`
+    #: (``remitest.Reconciler``) returns the user's :class:`remitest.api.Fit`.
+    record_type: ClassVar[type[Fit]] = Fit
 
     def compiled_for(self, structure: ModelStructure) -> _Compiled:
         """The cached compiled sampler of exactly ``structure`` (or a new one).
@@ -270,7 +277,7 @@ class Reconciler:
         t = time.perf_counter()
         diagnostics = check_fit(idata, config.gate)
         timings["diagnostics"] = time.perf_counter() - t
-        result = Fit(
+        result = self.record_type(
             idata=idata,
             ledger=ledger,
             config=config,
@@ -547,37 +554,12 @@ def fit(
     strict: bool = False,
     progressbar: bool | Callable[[str], Any] = True,
 ) -> Fit:
-    """Fit the reconciliation model to a ledger.
+    """Fit the reconciliation model to a ledger; the record of the fit (no user methods).
 
-    Parameters
-    ----------
-    ledger : Ledger
-    config : ModelConfig, optional
-        Defaults to ``ModelConfig()``.
-    draws, tune, chains : int
-        Posterior draws and tuning steps per chain, and the number of chains. 2,000 draws (not
-        PyMC's 1,000): the level of per-worker remittance rests on the learned spread of biases,
-        a ridge that NUTS crosses slowly, and with ~600 effective draws R-hat straddles the
-        gate's 1.01 by chance; 2,000 draws cost ~0.2 s more.
-    random_seed : int, numpy.random.Generator or None
-        None draws a seed, records it in the fit's metadata, and prints it.
-    sampler : {"auto", "nutpie", "pymc", "numpyro"}
-    strict : bool
-        Raise :class:`remitest.DiagnosticsError` instead of warning
-        :class:`remitest.DiagnosticsWarning` when the fit fails its diagnostics gate.
-    progressbar : bool or callable
-        True: the sampler's progress bar (on a terminal or in a notebook). A callable: called
-        with one line of text ("sampling: 2,400/12,000 draws (20%), ...") at most once a second
-        while sampling, e.g. for a log file (not with ``sampler="numpyro"``).
-
-    Returns
-    -------
-    Fit
-
-    Notes
-    -----
-    Uses a module-level :class:`Reconciler`: the second fit of a ledger with the same structure
-    reuses the compiled sampler and only swaps the data.
+    The parameters are :func:`remitest.fit`'s (:func:`remitest.api.fit`), which wraps this
+    record in the user's :class:`remitest.api.Fit`. Uses a module-level :class:`Reconciler`: the
+    second fit of a ledger with the same structure reuses the compiled sampler and only swaps the
+    data.
     """
     return _DEFAULT.fit(
         ledger,

@@ -1,9 +1,10 @@
-"""The design: what both paths of the model consume, in pure numpy (no PyMC).
+"""The model's structure and data: ``ModelStructure`` and the claim arrays both paths read (numpy).
 
 A ledger and a configuration become a :class:`ModelStructure` (years, hosts, estimators with their
-types, pin year, configuration) and the arrays of both likelihood blocks. Data flow one way::
+types, pin year, configuration) and the arrays of both likelihood blocks (this module was
+``remitest.design`` before 0.5; it holds no design matrix). Data flow one way::
 
-    ledger -> design (this module) -> {PyMC model (remitest.model), kernel (remitest.kernel)} -> fit
+    ledger -> structure (this module) -> {PyMC model (remitest.model), kernel (remitest.kernel)}
 
 The PyMC specification and the fast kernel both read these arrays; neither reads the ledger.
 """

@@ -1,23 +1,27 @@
 """Prior beside posterior: what the claims taught each estimator bias, noise and host share.
 
 The priors are analytic, from ``fit.config.priors``; the posterior columns are
-``posterior.summarize_draws`` over the draws. ``sd_ratio`` near 1 means the claims taught the
-parameter little beyond its prior.
+``posterior.summarize_draws`` over the draws. ``host_share_table`` is defined in
+``remitest.posterior`` (the summary's ``prior_only`` column reads it) and shown here.
+``sd_ratio`` near 1 means the claims taught the parameter little beyond its prior.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
+from remitest.fitrecord import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
-from remitest.posterior import _claims_per_scope_year, summarize_draws
-
-if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fitrecord import Fit
+from remitest.posterior import (  # host_share_table: the summary's prior_only column reads it
+    _claims_per_scope_year,
+    _posterior_columns,
+    _with_movement,
+    host_share_table,
+    prior_series_draws,
+    summarize_draws,
+)
 
 __all__ = [
     "estimators_table", "host_share_table", "host_share_by_year_table", "bias_prior_sd",
@@ -49,17 +53,6 @@ def bias_prior_quantile(priors, p: float) -> float:
 
     bound = 50.0 * float(scales.max())
     return float(optimize.brentq(cdf, -bound, bound, xtol=1e-10))
-
-
-def _posterior_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean, sd (ddof 1), 5% and 95% quantiles over the leading (chain, draw) axes."""
-    stats_by_cell = summarize_draws(draws)
-    return {
-        "post_mean": stats_by_cell["mean"],
-        "post_sd": stats_by_cell["sd"],
-        "post_q05": stats_by_cell["q05"],
-        "post_q95": stats_by_cell["q95"],
-    }
 
 
 def estimators_table(fit: Fit) -> pd.DataFrame:
@@ -124,52 +117,12 @@ def estimators_table(fit: Fit) -> pd.DataFrame:
     return table[[c for c in table.columns if c != "n_claims"] + ["n_claims"]]
 
 
-def host_share_table(fit: Fit) -> pd.DataFrame:
-    """Each host's share of the world series, prior beside posterior, and whether it moved.
-
-    The prior of one share is the Beta marginal of the Dirichlet,
-    ``Beta(a_h, sum(a) - a_h)`` with ``a = priors.host_share_concentration``.
-    ``moved_from_prior`` is ``sd_ratio < 0.9`` or ``|post_mean - prior_mean| > 0.5 prior_sd``:
-    both margins lie well above Monte Carlo error at the gate's ESS >= 400 (about 4% of an sd for
-    the sd, 5% of an sd for the mean), and a 10% narrower sd means the claims added about a quarter
-    of the prior's precision. Host outputs whose share did not move are the prior's split, not
-    the data's.
-
-    Parameters
-    ----------
-    fit : Fit
-
-    Returns
-    -------
-    DataFrame
-        ``host, prior_mean, prior_sd, prior_q05, prior_q95, post_mean, post_sd, post_q05,
-        post_q95`` (fractions of the world total), ``sd_ratio``, ``moved_from_prior`` (bool) and
-        ``n_claims``: original claims below world level whose scope includes the host.
-    """
-    hosts = list(fit.hosts)
-    conc = np.array([fit.config.priors.host_share_concentration[h] for h in hosts], dtype=float)
-    prior = stats.beta(conc, conc.sum() - conc)
-    post = fit.idata.posterior["host_share"].transpose("chain", "draw", "host").sel(host=hosts)
-    members = {h: (h,) for h in hosts} | dict(fit.config.scope_groups)
-    scopes = fit.ledger.originals().to_frame()["scope"]
-    table = pd.DataFrame({
-        "host": hosts,
-        "prior_mean": prior.mean(), "prior_sd": prior.std(),
-        "prior_q05": prior.ppf(0.05), "prior_q95": prior.ppf(0.95),
-        **_posterior_columns(post.to_numpy()),
-        "n_claims": [int(sum(h in members.get(s, ()) for s in scopes)) for h in hosts],
-    })  # fmt: skip
-    return _with_movement(table, at=9)
-
-
 def host_share_prior_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.ndarray:
     """Draws of each host's share by year from the prior, shape (n, host, year).
 
     The host rows of :func:`remitest.posterior.prior_series_draws` over its world row (the world
     walk cancels in a share): Dirichlet shares at the pin year, the shares' log-ratio walks.
     """
-    from remitest.posterior import prior_series_draws
-
     log_workers = prior_series_draws(fit, n, random_seed=random_seed)[:, 0]  # (n, scope, year)
     return np.exp(log_workers[:, 1:] - log_workers[:, :1])
 
@@ -204,15 +157,3 @@ def host_share_by_year_table(fit: Fit) -> pd.DataFrame:
         "n_claims": counts.ravel(),
     })  # fmt: skip
     return _with_movement(table, at=10)
-
-
-def _with_movement(table: pd.DataFrame, *, at: int) -> pd.DataFrame:
-    """Insert ``sd_ratio`` and ``moved_from_prior`` (the rule of :func:`host_share_table`)."""
-    table.insert(at, "sd_ratio", table["post_sd"] / table["prior_sd"])
-    table.insert(
-        at + 1,
-        "moved_from_prior",
-        (table["sd_ratio"] < 0.9)
-        | ((table["post_mean"] - table["prior_mean"]).abs() > 0.5 * table["prior_sd"]),
-    )
-    return table

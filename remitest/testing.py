@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from remitest.api import Fit
 from remitest.config import ModelConfig
 from remitest.diagnostics import Diagnostics
-from remitest.fitrecord import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger, load_ledger
 from remitest.reading import reading_names, reading_priors
 from remitest.structure import model_structure

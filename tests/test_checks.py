@@ -230,9 +230,9 @@ def test_sbc_needs_enough_draws_to_rank(ledger):
 
 # -- run_all and the command line ----------------------------------------------------------------
 def test_run_all_writes_every_table_figure_and_report(fast_fits, monkeypatch, tmp_path, ledger):
-    from remitest import sampling
+    from remitest.checks import report
 
-    monkeypatch.setattr(sampling, "fit", lambda lg, config=None, **kw: fake_fit(
+    monkeypatch.setattr(report, "fit", lambda lg, config=None, **kw: fake_fit(
         lg, config, random_seed=kw.get("random_seed", 0)))
     lines = []
     folder = checks.run_all(ledger, out_dir=tmp_path / "checks", quick=True, progress=lines.append)

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 import remitest
-from remitest.cli import CHECKS, covered_years, format_summary, main, read_config
+from remitest.cli import CHECKS, format_summary, main, read_config
 from remitest.config import ConfigError, ModelConfig
 from remitest.diagnostics import DiagnosticsError
 from remitest.export import load_run
 from remitest.ledger import Ledger, load_ledger
+from remitest.report_html import covered_years
 from remitest.testing import fake_fit
 
 

@@ -134,7 +134,7 @@ def test_page_holds_headline_figures_diagnostics_and_sources(run, fit):
 
 def test_headline_numbers_are_the_summary_rounded(run, fit):
     words = " ".join(" ".join(_parse((run / "report.html").read_text()).text).split())
-    from remitest.cli import covered_years
+    from remitest.report_html import covered_years
 
     summary = pd.read_csv(run / "summary.csv")
     years = covered_years(summary)

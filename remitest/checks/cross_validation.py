@@ -24,14 +24,14 @@ from scipy import special
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, sweep_config, warn_failed
 from remitest.config import ModelConfig
+from remitest.fitrecord import Fit
 from remitest.ledger import QUANTITIES, Ledger
+from remitest.plots import QUANTITY_LABELS
 from remitest.predictive import claim_distribution, predict_claims
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from remitest.fitrecord import Fit
 
 __all__ = [
     "CrossValidationResult",
@@ -57,6 +57,7 @@ COVERAGE_COLUMNS = (
     "quantity", "level", "n_claims", "n_estimators", "coverage", "band_low", "band_high",
     "below", "above",
 )  # fmt: skip
+
 LEVELS = (0.5, 0.9)
 MIN_EARLIER_CLAIMS = 3
 N_BOOTSTRAP = 2000
@@ -456,8 +457,6 @@ def subgroup_table(table: pd.DataFrame, *, random_seed: int = 0,
 
 @styled
 def _plot_pit_ecdf(result: CrossValidationResult, *, ax: Axes | None) -> Figure:
-    from remitest.plots import QUANTITY_LABELS
-
     table = result.table
     if ax is not None:
         panels = [("all", table)]

@@ -14,8 +14,10 @@ from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import sweep_config
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
+from remitest.plots import _factor_axis, _right_labels, estimator_styles
 from remitest.predictive import predict_claims
 from remitest.reading import bound_readings
+from remitest.sampling import fit
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -120,8 +122,6 @@ def held_out(
     ValueError
         When no original claim falls on one side of the cut-off.
     """
-    from remitest.sampling import fit
-
     config = sweep_config(config or ModelConfig(), ledger)
     originals = ledger.originals()
     published = originals.published_year
@@ -157,8 +157,6 @@ def held_out(
 
 @styled
 def _plot_held_out(result: HeldOutResult, *, ax: Axes | None) -> Figure:
-    from remitest.plots import _factor_axis, _right_labels, estimator_styles
-
     table = result.table
     typed = len(result.estimator_types) == len(result.estimators) and result.estimators
     styles = (estimator_styles(result.estimators, result.estimator_types) if typed

@@ -15,6 +15,7 @@ from remitest.checks._figures import DIVERGING_CMAP, new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, series_summary, sweep_config, warn_failed
 from remitest.config import ModelConfig
 from remitest.ledger import QUANTITIES, WORLD, Ledger
+from remitest.plots import QUANTITY_LABELS, scope_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -142,8 +143,6 @@ def influence(
 
 @styled
 def _plot_heatmap(result: InfluenceResult, *, ax: Axes | None) -> Figure:
-    from remitest.plots import QUANTITY_LABELS, scope_label
-
     grid = result.table.pivot(index="left_out", columns="year", values="shift")
     grid = grid.loc[list(dict.fromkeys(result.table["left_out"]))]
     values = 100 * grid.to_numpy(float)

@@ -24,13 +24,13 @@ import xarray as xr
 from scipy import special, stats
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
+from remitest.fitrecord import Fit
+from remitest.plots import estimator_styles
 from remitest.predictive import claim_distribution
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from remitest.fitrecord import Fit
 
 __all__ = ["K_HIGH", "LooResult", "loo", "pointwise_log_likelihood"]
 
@@ -155,8 +155,6 @@ def loo(fit: Fit) -> LooResult:
 @styled
 def _plot_pareto_k(table: pd.DataFrame, estimators: tuple[str, ...],
                    estimator_types: tuple[str, ...] = (), *, ax: Axes | None) -> Figure:
-    from remitest.plots import estimator_styles
-
     typed = len(estimator_types) == len(estimators) and estimators
     styles = (estimator_styles(estimators, estimator_types) if typed
               else estimator_styles(estimators))

@@ -17,6 +17,9 @@ import pandas as pd
 from remitest.config import ModelConfig
 from remitest.diagnostics import DiagnosticsWarning
 from remitest.ledger import Ledger
+from remitest.plots import plot_ppc
+from remitest.predictive import claims_table
+from remitest.sampling import fit
 
 __all__ = ["run_all"]
 
@@ -176,10 +179,6 @@ def run_all(
         Once, when any fit failed its diagnostics gate (listed in ``report.md``).
     """
     from remitest import checks
-    from remitest.plots import plot_ppc
-    from remitest.predictive import claims_table
-    from remitest.sampling import fit
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = _Report(out, progress or (lambda _line: None))

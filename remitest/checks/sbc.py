@@ -22,14 +22,14 @@ from scipy import stats
 from remitest.checks._figures import new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, warn_failed
 from remitest.config import ModelConfig
-from remitest.ledger import Ledger
+from remitest.fitrecord import Fit
+from remitest.ledger import Ledger, load_ledger
+from remitest.simulate import simulate_ledger
 from remitest.structure import model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from remitest.fitrecord import Fit
 
 __all__ = ["SBCResult", "sbc", "sbc_config", "N_RANK_DRAWS"]
 
@@ -137,8 +137,6 @@ def _bin_counts(ranks: np.ndarray, n_rank_draws: int) -> np.ndarray:
 
 def _simulate(template: Ledger, config: ModelConfig, seeds: list[np.random.SeedSequence],
               parameters: dict[str, tuple]) -> tuple[list[Ledger], list[dict[str, float]]]:
-    from remitest.simulate import simulate_ledger
-
     ledgers, truths = [], []
     for seed in seeds:
         sim = simulate_ledger(template, config, random_seed=np.random.default_rng(seed))
@@ -178,8 +176,6 @@ def sbc(
     -------
     SBCResult
     """
-    from remitest.ledger import load_ledger
-
     template = (template if template is not None else load_ledger("seeds")).originals()
     config = config or sbc_config()
     if 4 * draws < N_RANK_DRAWS:

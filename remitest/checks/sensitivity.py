@@ -16,6 +16,7 @@ from remitest.checks._figures import FONT_SIZE, GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, series_summary, sweep_config, warn_failed
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
+from remitest.plots import BAND_COLOUR, QUANTITY_LABELS, _unit_formatter
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -32,6 +33,7 @@ __all__ = [
 SENSITIVITY_COLUMNS = (
     "config", "group", "year", "quantity", "median", "q05", "q95", "shift", "diagnostics_passed",
 )  # fmt: skip
+
 REFERENCE = "default"
 
 
@@ -181,8 +183,6 @@ def sensitivity(
 @styled
 def _plot_forest(result: SensitivityResult, *, year: int, quantities: tuple[str, ...],
                  ax: Axes | None) -> Figure:
-    from remitest.plots import BAND_COLOUR, QUANTITY_LABELS, _unit_formatter
-
     table = result.table[result.table["year"] == year]
     if table.empty:
         raise ValueError(f"year = {year}: not in the table's years "

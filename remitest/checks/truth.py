@@ -20,18 +20,16 @@ midpoint, a bound's bound. See :func:`naive_reading` for years with one claim or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from remitest.checks.result import CheckResult
+from remitest.fitrecord import Fit
 from remitest.ledger import QUANTITIES, Ledger
 from remitest.posterior import _scope_series, _scopes
-
-if TYPE_CHECKING:  # pragma: no cover
-    from remitest.fitrecord import Fit
 
 __all__ = ["naive_reading", "score_truth", "interval_score", "crps_draws", "crps_normal",
            "TRUTH_COLUMNS", "truth_summary"]  # fmt: skip

@@ -22,7 +22,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from remitest.ledger import ESTIMATOR_TYPES, WORLD
+from remitest.ledger import ESTIMATOR_TYPES, WORLD, Ledger
 from remitest.plots._style import (
     BAND_COLOUR,
     BEYOND_FIT_COLOUR,
@@ -39,8 +39,6 @@ from remitest.plots._style import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from remitest.ledger import Ledger
 
 LEGEND_LIMIT = 12
 ESTIMATOR_LEGEND_LIMIT = 12  # claims; above this, claims are numbered instead

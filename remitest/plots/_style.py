@@ -18,11 +18,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
+from remitest.config import ModelConfig
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
-
-    from remitest.config import ModelConfig
 
 
 # Okabe & Ito (2008). Blue is kept for the posterior; estimator types take the others.

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from remitest.ledger import QUANTITIES, WORLD
+from remitest.ledger import QUANTITIES, WORLD, Ledger
 from remitest.plots._claims import (
     by_estimator,
     claim_dodge,
@@ -40,8 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from remitest.ledger import Ledger
 
 
 def ledger_panels(ledger: Ledger) -> list[tuple[str, str]]:

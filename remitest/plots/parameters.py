@@ -10,6 +10,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from remitest import posterior
+from remitest.fitrecord import Fit
+from remitest.plots._claims import legend_below
 from remitest.plots._style import (
     MAX_HEIGHT,
     PRIOR_COLOUR,
@@ -29,12 +32,11 @@ from remitest.plots._style import (
     value_limits,
     value_scale,
 )
+from remitest.tables import estimators_table, host_share_by_year_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
-
-    from remitest.fitrecord import Fit
 
 
 #: Most rows of the bias figure; a larger fit shows its largest biases and a strip of all.
@@ -74,8 +76,6 @@ def plot_biases(fit: Fit, *, ax: Axes | None = None, rows: int = BIAS_ROWS) -> F
     -------
     matplotlib.figure.Figure
     """
-    from remitest.tables import estimators_table
-
     bias = fit.idata.posterior["estimator_bias"]
     estimators = [str(e) for e in bias["estimator"].values]
     quantities = [str(q) for q in bias["quantity"].values]
@@ -201,8 +201,6 @@ def plot_host_split(fit: Fit, *, axes: Any = None, log: bool | None = None,
     -------
     matplotlib.figure.Figure
     """
-    from remitest.tables import host_share_by_year_table
-
     use_log = value_scale(log, yscale)
     hosts = list(fit.hosts)
     created = axes is None
@@ -218,7 +216,7 @@ def plot_host_split(fit: Fit, *, axes: Any = None, log: bool | None = None,
             ax.sharey(axes[len(hosts)])
     axes = _given_axes(axes, 2 * len(hosts))
     fig = axes[0].figure
-    summary = fit.summary()
+    summary = posterior.summary(fit)
     by_year = host_share_by_year_table(fit)
     colours = host_colours(hosts)
     years = np.asarray(fit.years)
@@ -252,8 +250,6 @@ def plot_host_split(fit: Fit, *, axes: Any = None, log: bool | None = None,
         (Patch(facecolor="white", edgecolor="0.45", hatch="////", lw=0),
          "share did not move from its prior"),
     ]
-    from remitest.plots._claims import legend_below
-
     legend_below(fig, handles, axes=None if created else axes)
     return fig
 

@@ -16,11 +16,13 @@ from matplotlib import transforms
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from remitest.fitrecord import Fit
 from remitest.plots._claims import claim_keys
 from remitest.plots._style import (
     MAX_HEIGHT,
     QUANTITY_LABELS,
     _columns,
+    _factor_axis,
     _figure_legend,
     _finish_forest,
     _kind_handles,
@@ -30,12 +32,11 @@ from remitest.plots._style import (
     marker_size,
     tag_estimator,
 )
+from remitest.predictive import claims_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
-
-    from remitest.fitrecord import Fit
 
 #: Most claims with a row of their own; the strip shows every claim's PIT.
 PPC_ROWS = 25
@@ -92,8 +93,6 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None, rows: int = PPC_ROWS) -> Figur
     -------
     matplotlib.figure.Figure
     """
-    from remitest.predictive import claims_table
-
     predicted = claims_table(fit)  # default seed, claims_seed(fit): matches the run's claims.csv
     keys = claim_keys(fit.ledger)
     predicted = predicted.assign(key=keys.reindex(predicted["id"]).to_numpy())
@@ -191,8 +190,6 @@ def _room_for_arrows(ax: Axes, ratio: dict[str, np.ndarray], shown: pd.DataFrame
         low = min(low, float(np.min(ratio["reported_value"][kinds == "upper_bound"]))
                   * np.exp(-0.2 * span))
     ax.set_xlim(low, high)
-    from remitest.plots._style import _factor_axis
-
     _factor_axis(ax)
 
 

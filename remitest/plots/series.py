@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from remitest.ledger import QUANTITIES, WORLD
+from remitest import posterior
+from remitest.config import ModelConfig
+from remitest.fitrecord import Fit
+from remitest.ledger import QUANTITIES, WORLD, Ledger
 from remitest.plots._claims import (
     band_handles,
     by_estimator,
@@ -43,14 +46,12 @@ from remitest.plots._style import (
     value_limits,
     value_scale,
 )
+from remitest.posterior import year_evidence
+from remitest.structure import model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
-
-    from remitest.config import ModelConfig
-    from remitest.fitrecord import Fit
-    from remitest.ledger import Ledger
 
 
 def _draw_bands(ax: Axes, years: np.ndarray, q: dict[str, np.ndarray]) -> None:
@@ -350,7 +351,7 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     """
     use_log = value_scale(log, yscale)
     ref = None if reference is None else _reference_frame(reference, fit, log=use_log)
-    summary = fit.summary()
+    summary = posterior.summary(fit)
     claims = fit.ledger.to_frame()
     claims = claims[claims["quantity"].isin(quantities)]
     known = (WORLD, *fit.hosts, *fit.config.scope_groups)
@@ -420,8 +421,6 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
 
 def _panel_evidence(fit: Fit, quantity: str, scope: str, years: np.ndarray) -> np.ndarray:
     """What informs each year of one panel (``posterior.year_evidence``), on the panel's years."""
-    from remitest.posterior import year_evidence
-
     hosts = None if scope == WORLD else sorted(_members(scope, fit))
     evidence = year_evidence(fit, quantity, hosts)
     by_year = dict(zip(np.asarray(fit.years).tolist(), evidence, strict=True))
@@ -450,8 +449,8 @@ def plot_prior_predictive(ledger: Ledger, config: ModelConfig | None = None, *, 
     """
     import pymc as pm
 
-    from remitest.config import ModelConfig
-    from remitest.model import build_model, model_structure
+    # PyMC only when a prior predictive is drawn: plotting a fit needs none.
+    from remitest.model import build_model
 
     config = config or ModelConfig()
     quantities = ("workers", "remittances_usd")
