@@ -26,11 +26,6 @@ TINY = pytest.mark.filterwarnings("ignore::remitest.diagnostics.DiagnosticsWarni
 
 
 @pytest.fixture(scope="module")
-def ledger():
-    return rt.load_ledger("seeds")
-
-
-@pytest.fixture(scope="module")
 def fake(ledger):
     return fake_fit(ledger, chains=2, draws=200, random_seed=4)
 

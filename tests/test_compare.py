@@ -4,13 +4,7 @@ from matplotlib.figure import Figure
 
 import remitest as rt
 from remitest.compare import compare, ledger_differences
-from remitest.ledger import load_ledger
 from remitest.testing import fake_fit
-
-
-@pytest.fixture(scope="module")
-def ledger():
-    return load_ledger("seeds")
 
 
 @pytest.fixture(scope="module")

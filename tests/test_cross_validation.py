@@ -25,11 +25,6 @@ from remitest.testing import fake_fit  # noqa: E402
 TINY = pytest.mark.filterwarnings("ignore::remitest.diagnostics.DiagnosticsWarning")
 
 
-@pytest.fixture(scope="module")
-def ledger():
-    return rt.load_ledger("seeds")
-
-
 @pytest.fixture
 def fast_fits(monkeypatch, ledger):
     """Stand-in fits: a known posterior over the full ledger's structure, as a sweep fit has."""

@@ -18,16 +18,6 @@ KW = {"draws": 300, "tune": 300, "chains": 2, "progressbar": False}
 
 
 @pytest.fixture(scope="module")
-def reconciler():
-    return rt.Reconciler()
-
-
-@pytest.fixture(scope="module")
-def ledger():
-    return rt.load_ledger("seeds")
-
-
-@pytest.fixture(scope="module")
 def shipped_fit(reconciler, ledger):
     return reconciler.fit(ledger, LOOSE, random_seed=7, **KW)
 

@@ -15,11 +15,6 @@ HOSTS = ("china", "russia", "rest_of_world")
 SCOPES = ("world", *HOSTS)
 
 
-@pytest.fixture(scope="module")
-def fit():
-    return fake_fit(chains=2, draws=300, random_seed=3)
-
-
 # -- summary --------------------------------------------------------------------------------------
 def test_summary_columns_shape_dtypes(fit):
     table = posterior.summary(fit)

@@ -23,11 +23,6 @@ from remitest.reading import normal_quantile, read_claims  # noqa: E402
 from remitest.testing import fake_fit  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def fit():
-    return fake_fit(chains=2, draws=300, random_seed=3)
-
-
 def degenerate_fit(
     *, workers=80_000.0, per_worker=6_000.0, bias=0.1, bias_sd=0.3, noise=0.2, draws=2_000
 ):

@@ -13,11 +13,6 @@ import remitest as rt
 pytestmark = [pytest.mark.slow, pytest.mark.sampler]
 
 
-@pytest.fixture(scope="module")
-def reconciler():
-    return rt.Reconciler()
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_default_fit_passes_the_gate(reconciler, seed):
     fitted = reconciler.fit(rt.load_ledger(), random_seed=seed, progressbar=False, strict=True)

@@ -13,11 +13,6 @@ from remitest.testing import fake_fit
 HOSTS = ("china", "russia", "rest_of_world")
 
 
-@pytest.fixture(scope="module")
-def fit():
-    return fake_fit(chains=2, draws=300, random_seed=3)
-
-
 def test_estimators_table_priors_analytic(fit):
     table = tables.estimators_table(fit)
     priors = fit.config.priors
