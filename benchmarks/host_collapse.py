@@ -1,8 +1,8 @@
 """The host collapse as a test case: does the fit follow one host's 90% fall while the others hold?
 
 Each of ``remitest.synthetic_ledger(60, random_seed=s)`` (s = 1..N) has Russia's headcount fall by
-about 90% over 2020-2021 while the other hosts hold (``remitest/synthetic.py``). For each ledger
-this fits the whole ledger (default sampler settings) and records
+about 90% over 2020-2021 while the other hosts hold (``remitest/simulate/synthetic.py``). For each
+ledger this fits the whole ledger (default sampler settings) and records
 
 * whether the 90% interval of the world's and of Russia's workers covers the truth, per year
   2020-2023 (criterion: at least 80% of these host-years over all ledgers), and
