@@ -119,5 +119,5 @@ def test_labels_must_differ(comparison):
 
 
 def test_exported_from_the_package(comparison):
-    assert rt.compare is compare and rt.load_run is rt.export.load_run
+    assert rt.compare is compare and rt.load_run is rt.api.load_run
     assert "claims differ" in repr(comparison)

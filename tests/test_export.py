@@ -15,13 +15,8 @@ from PIL import Image
 
 import remitest
 from remitest import posterior, predictive
-from remitest.export import (
-    FLOAT_FORMAT,
-    TABLES,
-    RunFolderError,
-    load_run,
-    write_run,
-)
+from remitest.api import load_run  # remitest.load_run: export.load_run's record, with its methods
+from remitest.export import FLOAT_FORMAT, TABLES, RunFolderError, write_run
 from remitest.testing import fake_fit
 
 CSVS = [f"{name}.csv" for name in TABLES]
@@ -45,17 +40,9 @@ def _caption(fit, name):
 
 @pytest.fixture
 def figures(monkeypatch):
-    """Stand-in figure registry and captions: two small figures, fast to save."""
-    import remitest.plots
-
-    monkeypatch.setattr(remitest.plots, "FIGURES", {"series": _figure, "biases": _figure})
-    try:
-        import remitest.captions
-    except ImportError:  # not written yet: a stand-in module
-        monkeypatch.setitem(sys.modules, "remitest.captions",
-                            types.SimpleNamespace(caption=_caption))
-    else:
-        monkeypatch.setattr(remitest.captions, "caption", _caption)
+    """Stand-in figure registry and captions (as export reads them): two small figures."""
+    monkeypatch.setattr(remitest.export, "FIGURES", {"series": _figure, "biases": _figure})
+    monkeypatch.setattr(remitest.export, "caption_of", _caption)
     return ("series", "biases")
 
 
@@ -200,7 +187,7 @@ def test_figures_are_closed_after_saving(tmp_path, fit, figures, monkeypatch):
         created.append(plt.figure())
         return created[-1]
 
-    monkeypatch.setattr(remitest.plots, "FIGURES", {"series": pyplot_figure})
+    monkeypatch.setattr(remitest.export, "FIGURES", {"series": pyplot_figure})
     write_run(fit, tmp_path / "run")
     assert not plt.fignum_exists(created[0].number)
 
@@ -336,7 +323,7 @@ def test_report_is_written_atomically(tmp_path, fit, figures, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(remitest.report_html, "render_report", broken)
+    monkeypatch.setattr(remitest.export, "render_report", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         write_run(fit, folder)
     assert (folder / "report.html").read_bytes() == before

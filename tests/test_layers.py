@@ -38,3 +38,19 @@ def test_a_low_module_importing_a_high_one_breaks_the_contract(tmp_path):
     assert done.returncode != 0
     assert f"{CONTRACT} BROKEN" in done.stdout
     assert "remitest.ledger -> remitest.cli" in done.stdout
+
+
+def test_the_user_gets_methods_the_stages_get_the_record(tmp_path):
+    from remitest import api, export, fitrecord, posterior
+    from remitest.testing import fake_fit
+
+    fit = fake_fit(draws=20)
+    assert isinstance(fit, api.Fit) and isinstance(fit, fitrecord.Fit)
+    folder = fit.write(tmp_path / "run", figures=False)
+    record = export.load_run(folder)
+    assert type(record) is fitrecord.Fit and not hasattr(record, "summary")
+    loaded = api.load_run(folder)
+    assert type(loaded) is api.Fit and loaded.run_id == fit.run_id
+    assert loaded.summary().equals(posterior.summary(record))
+    assert api.Fit.of(loaded) is loaded
+    assert api.Reconciler.record_type is api.Fit

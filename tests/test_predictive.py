@@ -240,7 +240,7 @@ def test_ppc_figure_and_claims_csv_share_the_seed(fit, monkeypatch, tmp_path):
         shown.append(claims_table(fit_, **kwargs))
         return shown[-1]
 
-    monkeypatch.setattr(predictive, "claims_table", spy)
+    monkeypatch.setattr(plots.ppc, "claims_table", spy)  # as plot_ppc reads it
     plots.plot_ppc(fit)
     assert len(shown) == 1 and shown[0].equals(expected)
     monkeypatch.undo()
