@@ -470,6 +470,7 @@ def compare_command(args: argparse.Namespace) -> int:
     try:
         import matplotlib.pyplot as plt
 
+        from remitest._io import atomic_write
         from remitest.export import _write_csv
 
         out.mkdir(parents=True, exist_ok=True)
@@ -478,7 +479,8 @@ def compare_command(args: argparse.Namespace) -> int:
         figure = comparison.plot()
         try:
             for suffix in ("png", "svg"):
-                figure.savefig(out / f"comparison.{suffix}", dpi=300, format=suffix)
+                atomic_write(out / f"comparison.{suffix}", lambda tmp, s=suffix: figure.savefig(
+                    tmp, dpi=300, format=s))
         finally:
             plt.close(figure)
     except OSError as error:

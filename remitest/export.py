@@ -4,30 +4,31 @@ A run folder holds CSVs with a Frictionless ``datapackage.json`` (a table schema
 the run's metadata), the ArviZ ``idata.nc``, the exact ledger and configuration used, the figures
 with their captions, ``report.html`` (the run on one self-contained page) and, on request,
 ``tables.xlsx`` (the tables as one workbook). Every file is written to a temporary file in the
-same folder and moved into place with ``os.replace``, so a crash never leaves a half-written file.
+same folder and moved into place with ``os.replace`` (:mod:`remitest._io`, the package's one
+atomic writer), so a crash never leaves a half-written file.
 The CSVs are written at a fixed precision with deterministic row and column order: the same fit
 writes byte-identical CSVs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import json
 import math
 import os
-import secrets
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from remitest import __version__
+from remitest._io import atomic_write as _atomic_with
+from remitest._io import sha256_file as _sha256
+from remitest._io import write_text as _write_text
 from remitest.config import ModelConfig
 from remitest.design import ModelStructure, model_structure
 from remitest.diagnostics import Diagnostics, check_fit
@@ -156,54 +157,6 @@ def _with_keys(claims: pd.DataFrame, fit: Fit) -> pd.DataFrame:
     keyed = claims.copy()
     keyed.insert(1, "key", claim_keys(fit.ledger).reindex(keyed["id"]).to_numpy(np.int64))
     return keyed
-
-
-def _temporary_beside(path: Path) -> Path:
-    """Create a new, empty, hidden file in ``path``'s folder, with the usual permissions."""
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            tmp.open("x").close()
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"cannot create a temporary file beside {str(path)!r}")
-
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[IO[str]]:
-    """Open a temporary text file beside ``path``; on success move it onto ``path``, else delete it.
-
-    The temporary file is in the same folder, so ``os.replace`` is atomic: a reader sees the old
-    file or the new one, never a half-written one.
-    """
-    tmp = _temporary_beside(path)
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _atomic_with(path: Path, write: Callable[[str], Any]) -> str:
-    """Let ``write(tmp_path)`` write a temporary file, then move it onto ``path``; its SHA-256."""
-    tmp = _temporary_beside(path)
-    try:
-        write(str(tmp))
-        digest = _sha256(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return digest
-
-
-def _write_text(text: str, path: Path) -> str:
-    with _atomic(path) as handle:
-        handle.write(text)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -625,14 +578,6 @@ def _json_ready(value: Any) -> Any:
 def _dump_json(value: Any) -> str:
     return json.dumps(_json_ready(value), sort_keys=True, indent=2, ensure_ascii=False,
                       allow_nan=False) + "\n"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _listed_files(out: Path) -> set[str]:
