@@ -38,7 +38,7 @@ SAMPLER_CHOICES = ("auto", "nutpie", "pymc", "numpyro")
 _SCHEDULER_TIMEOUT_S = 30  # how long --scheduler waits to connect
 _NEW_HOST_CONCENTRATION = 1.0  # Dirichlet concentration of a host added with --host
 _YEAR_RANGE = (1950, 2100)  # years --years accepts
-# What `remitest check` runs, in the order of report.md (checks/report.py's report.run titles;
+# What `remitest check` runs, in the order of report.md (checks/report.py's TITLES;
 # tests/test_cli.py checks that every one is listed).
 CHECKS = (
     ("Cross-validation by estimator",
