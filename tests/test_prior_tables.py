@@ -1,0 +1,94 @@
+"""The prior in public (issue 17): its series table, and per-worker amounts that no claim states.
+
+No sampler: fake fits (``remitest.testing.fake_fit``) with the seeds ledger, whose posterior is
+narrow (log-sd 0.1) and centred on 100,000 workers and US$5,000 per worker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from remitest import posterior
+from remitest.ledger import QUANTITIES
+from remitest.testing import fake_fit
+
+SCOPES = ("world", "china", "russia", "rest_of_world")
+
+
+@pytest.fixture(scope="module")
+def fit():
+    return fake_fit(chains=2, draws=300, random_seed=3)
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES)
+@pytest.mark.parametrize("scope", SCOPES)
+def test_prior_table_has_the_posterior_tables_columns_and_index(fit, quantity, scope):
+    post = fit.series(quantity, scope)
+    prior = fit.series(quantity, scope, prior=True)
+    assert list(prior.columns) == list(post.columns)
+    assert prior.index.equals(post.index) and (prior.dtypes == post.dtypes).all()
+    labels = ["n_claims", "evidence", "sd_ratio", "prior_only", "extrapolated"]
+    assert prior[labels].equals(post[labels])  # the two tables line up row by row
+    assert not np.allclose(prior["median"], post["median"])
+
+
+def test_prior_table_covers_years_beyond_the_fit(fit):
+    years = range(int(fit.years[0]) - 2, int(fit.years[-1]) + 3)
+    post = fit.series("workers", years=years)
+    prior = fit.series("workers", years=years, prior=True)
+    assert prior.index.equals(post.index) and list(prior.columns) == list(post.columns)
+    assert prior["extrapolated"].sum() == 4
+    assert (prior["extrapolated"] == post["extrapolated"]).all()
+    # the prior widens away from the pin year, and past the fit too
+    width = np.log(prior["q95"] / prior["q05"])
+    assert width.iloc[0] > width.loc[fit.structure.pin_year] < width.iloc[-1]
+
+
+def test_prior_summary_is_the_prior_series_rows(fit):
+    table = posterior.summary(fit, prior=True, random_seed=5)
+    assert list(table.columns) == list(posterior.SUMMARY_COLUMNS)
+    assert table[["year", "scope", "quantity"]].equals(fit.summary()[["year", "scope", "quantity"]])
+    rows = table[(table["quantity"] == "remittances_usd") & (table["scope"] == "russia")]
+    one = posterior.series(fit, "remittances_usd", "russia", prior=True, random_seed=5)
+    np.testing.assert_allclose(rows["median"].to_numpy(), one["median"].to_numpy())
+
+
+def test_prior_table_is_seeded(fit):
+    a = fit.series("workers", prior=True, random_seed=1)
+    b = fit.series("workers", prior=True, random_seed=1)
+    c = fit.series("workers", prior=True, random_seed=2)
+    assert a.equals(b) and not a["median"].equals(c["median"])
+
+
+@pytest.mark.parametrize("quantity", ["workers", "remittances_usd"])
+@pytest.mark.parametrize("scope", SCOPES)
+def test_prior_medians_are_neutral_and_wider_than_the_posterior(fit, quantity, scope):
+    """Medians within +-10% of the pin year; every prior interval wider than the posterior's.
+
+    20,000 draws, as tests/test_prior_neutrality.py: at the default 4,000 a median's Monte
+    Carlo error (about 2%) is a fifth of the margin.
+    """
+    prior = posterior.series(fit, quantity, scope, prior=True, prior_draws=20_000)
+    post = fit.series(quantity, scope)
+    median = prior["median"]
+    ratio = median / median.loc[fit.structure.pin_year]
+    assert (np.abs(ratio - 1) <= 0.10).all(), ratio.round(3).to_dict()
+    for low, high in (("q05", "q95"), ("q25", "q75"), ("hdi_low", "hdi_high")):
+        assert (prior[high] / prior[low] > post[high] / post[low]).all(), (low, high)
+
+
+def test_pay_per_worker_that_no_claim_states_is_marked(fit):
+    """The seeds ledger states no pay per worker: no year of it says "claims"."""
+    assert "per_worker_usd" not in set(fit.ledger.to_frame()["quantity"])
+    table = fit.summary()
+    per_worker = table[table["quantity"] == "per_worker_usd"]
+    assert (per_worker["n_claims"] == 0).all()
+    assert set(per_worker["evidence"]) <= {"identity", "no claim"}
+    # identity: a year some claim on workers or remittances covers (remittances / workers)
+    world = per_worker[per_worker["scope"] == "world"].set_index("year")["evidence"]
+    counted = table[(table["scope"] == "world") & (table["quantity"] != "per_worker_usd")]
+    covered = counted.groupby("year")["n_claims"].sum() > 0
+    assert ((world == "identity") == covered.reindex(world.index)).all()
+    # the workers series, which the seeds do state, says "claims" in some years
+    assert (table.loc[table["quantity"] == "workers", "evidence"] == "claims").any()
