@@ -142,6 +142,15 @@ class Fit:
 
         return summary(self, hdi_prob=hdi_prob, prior=prior, random_seed=random_seed)
 
+    def parameters(self) -> pd.DataFrame:
+        """Every parameter, prior beside posterior, whether it moved, and the fixed constants.
+
+        See :func:`remitest.tables.parameters_table` (written as ``parameters.csv``).
+        """
+        from remitest.tables import parameters_table
+
+        return parameters_table(self)
+
     def draws(self) -> pd.DataFrame:
         """Joint posterior draws: ``chain, draw, year, scope`` and one column per quantity."""
         from remitest.posterior import joint_draws

@@ -92,3 +92,75 @@ def test_pay_per_worker_that_no_claim_states_is_marked(fit):
     assert ((world == "identity") == covered.reindex(world.index)).all()
     # the workers series, which the seeds do state, says "claims" in some years
     assert (table.loc[table["quantity"] == "workers", "evidence"] == "claims").any()
+
+
+# -- every parameter: moved from its prior, or fixed ---------------------------------------------
+@pytest.fixture(scope="module")
+def parameters(fit):
+    return fit.parameters()
+
+
+def _sizes(fit, name):
+    dims = fit.model.named_vars_to_dims.get(name, ())
+    return int(np.prod([fit.idata.posterior.sizes[d] for d in dims]))
+
+
+def test_parameters_cover_every_free_variable_of_the_model(fit, parameters):
+    """A parameter added to the model without a posterior or a prior row fails here."""
+    sampled = parameters[~parameters["fixed"]]
+    free = [rv.name for rv in fit.model.free_RVs]
+    assert list(dict.fromkeys(sampled["parameter"])) == free
+    for name in free:
+        assert (sampled["parameter"] == name).sum() == _sizes(fit, name), name
+    assert not sampled.duplicated(["parameter", "element"]).any()
+    assert {"bias_sd", "bias_rho", "reading_z", "workers_step_sd", "noise_sd"} <= set(free)
+    assert set(sampled.loc[sampled["parameter"] == "reading_z", "element"]) == {
+        "bound_ratio", "gross_earnings", "permits"}
+    scales = sampled.groupby("parameter")["scale"].first()
+    assert scales["workers_step_sd"] == "log" and scales["bias_rho"] == "log-odds"
+    assert scales["log_workers_pinned"] == "identity"
+
+
+def test_parameters_priors_are_the_configured_ones(parameters):
+    sampled = parameters[~parameters["fixed"]].set_index(["parameter", "element"])
+    # LogNormal(log 0.1, 0.25) step sizes: on the log scale, sd 0.25 and mean log 0.1
+    row = sampled.loc[("workers_step_sd", "")]
+    assert row["prior_sd"] == pytest.approx(0.25, rel=0.05)
+    assert row["prior_mean"] == pytest.approx(np.log(0.1), abs=0.02)
+    # Beta(2, 2) on the log-odds scale: sd sqrt(2 trigamma(2)) = 1.136
+    assert sampled.loc[("bias_rho", ""), "prior_sd"] == pytest.approx(1.136, rel=0.05)
+    assert sampled.loc[("log_workers_pinned", ""), "prior_sd"] == pytest.approx(1.0, rel=0.05)
+
+
+def test_moved_and_fixed(parameters):
+    sampled = parameters[~parameters["fixed"]].set_index(["parameter", "element"])
+    # the fake posterior: levels at log-sd 0.1 (moved); bias_rho drawn from its Beta(2, 2) prior
+    assert sampled.loc[("log_workers_pinned", ""), "moved_from_prior"]
+    assert sampled.loc[("log_workers_pinned", ""), "sd_ratio"] < 0.2
+    assert not sampled.loc[("bias_rho", ""), "moved_from_prior"]
+    assert not sampled.loc["host_step_z", "moved_from_prior"].any()
+    np.testing.assert_allclose(sampled["sd_ratio"], sampled["post_sd"] / sampled["prior_sd"])
+    fixed = parameters[parameters["fixed"]].set_index(["parameter", "element"])
+    assert fixed.loc[("priors.host_step_sd", ""), "value"] == 0.1
+    assert fixed.loc[("priors.rounding_sd", ""), "value"] == 0.05
+    assert not fixed["moved_from_prior"].any() and fixed["prior_sd"].isna().all()
+    assert (fixed.index.get_level_values(0) == "event.step_scale").sum() >= 1
+
+
+@pytest.mark.sampler
+def test_on_a_real_seeds_fit_the_prior_is_wider_and_the_level_moved():
+    import remitest as rt
+
+    config = rt.ModelConfig().replace(
+        gate={"ess_bulk_min": 50, "ess_tail_min": 50, "r_hat_max": 1.1, "max_divergences": 20})
+    real = rt.Reconciler().fit(rt.load_ledger("seeds"), config, random_seed=7, draws=300,
+                               tune=300, chains=2, progressbar=False)
+    for quantity in QUANTITIES:
+        post, prior = real.series(quantity), real.series(quantity, prior=True)
+        assert list(prior.columns) == list(post.columns) and prior.index.equals(post.index)
+        assert (prior["q95"] / prior["q05"] > post["q95"] / post["q05"]).all(), quantity
+    table = real.parameters()
+    sampled = table[~table["fixed"]]
+    assert set(sampled["parameter"]) == {rv.name for rv in real.model.free_RVs}
+    moved = sampled.set_index(["parameter", "element"])["moved_from_prior"]
+    assert moved[("log_workers_pinned", "")] and moved[("log_per_worker_pinned", "")]
