@@ -164,3 +164,29 @@ def test_on_a_real_seeds_fit_the_prior_is_wider_and_the_level_moved():
     assert set(sampled["parameter"]) == {rv.name for rv in real.model.free_RVs}
     moved = sampled.set_index(["parameter", "element"])["moved_from_prior"]
     assert moved[("log_workers_pinned", "")] and moved[("log_per_worker_pinned", "")]
+
+
+def test_the_readme_prior_numbers_and_the_prior_figure():
+    """README quotes the record's prior at the pin year; the prior needs no fit (no sampler)."""
+    import re
+    from pathlib import Path
+
+    from remitest import plots
+    from remitest.ledger import load_ledger
+
+    record = fake_fit(load_ledger(), draws=20)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split())
+    found = re.search(r"world workers have a median of ([\d,]+) at the pin year (\d+) with a 90% "
+                      r"interval of ([\d,]+)-([\d,]+)", text)
+    assert found, "the README no longer quotes the prior of world workers"
+    median, pin, low, high = (int(g.replace(",", "")) for g in found.groups())
+    assert pin == record.structure.pin_year
+    table = record.series("workers", prior=True)
+    for quoted, column in ((median, "median"), (low, "q05"), (high, "q95")):
+        value = table.loc[pin, column]  # as the README writes it: two significant figures
+        digits = int(np.floor(np.log10(value))) - 1
+        assert quoted == round(value / 10**digits) * 10**digits, column
+    fig = plots.plot_prior_series(record)
+    assert len(fig.axes) == 5 and fig.get_figwidth() <= 7.0
+    assert fig.get_figheight() <= plots.MAX_HEIGHT
