@@ -46,8 +46,8 @@ __all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES", 
 #: remittances = workers x per-worker remittance to about 1e-11 relative in every row.
 FLOAT_FORMAT = "%.12g"
 #: File names of the CSV tables, in the order they are written and listed in the datapackage.
-TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "claims",
-          "sources")
+TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "parameters",
+          "claims", "sources")
 #: The netCDF engine that writes and reads ``idata.nc`` (a dependency of remitest).
 NETCDF_ENGINE = "h5netcdf"
 #: DPI of the PNG figures.
@@ -72,6 +72,10 @@ _TABLE_DESCRIPTIONS = {
     "host_shares_by_year": "Each host's share of the world's workers in each year, prior and "
                            "posterior side by side; years that no host-level claim moved show "
                            "the prior.",
+    "parameters": "Every parameter of the model (each element of every free variable, "
+                  "hyperparameters included), prior beside posterior on the sampler's scale and "
+                  "whether it moved from its prior; then the configuration constants that are "
+                  "fixed, not sampled, with their values.",
     "claims": "Each claim of the ledger, whether the fit used it, and its posterior predictive "
               "distribution and percentile (PIT) at the reported value.",
     "sources": "The sources that the figures' captions cite: one row per claim, by the key "
@@ -123,6 +127,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         "estimators": tables.estimators_table(fit),
         "host_shares": tables.host_share_table(fit),
         "host_shares_by_year": tables.host_share_by_year_table(fit),
+        "parameters": tables.parameters_table(fit),  # prior draws seeded (random_seed=0)
         "claims": _with_keys(predictive.claims_table(fit), fit),  # seeded by claims_seed(fit)
         "sources": sources_table(fit.ledger),
     }
@@ -498,6 +503,24 @@ _TABLE_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
                              "that did not move are the prior's split, not the data's", None),
         "n_claims": ("original claims below world level whose scope includes the host", None),
     },
+    "parameters": {
+        "parameter": ("the model's free variable (as in idata.nc's posterior), or, for a fixed "
+                      "row, the configuration field (config.json) that sets the constant", None),
+        "element": ("the variable's element: its coordinates joined by ', ' (a host, a year of "
+                    "a step, an estimator and quantity ...); for a fixed row a hedge word or an "
+                    "event; empty for a single value", None),
+        "scale": ("the scale of the statistics: log (a positive parameter), log-odds (bias_rho) "
+                  "or identity; empty for a fixed row", None),
+        "fixed": ("True for a configuration constant that the model does not sample", None),
+        "value": ("a fixed row's configured value; empty for a sampled parameter", None),
+        **{c: (f"{d} of the parameter, on the scale named in 'scale'", None)
+           for c, d in _PRIOR_POST.items()},
+        "sd_ratio": ("post_sd / prior_sd on that scale: near 1, the claims taught the parameter "
+                     "nothing beyond its prior", None),
+        "moved_from_prior": ("True when the parameter moved from its prior (sd_ratio < 0.9 or "
+                             "the mean moved by more than half a prior sd); False for fixed rows",
+                             None),
+    },
     "host_shares_by_year": {
         "year": ("calendar year", None),
         **{c: (f"{d} of the host's share of the world's workers in the year", "fraction")
@@ -556,6 +579,7 @@ _KEY_COLUMNS = {
     "estimators": (),  # noise rows leave estimator and quantity empty: no key
     "host_shares": ("host",),
     "host_shares_by_year": ("host", "year"),
+    "parameters": ("parameter", "element"),
     "claims": ("id",),
     "sources": ("key",),
 }
