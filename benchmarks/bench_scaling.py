@@ -6,6 +6,11 @@ estimators, shifted reference years -- so only the sizes change. For each size i
 whole fit (median of three, after a warm-up that pays the compile), the number of gradient
 evaluations, and the time per gradient evaluation. The last lines print each cost relative to
 the smallest case, next to the growth of the size itself.
+
+A last case is the refit that issue 17 names: 999 claims (the seed originals copied 111 times over
+the same 12 years), 2 chains x 500 draws after 500 tuning steps, on the machine's cores, against the
+9-claim ledger refitted with the same settings in the same run (median of three refits each, after
+a warm-up fit that compiles).
 """
 
 from __future__ import annotations
@@ -39,12 +44,13 @@ def template(n_copies: int, year_shift_step: int) -> rt.Ledger:
     return rt.Ledger.from_frame(pd.concat(copies, ignore_index=True))
 
 
-def time_fit(ledger: rt.Ledger, config: rt.ModelConfig, reconciler: rt.Reconciler) -> dict:
-    reconciler.fit(ledger, config, random_seed=0, progressbar=False)  # warm-up: compile
+def time_fit(ledger: rt.Ledger, config: rt.ModelConfig, reconciler: rt.Reconciler,
+             **sampling: int) -> dict:
+    reconciler.fit(ledger, config, random_seed=0, progressbar=False, **sampling)  # compile
     runs = []
     for seed in (1, 2, 3):
         t = time.perf_counter()
-        fitted = reconciler.fit(ledger, config, random_seed=seed, progressbar=False)
+        fitted = reconciler.fit(ledger, config, random_seed=seed, progressbar=False, **sampling)
         runs.append((time.perf_counter() - t, fitted))
     wall, fitted = sorted(runs, key=lambda r: r[0])[1]
     steps = int(fitted.idata.sample_stats["n_steps"].sum())
@@ -86,10 +92,22 @@ def main(argv: list[str] | None = None) -> None:
                 **time_fit(sim, config, reconciler),
             }
         )
+    # The large refit: 999 claims against 9, both at 2 chains x 500 draws (500 tuning).
+    small_sampling = {"chains": 2, "draws": 500, "tune": 500}
+    for copies in (1, 111):
+        sim = simulate_ledger(template(copies, 0), random_seed=copies).ledger
+        rows.append(
+            {
+                "case": "refit",
+                "claims": len(sim),
+                "years": 12,
+                **time_fit(sim, rt.ModelConfig(years=(2013, 2024)), reconciler, **small_sampling),
+            }
+        )
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):
         print(table.to_string(index=False))
-    for case, size in (("claims", "claims"), ("years", "years")):
+    for case, size in (("claims", "claims"), ("years", "years"), ("refit", "claims")):
         part = table[table["case"] == case]
         first = part.iloc[0]
         growth = part[size] / first[size]
@@ -109,10 +127,11 @@ def main(argv: list[str] | None = None) -> None:
 def measures(table: pd.DataFrame) -> list[dict]:
     """Each case's fit time and time per gradient, against the smallest case of its series."""
     rows = []
-    for case in ("claims", "years"):
+    for case in ("claims", "years", "refit"):
         part = table[table["case"] == case]
         first = part.iloc[0]
-        name = f"more {case}: {{}} claims over {{}} years"
+        name = (f"more {case}: {{}} claims over {{}} years" if case != "refit" else
+                "refit, 2 chains x 500 draws: {} claims over {} years")
         smallest = name.format(first["claims"], first["years"])
         for i, (_, r) in enumerate(part.iterrows()):
             this = name.format(r["claims"], r["years"])

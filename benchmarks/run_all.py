@@ -33,6 +33,7 @@ BENCHMARKS = {
     "bench_postprocess": "posterior products on 4 x 25,000 draws against a per-draw loop and ArviZ",
     "bench_scaling": "how a fit's cost grows with claims and years",
     "bench_checks": "leave-one-estimator-out CV, compile-once refits against fresh pm.sample",
+    "bench_nutpie_numba": "nutpie's own numba path against the hand-written kernel, new processes",
     "bench_cli": "remitest --help in a fresh process against importing ArviZ alone",
 }
 PACKAGES = ("remitest", "pymc", "pytensor", "nutpie", "numba", "numpy", "scipy", "pandas",

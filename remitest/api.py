@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from remitest import export, extrapolate, fitrecord, posterior, predictive, sampling
+from remitest import export, extrapolate, fitrecord, posterior, predictive, sampling, tables
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 
@@ -40,25 +40,40 @@ class Fit(fitrecord.Fit):
         user_fit.__dict__.update(record.__dict__)
         return user_fit
 
-    def summary(self, *, hdi_prob: float = 0.9) -> pd.DataFrame:
-        """Tidy yearly summary per scope and quantity, in base units (see docs/design.md)."""
-        return posterior.summary(self, hdi_prob=hdi_prob)
+    def summary(self, *, hdi_prob: float = 0.9, prior: bool = False,
+                random_seed: Any = 0) -> pd.DataFrame:
+        """Tidy yearly summary per scope and quantity, in base units (see docs/design.md).
+
+        ``prior=True`` gives the prior's statistics in the same rows and columns
+        (``posterior.summary``; seeded by ``random_seed``).
+        """
+        return posterior.summary(self, hdi_prob=hdi_prob, prior=prior, random_seed=random_seed)
+
+    def parameters(self) -> pd.DataFrame:
+        """Every parameter, prior beside posterior, whether it moved, and the fixed constants.
+
+        See :func:`remitest.tables.parameters_table` (written as ``parameters.csv``).
+        """
+        return tables.parameters_table(self)
 
     def draws(self) -> pd.DataFrame:
         """Joint posterior draws: ``chain, draw, year, scope`` and one column per quantity."""
         return posterior.joint_draws(self)
 
     def series(
-        self, quantity: str, scope: str = "world", *, years: Any = None, random_seed: Any = 0
+        self, quantity: str, scope: str = "world", *, years: Any = None, prior: bool = False,
+        random_seed: Any = 0,
     ) -> pd.DataFrame:
         """One quantity's yearly summary for one scope.
 
         ``years`` (e.g. ``range(2011, 2027)``) selects years, extending every walk beyond the
         fitted ones with steps drawn from its posterior step size (see :meth:`extend`); the
-        ``extrapolated`` column says which years no fit covered.
+        ``extrapolated`` column says which years no fit covered. ``prior=True`` gives the
+        prior's table, with the same index and columns (``posterior.PRIOR_DRAWS`` draws of the
+        configured priors, seeded by ``random_seed``; see ``posterior.series``).
         """
         fit = self if years is None else self.extend(years, random_seed=random_seed)
-        frame = posterior.series(fit, quantity, scope=scope)
+        frame = posterior.series(fit, quantity, scope=scope, prior=prior, random_seed=random_seed)
         frame["extrapolated"] = frame.index.isin(fit.extrapolated_years)
         if years is not None:
             frame = frame.loc[sorted({int(y) for y in years})]

@@ -38,7 +38,7 @@ SAMPLER_CHOICES = ("auto", "nutpie", "pymc", "numpyro")
 _SCHEDULER_TIMEOUT_S = 30  # how long --scheduler waits to connect
 _NEW_HOST_CONCENTRATION = 1.0  # Dirichlet concentration of a host added with --host
 _YEAR_RANGE = (1950, 2100)  # years --years accepts
-# What `remitest check` runs, in the order of report.md (checks/report.py's report.run titles;
+# What `remitest check` runs, in the order of report.md (checks/report.py's TITLES;
 # tests/test_cli.py checks that every one is listed).
 CHECKS = (
     ("Cross-validation by estimator",
@@ -470,6 +470,7 @@ def compare_command(args: argparse.Namespace) -> int:
     try:
         import matplotlib.pyplot as plt
 
+        from remitest._io import atomic_write
         from remitest.export import _write_csv
 
         out.mkdir(parents=True, exist_ok=True)
@@ -478,7 +479,8 @@ def compare_command(args: argparse.Namespace) -> int:
         figure = comparison.plot()
         try:
             for suffix in ("png", "svg"):
-                figure.savefig(out / f"comparison.{suffix}", dpi=300, format=suffix)
+                atomic_write(out / f"comparison.{suffix}", lambda tmp, s=suffix: figure.savefig(
+                    tmp, dpi=300, format=s))
         finally:
             plt.close(figure)
     except OSError as error:

@@ -7,30 +7,31 @@ A run folder holds CSVs with a Frictionless ``datapackage.json`` (a table schema
 the run's metadata), the ArviZ ``idata.nc``, the exact ledger and configuration used, the figures
 with their captions, ``report.html`` (the run on one self-contained page) and, on request,
 ``tables.xlsx`` (the tables as one workbook). Every file is written to a temporary file in the
-same folder and moved into place with ``os.replace``, so a crash never leaves a half-written file.
+same folder and moved into place with ``os.replace`` (:mod:`remitest._io`, the package's one
+atomic writer), so a crash never leaves a half-written file.
 The CSVs are written at a fixed precision with deterministic row and column order: the same fit
 writes byte-identical CSVs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import json
 import math
 import os
-import secrets
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from remitest import posterior, predictive, tables
+from remitest._io import atomic_write as _atomic_with
+from remitest._io import sha256_file as _sha256
+from remitest._io import write_text as _write_text
 from remitest._version import __version__
 from remitest.captions import caption as caption_of
 from remitest.captions import sources_table
@@ -52,8 +53,8 @@ __all__ = ["write_run", "load_run", "RunFolderError", "FLOAT_FORMAT", "TABLES", 
 #: remittances = workers x per-worker remittance to about 1e-11 relative in every row.
 FLOAT_FORMAT = "%.12g"
 #: File names of the CSV tables, in the order they are written and listed in the datapackage.
-TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "claims",
-          "sources")
+TABLES = ("draws", "summary", "estimators", "host_shares", "host_shares_by_year", "parameters",
+          "claims", "sources")
 #: The netCDF engine that writes and reads ``idata.nc`` (a dependency of remitest).
 NETCDF_ENGINE = "h5netcdf"
 #: DPI of the PNG figures.
@@ -78,6 +79,10 @@ _TABLE_DESCRIPTIONS = {
     "host_shares_by_year": "Each host's share of the world's workers in each year, prior and "
                            "posterior side by side; years that no host-level claim moved show "
                            "the prior.",
+    "parameters": "Every parameter of the model (each element of every free variable, "
+                  "hyperparameters included), prior beside posterior on the sampler's scale and "
+                  "whether it moved from its prior; then the configuration constants that are "
+                  "fixed, not sampled, with their values.",
     "claims": "Each claim of the ledger, whether the fit used it, and its posterior predictive "
               "distribution and percentile (PIT) at the reported value.",
     "sources": "The sources that the figures' captions cite: one row per claim, by the key "
@@ -126,6 +131,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
         "estimators": tables.estimators_table(fit),
         "host_shares": tables.host_share_table(fit),
         "host_shares_by_year": tables.host_share_by_year_table(fit),
+        "parameters": tables.parameters_table(fit),  # prior draws seeded (random_seed=0)
         "claims": _with_keys(predictive.claims_table(fit), fit),  # seeded by claims_seed(fit)
         "sources": sources_table(fit.ledger),
     }
@@ -158,54 +164,6 @@ def _with_keys(claims: pd.DataFrame, fit: Fit) -> pd.DataFrame:
     keyed = claims.copy()
     keyed.insert(1, "key", claim_keys(fit.ledger).reindex(keyed["id"]).to_numpy(np.int64))
     return keyed
-
-
-def _temporary_beside(path: Path) -> Path:
-    """Create a new, empty, hidden file in ``path``'s folder, with the usual permissions."""
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            tmp.open("x").close()
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"cannot create a temporary file beside {str(path)!r}")
-
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[IO[str]]:
-    """Open a temporary text file beside ``path``; on success move it onto ``path``, else delete it.
-
-    The temporary file is in the same folder, so ``os.replace`` is atomic: a reader sees the old
-    file or the new one, never a half-written one.
-    """
-    tmp = _temporary_beside(path)
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _atomic_with(path: Path, write: Callable[[str], Any]) -> str:
-    """Let ``write(tmp_path)`` write a temporary file, then move it onto ``path``; its SHA-256."""
-    tmp = _temporary_beside(path)
-    try:
-        write(str(tmp))
-        digest = _sha256(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return digest
-
-
-def _write_text(text: str, path: Path) -> str:
-    with _atomic(path) as handle:
-        handle.write(text)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -540,6 +498,24 @@ _TABLE_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
                              "that did not move are the prior's split, not the data's", None),
         "n_claims": ("original claims below world level whose scope includes the host", None),
     },
+    "parameters": {
+        "parameter": ("the model's free variable (as in idata.nc's posterior), or, for a fixed "
+                      "row, the configuration field (config.json) that sets the constant", None),
+        "element": ("the variable's element: its coordinates joined by ', ' (a host, a year of "
+                    "a step, an estimator and quantity ...); for a fixed row a hedge word or an "
+                    "event; empty for a single value", None),
+        "scale": ("the scale of the statistics: log (a positive parameter), log-odds (bias_rho) "
+                  "or identity; empty for a fixed row", None),
+        "fixed": ("True for a configuration constant that the model does not sample", None),
+        "value": ("a fixed row's configured value; empty for a sampled parameter", None),
+        **{c: (f"{d} of the parameter, on the scale named in 'scale'", None)
+           for c, d in _PRIOR_POST.items()},
+        "sd_ratio": ("post_sd / prior_sd on that scale: near 1, the claims taught the parameter "
+                     "nothing beyond its prior", None),
+        "moved_from_prior": ("True when the parameter moved from its prior (sd_ratio < 0.9 or "
+                             "the mean moved by more than half a prior sd); False for fixed rows",
+                             None),
+    },
     "host_shares_by_year": {
         "year": ("calendar year", None),
         **{c: (f"{d} of the host's share of the world's workers in the year", "fraction")
@@ -598,6 +574,7 @@ _KEY_COLUMNS = {
     "estimators": (),  # noise rows leave estimator and quantity empty: no key
     "host_shares": ("host",),
     "host_shares_by_year": ("host", "year"),
+    "parameters": ("parameter", "element"),
     "claims": ("id",),
     "sources": ("key",),
 }
@@ -620,14 +597,6 @@ def _json_ready(value: Any) -> Any:
 def _dump_json(value: Any) -> str:
     return json.dumps(_json_ready(value), sort_keys=True, indent=2, ensure_ascii=False,
                       allow_nan=False) + "\n"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _listed_files(out: Path) -> set[str]:

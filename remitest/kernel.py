@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -181,26 +182,53 @@ class KernelData:
         )
 
 
+class KernelPriors(NamedTuple):
+    """The prior constants the kernel reads, by name; their order is the ``params`` buffer's."""
+
+    log_workers_median: float
+    workers_log_sd: float
+    log_workers_step_sd: float
+    log_per_worker_median: float
+    per_worker_log_sd: float
+    log_per_worker_step_sd: float
+    log_bias_sd_median: float
+    bias_sd_log_sd: float
+    log_noise_median: float
+    noise_log_sd: float
+    rounding_sd: float
+    pin_index: float
+    host_step_sd: float
+    step_sd_log_sd: float
+    bias_tail_nu: float
+
+
+# Where each constant sits in ``params``: a global namedtuple of ints, which numba freezes into
+# the compiled kernel, so that the kernel reads ``params[_AT.pin_index]``, not ``params[11]``.
+_AT = KernelPriors(*range(len(KernelPriors._fields)))
+_N_PARAMS = len(KernelPriors._fields)
+
+
 def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
     p = config.priors
     return np.array(
-        [
-            math.log(p.workers_median),
-            p.workers_log_sd,
-            math.log(p.workers_step_sd),
-            math.log(p.per_worker_median_usd),
-            p.per_worker_log_sd,
-            math.log(p.per_worker_step_sd),
-            math.log(p.bias_sd_median),
-            p.bias_sd_log_sd,
-            math.log(p.noise_median),
-            p.noise_log_sd,
-            p.rounding_sd,
-            float(pin_index),
-            p.host_step_sd,
-            p.step_sd_log_sd,
-            p.bias_tail_nu,
-        ]
+        KernelPriors(
+            log_workers_median=math.log(p.workers_median),
+            workers_log_sd=p.workers_log_sd,
+            log_workers_step_sd=math.log(p.workers_step_sd),
+            log_per_worker_median=math.log(p.per_worker_median_usd),
+            per_worker_log_sd=p.per_worker_log_sd,
+            log_per_worker_step_sd=math.log(p.per_worker_step_sd),
+            log_bias_sd_median=math.log(p.bias_sd_median),
+            bias_sd_log_sd=p.bias_sd_log_sd,
+            log_noise_median=math.log(p.noise_median),
+            noise_log_sd=p.noise_log_sd,
+            rounding_sd=p.rounding_sd,
+            pin_index=float(pin_index),
+            host_step_sd=p.host_step_sd,
+            step_sd_log_sd=p.step_sd_log_sd,
+            bias_tail_nu=p.bias_tail_nu,
+        ),
+        dtype=float,
     )
 
 
@@ -462,19 +490,17 @@ def logp_dlogp(
     n_types = _N_TYPES
     n_est = estimator_type.shape[0]
     nq = 3
-    mu_w, sd_w, step_w = params[0], params[1], params[2]
-    mu_p, sd_p, step_p = params[3], params[4], params[5]
-    mu_tau, sd_tau, mu_noise, sd_noise, rounding = (
-        params[6],
-        params[7],
-        params[8],
-        params[9],
-        params[10],
-    )
-    pin = int(params[11])
-    host_sd = params[12]
-    step_log_sd = params[13]
-    nu = params[14]
+    mu_w, sd_w = params[_AT.log_workers_median], params[_AT.workers_log_sd]
+    step_w = params[_AT.log_workers_step_sd]
+    mu_p, sd_p = params[_AT.log_per_worker_median], params[_AT.per_worker_log_sd]
+    step_p = params[_AT.log_per_worker_step_sd]
+    mu_tau, sd_tau = params[_AT.log_bias_sd_median], params[_AT.bias_sd_log_sd]
+    mu_noise, sd_noise = params[_AT.log_noise_median], params[_AT.noise_log_sd]
+    rounding = params[_AT.rounding_sd]
+    pin = int(params[_AT.pin_index])
+    host_sd = params[_AT.host_step_sd]
+    step_log_sd = params[_AT.step_sd_log_sd]
+    nu = params[_AT.bias_tail_nu]
     n_walk = host_scale.shape[0]
     # offsets
     i_w0, i_wsd, i_wz = 0, 1, 2
@@ -681,7 +707,7 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     sl = layout.slices()
     lead = x.shape[:-1]
     p = kdata.params
-    pin = int(p[11])
+    pin = int(p[_AT.pin_index])
 
     def part(name: str) -> np.ndarray:
         return x[..., sl[name]].reshape((*lead, *layout.shapes()[name]))
@@ -705,7 +731,7 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
     log_ratio = None
     if layout.n_walking_hosts:
         log_ratio = forward.host_log_ratios(
-            part("host_step_z"), p[12], kdata.host_scale, kdata.host_mean, pin
+            part("host_step_z"), p[_AT.host_step_sd], kdata.host_scale, kdata.host_mean, pin
         )
     share_by_year = forward.host_shares(weight, log_ratio, layout.n_years)
     workers_host = forward.compose(log_world, share_by_year)

@@ -270,7 +270,9 @@ class Ledger:
         writer.writerows(self._table.itertuples(index=False, name=None))
         if path is None:
             return buffer.getvalue()
-        Path(path).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+        from remitest._io import write_text
+
+        write_text(buffer.getvalue(), Path(path))  # atomically: a temporary file, then a rename
         return None
 
     # -- selection --------------------------------------------------------------------------

@@ -98,13 +98,13 @@ def suspected_repeat_lines(ledger: Ledger) -> list[str]:
 
 def write_ledger_figure(ledger: Ledger, path: Path) -> None:
     """Draw ``plot_ledger`` and write it atomically (a temporary file beside it, then a rename)."""
-    from remitest.export import _atomic_with
+    from remitest._io import atomic_write
     from remitest.plots import plot_ledger
 
     figure = plot_ledger(ledger)
     fmt = path.suffix.lower().lstrip(".")
     metadata = None if fmt == "pdf" else {"Title": f"Claims ledger {ledger.sha256[:12]}"}
-    _atomic_with(path, lambda tmp: figure.savefig(tmp, dpi=300, format=fmt, metadata=metadata))
+    atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=300, format=fmt, metadata=metadata))
 
 
 def claims_table(frame: pd.DataFrame) -> pd.DataFrame:

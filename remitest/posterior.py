@@ -41,6 +41,8 @@ __all__ = [
     "year_on_year",
     "year_evidence",
     "EVIDENCE",
+    "PRIOR_DRAWS",
+    "prior_series_draws",
 ]
 
 STAT_COLUMNS = ("mean", "median", "sd", "q05", "q25", "q75", "q95", "hdi_low", "hdi_high")
@@ -51,6 +53,10 @@ SUMMARY_COLUMNS = (
 #: Values of the ``evidence`` column: what informs a year of a series. "extrapolated" is not one
 #: of them: a year no claim covers is still inside the fit, and one beyond it is its own word.
 EVIDENCE = ("claims", "identity", "no claim", "beyond fit")
+#: Prior draws behind ``prior=True`` tables (:func:`series`, :func:`summary`) and the
+#: ``sd_ratio`` column: independent draws, so a prior quantile's Monte Carlo error is about
+#: 1-2% of the prior sd.
+PRIOR_DRAWS = 4000
 _QUANTILES = {"q05": 0.05, "median": 0.5, "q25": 0.25, "q75": 0.75, "q95": 0.95}
 
 
@@ -276,7 +282,8 @@ def _stats_frame(
 
 
 # -- summaries ------------------------------------------------------------------------------------
-def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
+def summary(fit: Fit, *, hdi_prob: float = 0.9, prior: bool = False,
+            prior_draws: int = PRIOR_DRAWS, random_seed: Any = 0) -> pd.DataFrame:
     """Yearly summary of every quantity in every scope, in base units.
 
     Parameters
@@ -284,6 +291,14 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
     fit : Fit
     hdi_prob : float
         Probability mass of the HDI columns.
+    prior : bool
+        Summarise the prior instead (:func:`prior_series_draws`): the same rows and columns,
+        whose statistics are the prior's; ``n_claims``, ``evidence``, ``sd_ratio`` and
+        ``prior_only`` stay the posterior table's, so that the two tables line up row by row.
+    prior_draws : int
+        Number of prior draws (with ``prior=True``).
+    random_seed : int or numpy.random.Generator
+        Seeds the prior draws (with ``prior=True``).
 
     Returns
     -------
@@ -302,24 +317,11 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
         Rows sorted by quantity (in ``QUANTITIES`` order), scope, year.
     """
     scopes, years = _scopes(fit), fit.years
-    # Host per-worker amounts equal the world's: summarise them once and repeat.
-    by_scope = [
-        summarize_draws(_scope_series(fit, q), hdi_prob=hdi_prob)
-        for q in ("workers", "remittances_usd")
-    ]
-    per_worker = summarize_draws(
-        fit.idata.posterior["per_worker_usd"].transpose("chain", "draw", "year").to_numpy(),
-        hdi_prob=hdi_prob,
-    )
-    cells = {
-        name: np.stack(
-            [
-                *(stats_[name] for stats_ in by_scope),
-                np.broadcast_to(per_worker[name], (len(scopes), len(years))),
-            ]
-        )
-        for name in STAT_COLUMNS
-    }
+    if prior:
+        draws = _prior_scope_series(fit, prior_draws, random_seed)  # (1, n, q, scope, year)
+        cells = summarize_draws(draws, hdi_prob=hdi_prob)
+    else:
+        cells = _posterior_cells(fit, hdi_prob)
     shape = (len(QUANTITIES), len(scopes), len(years))
     labels = {
         "year": np.broadcast_to(years, shape).ravel().astype(np.int64),
@@ -336,7 +338,35 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9) -> pd.DataFrame:
     return frame
 
 
-def prior_series_draws(fit: Fit, n: int = 4000, *, random_seed: int = 0) -> np.ndarray:
+def _posterior_cells(fit: Fit, hdi_prob: float) -> dict[str, np.ndarray]:
+    """Posterior statistics of every series, each of shape (quantity, scope, year)."""
+    scopes, years = _scopes(fit), fit.years
+    # Host per-worker amounts equal the world's: summarise them once and repeat.
+    by_scope = [
+        summarize_draws(_scope_series(fit, q), hdi_prob=hdi_prob)
+        for q in ("workers", "remittances_usd")
+    ]
+    per_worker = summarize_draws(
+        fit.idata.posterior["per_worker_usd"].transpose("chain", "draw", "year").to_numpy(),
+        hdi_prob=hdi_prob,
+    )
+    return {
+        name: np.stack(
+            [
+                *(stats_[name] for stats_ in by_scope),
+                np.broadcast_to(per_worker[name], (len(scopes), len(years))),
+            ]
+        )
+        for name in STAT_COLUMNS
+    }
+
+
+def _prior_scope_series(fit: Fit, n: int, random_seed: Any) -> np.ndarray:
+    """Prior draws of every series in base units, shape (1, n, quantity, scope, year)."""
+    return np.exp(prior_series_draws(fit, n, random_seed=random_seed))[None]
+
+
+def prior_series_draws(fit: Fit, n: int = PRIOR_DRAWS, *, random_seed: Any = 0) -> np.ndarray:
     """Prior draws of every log series, shape (n, quantity, scope, year), scopes as ``summary``.
 
     From the configured priors, in numpy (seeded), through the model's own forward functions
@@ -459,7 +489,9 @@ def _prior_only(fit: Fit, scopes: tuple[str, ...]) -> np.ndarray:
     return np.stack([by_scope, by_scope, np.zeros(len(scopes), dtype=bool)])
 
 
-def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9) -> pd.DataFrame:
+def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9,
+           prior: bool = False, prior_draws: int = PRIOR_DRAWS,
+           random_seed: Any = 0) -> pd.DataFrame:
     """One quantity's yearly summary in one scope, indexed by year.
 
     Parameters
@@ -469,6 +501,14 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
     scope : str
         ``world`` or a host.
     hdi_prob : float
+    prior : bool
+        The prior's table instead: the same index and columns, the statistics computed from
+        ``prior_draws`` draws of the configured priors through the model's forward functions
+        (:func:`prior_series_draws`); the other columns are the posterior table's.
+    prior_draws : int
+        Number of prior draws (default ``PRIOR_DRAWS``).
+    random_seed : int or numpy.random.Generator
+        Seeds the prior draws.
 
     Returns
     -------
@@ -488,7 +528,11 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
     _check_choice("quantity", quantity, QUANTITIES)
     _check_choice("scope", scope, _scopes(fit))
     s = _scopes(fit).index(scope)
-    draws = _scope_series(fit, quantity)[:, :, s, :]
+    if prior:
+        q = QUANTITIES.index(quantity)
+        draws = _prior_scope_series(fit, prior_draws, random_seed)[:, :, q, s]
+    else:
+        draws = _scope_series(fit, quantity)[:, :, s, :]
     frame = _stats_frame(
         summarize_draws(draws, hdi_prob=hdi_prob),
         {"year": fit.years.astype(np.int64), "scope": scope, "quantity": quantity},

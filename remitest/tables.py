@@ -25,7 +25,7 @@ from remitest.posterior import (  # host_share_table: the summary's prior_only c
 
 __all__ = [
     "estimators_table", "host_share_table", "host_share_by_year_table", "bias_prior_sd",
-    "bias_prior_quantile",
+    "bias_prior_quantile", "parameters_table", "parameter_prior_draws", "fixed_parameters",
 ]
 
 _Z95 = float(special.ndtri(0.95))
@@ -157,3 +157,120 @@ def host_share_by_year_table(fit: Fit) -> pd.DataFrame:
         "n_claims": counts.ravel(),
     })  # fmt: skip
     return _with_movement(table, at=10)
+
+
+# -- every parameter: moved from its prior, or fixed ---------------------------------------------
+#: How each free variable's transform maps it to the unconstrained scale, in numpy.
+_UNCONSTRAINED = {
+    "NoneType": ("identity", lambda x: x),
+    "LogTransform": ("log", np.log),
+    "LogOddsTransform": ("log-odds", special.logit),
+}
+
+
+def parameter_prior_draws(
+    fit: Fit, n: int = 4000, *, random_seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Prior draws of every free variable of ``fit.model``, shape (n, *its dims), its own scale.
+
+    Drawn from the PyMC model itself (``pymc.draw``), so the priors are the model's one writing
+    and a new parameter is drawn without a line here.
+    """
+    import pymc as pm
+
+    model = fit.model
+    draws = pm.draw(model.free_RVs, draws=n, random_seed=random_seed, mode="FAST_COMPILE")
+    return {rv.name: np.asarray(d) for rv, d in zip(model.free_RVs, draws, strict=True)}
+
+
+def fixed_parameters(fit: Fit) -> pd.DataFrame:
+    """The configuration constants that act as parameters but are not sampled, with their values.
+
+    Returns
+    -------
+    DataFrame
+        ``parameter`` (the configuration field), ``element`` (a host, event or hedge word; empty
+        for one value) and ``value``.
+    """
+    config = fit.config
+    priors, interp = config.priors, config.interpretation
+    rows = [
+        ("priors.rounding_sd", "", priors.rounding_sd),
+        ("priors.rounding_sd_max", "", priors.rounding_sd_max),
+        ("priors.bias_tail_nu", "", priors.bias_tail_nu),
+        ("interpretation.range_coverage", "", interp.range_coverage),
+        ("interpretation.bound_coverage", "", interp.bound_coverage),
+        ("interpretation.qualifier_default_sd", "", interp.qualifier_default_sd),
+        *(("interpretation.qualifier_sd", word, sd)
+          for word, sd in sorted(dict(interp.qualifier_sd).items())),
+    ]  # fmt: skip
+    if config.host_shares == "walk" and len(fit.hosts) > 1:
+        rows.insert(0, ("priors.host_step_sd", "", priors.host_step_sd))
+    first, last = int(fit.years[0]), int(fit.years[-1])
+    for event in config.events:
+        if first < event.year <= last:  # the step into the event's year is one of the fit's
+            rows += [("event.step_scale", event.name, event.step_scale),
+                     ("event.host_step_scale", event.name, event.host_scale),
+                     ("event.expected_change", event.name, event.expected_change)]
+    table = pd.DataFrame(rows, columns=["parameter", "element", "value"])
+    table["value"] = table["value"].astype(float)
+    return table
+
+
+def _element_labels(post_var, dims: tuple[str, ...]) -> list[str]:
+    """One label per element of a variable: its coordinates joined by ', ' (empty: a scalar)."""
+    if not dims:
+        return [""]
+    grids = np.meshgrid(*(post_var[d].to_numpy().astype(str) for d in dims), indexing="ij")
+    return [", ".join(parts) for parts in zip(*(g.ravel() for g in grids), strict=True)]
+
+
+def parameters_table(fit: Fit, *, prior_draws: int = 4000, random_seed: int = 0) -> pd.DataFrame:
+    """Every parameter of the model, prior beside posterior, and whether it moved; then the fixed.
+
+    One row per element of every free variable of ``fit.model`` (``model.free_RVs``:
+    hyperparameters included: step sizes, the spread of the biases, ``bias_rho``, the shared
+    readings, and the standardised steps and biases), on the scale the sampler works on: the
+    log of a positive parameter (step sizes, ``bias_sd``, ``noise_sd``, ``host_weight``), the
+    log-odds of ``bias_rho``, and the variable itself otherwise (``reading_z`` is the log of a
+    reading's factor in units of its prior log-sd). The prior is ``prior_draws`` draws of the
+    model's own priors (:func:`parameter_prior_draws`); ``sd_ratio`` is ``post_sd / prior_sd``
+    on that scale, and ``moved_from_prior`` follows :func:`host_share_table`'s rule:
+    ``sd_ratio < 0.9`` or ``|post_mean - prior_mean| > 0.5 prior_sd``. Then one row per
+    configuration constant that is not sampled (:func:`fixed_parameters`), with ``fixed`` True
+    and its ``value``.
+
+    Parameters
+    ----------
+    fit : Fit
+    prior_draws : int
+    random_seed : int
+        Seeds the prior draws.
+
+    Returns
+    -------
+    DataFrame
+        ``parameter, element, scale, fixed, value, prior_mean, prior_sd, prior_q05, prior_q95,
+        post_mean, post_sd, post_q05, post_q95, sd_ratio, moved_from_prior``; statistics on the
+        ``scale`` named (empty, with NaN statistics, for fixed rows).
+    """
+    model, post = fit.model, fit.idata.posterior
+    prior = parameter_prior_draws(fit, prior_draws, random_seed=random_seed)
+    parts = []
+    for rv in model.free_RVs:
+        name = rv.name
+        scale, forward_ = _UNCONSTRAINED[type(model.rvs_to_transforms[rv]).__name__]
+        dims = tuple(model.named_vars_to_dims.get(name, ()))
+        post_draws = post[name].transpose("chain", "draw", *dims)
+        prior_stats = summarize_draws(forward_(prior[name])[None])
+        post_stats = _posterior_columns(forward_(post_draws.to_numpy()))
+        parts.append(pd.DataFrame({
+            "parameter": name, "element": _element_labels(post_draws, dims), "scale": scale,
+            "fixed": False, "value": np.nan,
+            "prior_mean": prior_stats["mean"].ravel(), "prior_sd": prior_stats["sd"].ravel(),
+            "prior_q05": prior_stats["q05"].ravel(), "prior_q95": prior_stats["q95"].ravel(),
+            **{k: np.ravel(v) for k, v in post_stats.items()},
+        }))  # fmt: skip
+    table = _with_movement(pd.concat(parts, ignore_index=True), at=13)
+    fixed = fixed_parameters(fit).assign(scale="", fixed=True, moved_from_prior=False)
+    return pd.concat([table, fixed], ignore_index=True)[table.columns]

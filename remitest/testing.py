@@ -16,7 +16,7 @@ from remitest.config import ModelConfig
 from remitest.diagnostics import Diagnostics
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, Ledger, load_ledger
 from remitest.reading import reading_names, reading_priors
-from remitest.structure import model_structure
+from remitest.structure import model_coords, model_structure
 
 __all__ = ["fake_fit"]
 
@@ -52,6 +52,7 @@ def fake_fit(
     rng = np.random.default_rng(random_seed)
     years, hosts = np.array(structure.years), list(structure.hosts)
     shape = (chains, draws)
+    coords = model_coords(structure)
 
     def lognormal(median: float, size: tuple[int, ...]) -> np.ndarray:
         return np.exp(np.log(median) + log_sd * rng.standard_normal(size))
@@ -95,17 +96,24 @@ def fake_fit(
                 np.exp(reading_priors(config)[0]), (*shape, len(reading_names(config))))),
             "workers_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
             "per_worker_step_sd": (cd, np.abs(0.1 * rng.standard_normal(shape))),
+            # the model's other free variables, drawn from standard distributions (their values
+            # do not make the series above; they are there for tables of every parameter)
+            "log_workers_pinned": (
+                cd, np.log(workers_median) + log_sd * rng.standard_normal(shape)),
+            "log_per_worker_pinned": (
+                cd, np.log(per_worker_median_usd) + log_sd * rng.standard_normal(shape)),
+            "workers_step_z": (cd + ("step",), rng.standard_normal((*shape, len(years) - 1))),
+            "per_worker_step_z": (cd + ("step",), rng.standard_normal((*shape, len(years) - 1))),
+            "host_weight": (cd + ("host",), weights),
+            "host_step_z": (cd + ("walking_host", "step"), rng.standard_normal(
+                (*shape, len(coords["walking_host"]), len(years) - 1))),
+            "bias_rho": (cd, rng.beta(2.0, 2.0, shape)),
+            "estimator_bias_u": (cd + ("estimator",),
+                                 rng.standard_normal((*shape, len(structure.estimators)))),
+            "estimator_bias_z": (cd + ("estimator", "quantity"), rng.standard_normal(
+                (*shape, len(structure.estimators), len(QUANTITIES)))),
         },
-        coords={
-            "chain": np.arange(chains),
-            "draw": np.arange(draws),
-            "year": years,
-            "host": hosts,
-            "estimator": list(structure.estimators),
-            "estimator_type": list(ESTIMATOR_TYPES),
-            "quantity": list(QUANTITIES),
-            "reading": list(reading_names(config)),
-        },
+        coords={"chain": np.arange(chains), "draw": np.arange(draws), **coords},
     )
     stats = xr.Dataset(
         {

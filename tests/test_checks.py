@@ -202,15 +202,7 @@ def test_sbc_table_and_summary_shapes(fast_fits, ledger):
 
 
 def test_sbc_summary_of_uniform_ranks_and_figure():
-    rng = np.random.default_rng(0)
-    table = pd.DataFrame({
-        "simulation": np.repeat(np.arange(200), 2),
-        "parameter": np.tile(["a", "b"], 200),
-        "truth": 0.0,
-        "rank": rng.integers(0, N_RANK_DRAWS + 1, 400),
-        "in_90": True,
-        "diagnostics_passed": True,
-    })  # fmt: skip
+    table = _uniform_ranks()
     result = SBCResult(table=table)
     assert (result.summary["p_value"] > 0.001).all()
     skewed = SBCResult(table=table.assign(rank=np.minimum(table["rank"], 20)))
@@ -247,6 +239,135 @@ def test_run_all_writes_every_table_figure_and_report(fast_fits, monkeypatch, tm
     assert "| all | 9 | 6 |" in report
     assert "Coverage by subgroup" in report and "| estimator_type | government |" in report
     assert sum(line.endswith("...") for line in lines) == 8
+    # Each section is the check's verdict and its own text; the summary table lists the verdicts.
+    assert "| check | verdict | seconds |" in report
+    assert "| Influence of each claim | informs |" in report
+    assert report.count("Verdict: ") == 8 and "Not run" not in report
+    sbc_section = report[report.index("## Simulation-based calibration"):]
+    assert "30 simulated ledgers; smallest rank-uniformity p-value" in sbc_section
+    assert "](sbc_summary.csv)" in sbc_section
+
+
+def _uniform_ranks(n_sims: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "simulation": np.repeat(np.arange(n_sims), 2),
+        "parameter": np.tile(["a", "b"], n_sims),
+        "truth": 0.0,
+        "rank": rng.integers(0, N_RANK_DRAWS + 1, 2 * n_sims),
+        "in_90": True,
+        "diagnostics_passed": True,
+    })  # fmt: skip
+
+
+def test_report_shows_a_failed_verdict_and_a_check_that_did_not_run(monkeypatch, tmp_path,
+                                                                     ledger):
+    from remitest import fitting
+
+    def no_folds(*args, **kwargs):
+        raise ValueError("cross_validate by estimator: too few estimators")
+
+    table = _uniform_ranks()
+    skewed = SBCResult(table=table.assign(rank=np.minimum(table["rank"], 20)))
+    informs = checks.CheckResult(name="stub", passed=None, table=pd.DataFrame({"a": [1]}),
+                                 text="A stub that informs.")
+    monkeypatch.setattr(fitting, "fit", lambda lg, config=None, **kw: fake_fit(
+        lg, config, random_seed=kw.get("random_seed", 0)))
+    monkeypatch.setattr(checks, "cross_validate", no_folds)
+    monkeypatch.setattr(checks, "sbc", lambda *args, **kwargs: skewed)
+    for name in ("influence", "sensitivity"):
+        monkeypatch.setattr(checks, name, lambda *args, **kwargs: informs)
+    folder = checks.run_all(ledger, out_dir=tmp_path, quick=True)
+    report = (folder / "report.md").read_text()
+    assert skewed.passed is False
+    sbc_section = report[report.index("## Simulation-based calibration"):]
+    assert sbc_section.startswith("## Simulation-based calibration\n\nVerdict: **FAILED**.")
+    assert "| Simulation-based calibration | failed |" in report
+    assert "| Cross-validation by estimator | not run |" in report
+    assert "Not run: cross_validate by estimator: too few estimators" in report
+    assert "Cross-validation by estimator did not run" in report
+    assert "](sbc.png)" in report and (folder / "sbc_summary.csv").exists()
+    assert not (folder / "cross_validation.csv").exists()
+
+
+# -- every check returns a CheckResult ---------------------------------------------------------
+def _check_functions() -> set[str]:
+    """The public functions of remitest.checks whose return annotation is a CheckResult."""
+    import inspect
+
+    found = set()
+    for name in checks.__all__:
+        obj = getattr(checks, name)
+        if not inspect.isfunction(obj):
+            continue
+        returned = getattr(checks, str(inspect.signature(obj).return_annotation), None)
+        if isinstance(returned, type) and issubclass(returned, checks.CheckResult):
+            found.add(name)
+    return found
+
+
+def _known_truth(fit):
+    return pd.DataFrame([{"year": y, "scope": "world", "quantity": "workers", "value": 1e5}
+                         for y in fit.years])
+
+
+CHECK_CALLS = {
+    "cross_validate": lambda ledger, fake: checks.cross_validate(ledger, draws=30, tune=10),
+    "posterior_predictive": lambda ledger, fake: checks.posterior_predictive(fake),
+    "loo": lambda ledger, fake: checks.loo(fake),
+    "held_out": lambda ledger, fake: checks.held_out(ledger, cutoff=checks.default_cutoff(ledger),
+                                                     draws=30, tune=10),
+    "influence": lambda ledger, fake: checks.influence(ledger, by="estimator", draws=30, tune=10),
+    "sensitivity": lambda ledger, fake: checks.sensitivity(
+        ledger, {"default": rt.ModelConfig(), "bound ratio 2": rt.ModelConfig().replace(
+            interpretation={"bound_ratio": 2.0})}, draws=30, tune=10),
+    "sbc": lambda ledger, fake: checks.sbc(ledger, n_sims=3, draws=30, tune=10),
+    "score_truth": lambda ledger, fake: checks.score_truth(fake, _known_truth(fake)),
+}
+
+
+def test_every_public_check_is_tested_below():
+    assert _check_functions() == set(CHECK_CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(CHECK_CALLS))
+def test_every_check_returns_a_check_result(name, fast_fits, monkeypatch, ledger, fake):
+    from collections.abc import Mapping
+
+    from remitest import fitting
+
+    monkeypatch.setattr(fitting, "fit", lambda lg, config=None, **kw: fake_fit(
+        lg, config, random_seed=kw.get("random_seed", 0)))
+    result = CHECK_CALLS[name](ledger, fake)
+    assert isinstance(result, checks.CheckResult)
+    assert result.passed in (True, False, None) and result.verdict in (
+        "passed", "failed", "informs")
+    assert isinstance(result.table, pd.DataFrame) and not result.table.empty
+    assert isinstance(result.text, str) and result.text.strip()
+    assert result.tables[result.name] is result.table
+    assert isinstance(result.figures, Mapping)
+    for figure in result.figures.values():
+        assert isinstance(figure, Figure)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.passed = True
+
+
+def test_verdicts_follow_the_rules(fake):
+    loo = checks.loo(fake)
+    assert loo.passed is (not loo.table["k_high"].any())
+    calm = dataclasses.replace(loo, table=loo.table.assign(k_high=False))
+    assert calm.passed is True and "0 of" in calm.text
+    assert dataclasses.replace(loo, table=loo.table.assign(k_high=True)).passed is False
+    assert SBCResult(table=_uniform_ranks()).passed is True
+    assert checks.result.binomial_band(9) == pytest.approx((6 / 9, 1.0))
+    assert checks.result.binomial_band(100) == pytest.approx((0.85, 0.95))
+
+
+def test_figures_are_drawn_once_on_first_access():
+    calls = []
+    figures = checks.result.LazyFigures({"a": lambda: calls.append(1) or Figure()})
+    assert list(figures) == ["a"] and len(figures) == 1 and calls == []
+    assert figures["a"] is figures["a"] and calls == [1]
 
 
 def test_cli_check_reports_bad_input_with_status_2(tmp_path, capsys):

@@ -58,3 +58,27 @@ def test_the_readme_numbers_are_those_of_make_run(reconciler):
     fitted = reconciler.fit(rt.load_ledger(), random_seed=1, progressbar=False)
     medians = fitted.series("workers").loc[[2019, 2020], "median"].to_numpy()
     assert quoted == [_two_figures(m) for m in medians], (quoted, medians)
+
+
+def test_the_readme_moved_and_fixed_parameters_are_those_of_make_run(reconciler):
+    """The README's lists of parameters that moved from their prior, and did not, at seed 1."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split())
+    found = re.search(r"On the record fit \(`make run`, seed 1\) these moved: (.*?) These did "
+                      r"not: (.*?)\. Fixed", text)
+    assert found, "the README no longer lists the parameters that moved at seed 1"
+    moved_text, still = found.groups()
+    table = reconciler.fit(rt.load_ledger(), random_seed=1, progressbar=False).parameters()
+    sampled = table[~table["fixed"]]
+    moved = sampled.groupby("parameter")["moved_from_prior"].any()
+    for name in re.findall(r"`(\w+)`", moved_text):
+        assert moved[name], name
+    for name, element in re.findall(r"`(\w+)(?:\[(\w+)\])?`", still):
+        rows = sampled[(sampled["parameter"] == name)
+                       & ((sampled["element"] == element) if element else True)]
+        assert len(rows) and not rows["moved_from_prior"].any(), (name, element)
+    counts = sampled[sampled["parameter"] == "noise_sd"]["moved_from_prior"].sum()
+    assert "`noise_sd` of four types" in moved_text and counts == 4

@@ -1,13 +1,16 @@
 """Statistical checks of a fit: do the claims fit the model, and can the fit be trusted.
 
-Each check returns a result with a ``.table`` (pandas DataFrame) and ``.plot(*, ax=None)``
-(a matplotlib Figure). ``cross_validate`` (leave out each estimator, claim or later year, predict
+Each check returns a :class:`CheckResult`: ``name``, a verdict ``passed`` (True, False, or None
+for a check that only informs), ``table`` (pandas DataFrame), ``text`` (what a report prints) and
+``figures`` (name -> matplotlib Figure, drawn on first access). The result classes of the checks
+(``CrossValidationResult`` ...) are CheckResults that keep their own fields and ``.plot(*,
+ax=None)``. ``cross_validate`` (leave out each estimator, claim or later year, predict
 it, and count the coverage of the predictive intervals) is the headline check. Sweeps
 (``cross_validate``, ``influence``, ``sensitivity``, ``sbc``) take
 ``executor=`` (any ``concurrent.futures.Executor``: a ``ProcessPoolExecutor`` or a
 ``dask.distributed`` client's ``get_executor()``) and submit one picklable task per fit; with
 None they fit serially in this process through one compiled sampler. ``run_all`` writes them all
-into one folder with a ``report.md``. See ``docs/checks.md``.
+into one folder with a ``report.md``, one loop over the results. See ``docs/checks.md``.
 """
 
 from remitest.checks.cross_validation import (
@@ -20,6 +23,7 @@ from remitest.checks.cross_validation import (
 from remitest.checks.held_out import HeldOutResult, default_cutoff, held_out
 from remitest.checks.influence import InfluenceResult, influence
 from remitest.checks.loo import LooResult, loo, pointwise_log_likelihood
+from remitest.checks.posterior_predictive import posterior_predictive
 from remitest.checks.prior_spread import claim_spread_prior
 from remitest.checks.report import run_all
 from remitest.checks.result import CheckResult
@@ -34,7 +38,7 @@ from remitest.checks.truth import naive_reading, score_truth, truth_summary
 
 __all__ = [
     "cross_validate", "cv_folds", "coverage_table", "CrossValidationResult", "claim_spread_prior",
-    "pointwise_log_likelihood", "loo", "LooResult",
+    "pointwise_log_likelihood", "loo", "LooResult", "posterior_predictive",
     "held_out", "default_cutoff", "HeldOutResult",
     "influence", "InfluenceResult",
     "sensitivity", "interpretation_grid", "prior_grid", "SensitivityResult",

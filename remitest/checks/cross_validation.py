@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from scipy import special
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, sweep_config, warn_failed
+from remitest.checks.result import DerivedCheckResult, binomial_band
 from remitest.config import ModelConfig
 from remitest.fitrecord import Fit
 from remitest.ledger import QUANTITIES, Ledger
@@ -159,9 +161,15 @@ def score_fold(fit: Fit, predicted: Ledger, *, fold: str, random_seed: int, inde
     return table
 
 
-@dataclass
-class CrossValidationResult:
-    """Claims predicted from fits that did not see them.
+@dataclass(frozen=True)
+class CrossValidationResult(DerivedCheckResult):
+    """Claims predicted from fits that did not see them (a :class:`~remitest.checks.CheckResult`).
+
+    ``passed``: the 90% coverage over every claim of the gate-passing folds lies within the range
+    that calibrated intervals give 90% of the time (:func:`~remitest.checks.result.binomial_band`);
+    None when no claim was scored. ``text``: what was refitted, the coverage per quantity and the
+    misses, then the coverage by subgroup as a markdown table when ``by_subgroup`` is given.
+    ``headline``: the coverage table in markdown. ``figures``: ``plot()``, drawn on first access.
 
     Attributes
     ----------
@@ -182,14 +190,16 @@ class CrossValidationResult:
         The folds whose fit failed the gate, also on its retry; their rows stay in ``table``
         (``diagnostics_passed`` False) but no coverage counts them.
     n_folds : int
+    by_subgroup : DataFrame, optional
+        :meth:`subgroups` of the ledger cross-validated (``cross_validate`` fills it).
     """
 
-    table: pd.DataFrame
     coverage: pd.DataFrame
     by: str
     random_seed: int = 0
     failed_folds: tuple[str, ...] = ()
     n_folds: int = 0
+    by_subgroup: pd.DataFrame | None = dataclass_field(default=None, repr=False)
 
     def subgroups(self, ledger: Ledger, *, pin_year: int | None = None) -> pd.DataFrame:
         """Coverage by subgroup of the gate-passing folds (see :func:`subgroup_coverage`)."""
@@ -202,6 +212,107 @@ class CrossValidationResult:
         With ``ax``, one panel of every claim together is drawn there.
         """
         return _plot_pit_ecdf(self, ax=ax)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``table``, ``coverage`` and, when given, ``by_subgroup``, named for their files."""
+        tables = {self.name: self.table, f"{self.name}_coverage": self.coverage}
+        if self.by_subgroup is not None:
+            tables[f"{self.name}_subgroups"] = self.by_subgroup
+        return tables
+
+    @property
+    def headline(self) -> str:
+        """The coverage per quantity as a markdown table, with a sentence on how to read it."""
+        lines = [
+            f"{_PREDICTED[self.by]}. Calibrated "
+            "intervals hold about 50% and 90% of the claims; the band is the 5-95% range of a "
+            "bootstrap over estimators, and misses are counted below and above the interval.", "",
+            "| quantity | claims | estimators | 50% interval (band) | below / above "
+            "| 90% interval (band) | below / above |",
+            "|---|---|---|---|---|---|---|",
+        ]  # fmt: skip
+        for r50, r90 in _coverage_pairs(self.coverage):
+            lines.append(
+                f"| {r50.quantity} | {r50.n_claims} | {r50.n_estimators} "
+                f"| {r50.coverage:.2f} ({r50.band_low:.2f}-{r50.band_high:.2f}) "
+                f"| {r50.below} / {r50.above} "
+                f"| {r90.coverage:.2f} ({r90.band_low:.2f}-{r90.band_high:.2f}) "
+                f"| {r90.below} / {r90.above} |"
+            )
+        return "\n".join(lines)
+
+    def _name(self) -> str:
+        return "cross_validation" if self.by == "estimator" else f"cross_validation_{self.by}"
+
+    def _overall_90(self) -> tuple[int, float]:
+        row = self.coverage[(self.coverage["quantity"] == "all") & (self.coverage["level"] == 0.9)]
+        return (int(row["n_claims"].iloc[0]), float(row["coverage"].iloc[0])) if len(row) \
+            else (0, float("nan"))
+
+    def _judge(self) -> bool | None:
+        n, coverage = self._overall_90()
+        if n == 0:
+            return None
+        low, high = binomial_band(n)
+        return low <= coverage <= high
+
+    def _describe(self) -> str:
+        table = self.table
+        n_folds = self.n_folds or table["fold"].nunique()
+        misses = table[~table["in_90"].astype(bool)]
+        what = {"estimator": f"Refitted without each of {n_folds} estimators and predicted their "
+                             f"{len(table)} original claims",
+                "claim": f"Refitted without each of {n_folds} original claims and predicted it",
+                "published": f"Predicted the {len(table)} original claims of each of {n_folds} "
+                             "publication years from the claims published before it"}[self.by]
+        n, coverage = self._overall_90()
+        low, high = binomial_band(n)
+        lines = [
+            f"{what} (a bound read as censored is scored by a randomised PIT over its side).",
+            "Coverage of the predictive 50% / 90% intervals: " + "; ".join(
+                f"{r50.quantity} {r50.coverage:.2f} / {r90.coverage:.2f} of {r50.n_claims}"
+                for r50, r90 in _coverage_pairs(self.coverage)) + (
+                f"; calibrated 90% intervals cover {low:.2f}-{high:.2f} of {n} claims 90% of the "
+                "time." if n else "."),
+            f"{len(misses)} claims outside their 90% interval"
+            + (": " + ", ".join(f"{r.id} (PIT {r.pit:.2f})" for r in misses.itertuples())
+               if len(misses) else "") + ".",
+        ]  # fmt: skip
+        if self.failed_folds:
+            lines.append(f"{len(self.failed_folds)} of {n_folds} folds failed the diagnostics "
+                         "gate, also on a retry with twice the tuning and draws; no coverage "
+                         "counts them: " + ", ".join(self.failed_folds) + ".")
+        text = " ".join(lines)
+        if self.by_subgroup is not None:
+            text += ("\n\nCoverage by subgroup (folds that passed the gate; the band, from a "
+                     f"bootstrap over estimators, only for groups of {MIN_BAND_CLAIMS} claims or "
+                     "more):\n\n" + _subgroup_markdown(self.by_subgroup))
+        return text
+
+
+_PREDICTED = {
+    "estimator": "Each estimator's claims predicted from a fit without that estimator",
+    "claim": "Each claim predicted from a fit without it",
+    "published": "Each year's claims predicted from a fit to the claims published before it",
+}
+
+
+def _coverage_pairs(coverage: pd.DataFrame) -> list[tuple[Any, Any]]:
+    """(50% row, 90% row) of each quantity of a coverage table."""
+    rows = list(coverage.itertuples(index=False))
+    return [(r50, r90) for r50, r90 in zip(rows[::2], rows[1::2], strict=True)]
+
+
+def _subgroup_markdown(subgroups: pd.DataFrame) -> str:
+    """A subgroup coverage table (:func:`subgroup_coverage`) as markdown."""
+    lines = ["| by | group | claims | estimators | 50% | 90% (band) | below / above |",
+             "|---|---|---|---|---|---|---|"]
+    for r in subgroups.itertuples(index=False):
+        band = f" ({r.band_low:.2f}-{r.band_high:.2f})" if np.isfinite(r.band_low) else ""
+        lines.append(f"| {r.field} | {r.group} | {r.n_claims} | {r.n_estimators} "
+                     f"| {r.cover_50:.2f} | {r.cover_90:.2f}{band} | {r.below} / {r.above} |")
+    return "\n".join(lines)
 
 
 def cross_validate(
@@ -268,9 +379,11 @@ def cross_validate(
               for table, diagnostics in results]  # fmt: skip
     table = pd.concat(frames, ignore_index=True)[list(CV_COLUMNS)]
     failed = tuple(f.name for f, (_, d) in zip(folds, results, strict=True) if not d["passed"])
-    coverage = coverage_table(table[table["diagnostics_passed"]], random_seed=random_seed)
+    passing = table[table["diagnostics_passed"]]
+    coverage = coverage_table(passing, random_seed=random_seed)
+    by_subgroup = subgroup_coverage(passing, ledger, random_seed=random_seed)
     return CrossValidationResult(table=table, coverage=coverage, by=by, random_seed=random_seed,
-                                 failed_folds=failed, n_folds=len(folds))
+                                 failed_folds=failed, n_folds=len(folds), by_subgroup=by_subgroup)
 
 
 def _progress(progress: bool | Callable[[str], None], by: str, names: list[str]

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from matplotlib import transforms
 from matplotlib.lines import Line2D
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import sweep_config
+from remitest.checks.result import DerivedCheckResult, binomial_band
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 from remitest.plots import _factor_axis, _right_labels, estimator_styles
@@ -26,9 +26,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["HeldOutResult", "held_out", "default_cutoff"]
 
 
-@dataclass
-class HeldOutResult:
-    """Later claims predicted from a fit to the earlier ones.
+@dataclass(frozen=True)
+class HeldOutResult(DerivedCheckResult):
+    """Later claims predicted from a fit to the earlier ones, as a ``CheckResult``.
+
+    ``passed``: the 90% coverage of the gaussian-read later claims lies within the range that
+    calibrated intervals give 90% of the time (:func:`~remitest.checks.result.binomial_band`);
+    None when no later claim is scored. ``figures``: ``plot()``, drawn on first access.
 
     Attributes
     ----------
@@ -49,7 +53,6 @@ class HeldOutResult:
         estimator as every figure of the run does (``remitest.plots.estimator_styles``).
     """
 
-    table: pd.DataFrame
     cutoff: int
     n_fitted: int
     estimators: tuple[str, ...] = ()
@@ -71,6 +74,27 @@ class HeldOutResult:
     def plot(self, *, ax: Axes | None = None) -> Figure:
         """Each held-out claim against its predictive 50%/90% interval (as the ppc figure)."""
         return _plot_held_out(self, ax=ax)
+
+    def _name(self) -> str:
+        return "held_out"
+
+    def _judge(self) -> bool | None:
+        s = self.summary
+        if s["n_scored"] == 0:
+            return None
+        low, high = binomial_band(s["n_scored"])
+        return low <= s["coverage_90"] <= high
+
+    def _describe(self) -> str:
+        s = self.summary
+        pit = ", ".join(f"{r.id} {r.pit:.2f}" for r in self.table.itertuples())
+        low, high = binomial_band(s["n_scored"])
+        band = (f" (calibrated 90% intervals cover {low:.2f}-{high:.2f} of them 90% of the time)"
+                if s["n_scored"] else "")
+        return (f"Fitted {s['n_fitted']} claims published up to {self.cutoff}; predicted "
+                f"{s['n_held_out']} later claims. Coverage of the predictive 50% / 90% "
+                f"intervals: {s['coverage_50']:.2f} / {s['coverage_90']:.2f} over "
+                f"{s['n_scored']} claims{band}; PIT: {pit}.")
 
 
 def default_cutoff(ledger: Ledger) -> int:

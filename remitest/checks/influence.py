@@ -13,6 +13,7 @@ from matplotlib.colors import TwoSlopeNorm
 
 from remitest.checks._figures import DIVERGING_CMAP, new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, series_summary, sweep_config, warn_failed
+from remitest.checks.result import DerivedCheckResult
 from remitest.config import ModelConfig
 from remitest.ledger import QUANTITIES, WORLD, Ledger
 from remitest.plots import QUANTITY_LABELS, scope_label
@@ -29,9 +30,13 @@ INFLUENCE_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass
-class InfluenceResult:
+@dataclass(frozen=True)
+class InfluenceResult(DerivedCheckResult):
     """Shift of each year's posterior median when one claim or estimator is left out.
+
+    A :class:`~remitest.checks.CheckResult` that informs (``passed`` None): a large shift says
+    the fit rests on the item, not that it is wrong. ``name``: ``"influence_claim"`` or
+    ``"influence_estimator"``. ``figures``: ``plot()``, drawn on first access.
 
     Attributes
     ----------
@@ -44,7 +49,6 @@ class InfluenceResult:
     quantity, scope : str
     """
 
-    table: pd.DataFrame
     by: str
     quantity: str
     scope: str
@@ -57,6 +61,20 @@ class InfluenceResult:
     def plot(self, *, ax: Axes | None = None) -> Figure:
         """Heatmap of the relative shift, left-out item x year, centred at 0."""
         return _plot_heatmap(self, ax=ax)
+
+    def _name(self) -> str:
+        return f"influence_{self.by}"
+
+    def _describe(self) -> str:
+        from remitest.plots import QUANTITY_LABELS
+
+        what = QUANTITY_LABELS.get(self.quantity, self.quantity).lower()
+        where = "world" if self.scope == WORLD else self.scope
+        return (f"Largest shifts of the {where} median of {what} when one {self.by} is left "
+                "out: " + "; ".join(
+                    f"{r.left_out}, {r.year}: {100 * r.shift:+.0f}% (\u00b1"
+                    f"{100 * 2 * r.shift_mcse:.0f}% MC)" for r in self.largest(3).itertuples())
+                + ".")
 
 
 def _left_out_ledgers(ledger: Ledger, by: str) -> dict[str, Ledger]:

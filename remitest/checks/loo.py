@@ -24,6 +24,7 @@ import xarray as xr
 from scipy import special, stats
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
+from remitest.checks.result import DerivedCheckResult
 from remitest.fitrecord import Fit
 from remitest.plots import estimator_styles
 from remitest.predictive import claim_distribution
@@ -75,9 +76,13 @@ def pointwise_log_likelihood(fit: Fit) -> xr.Dataset:
     )
 
 
-@dataclass
-class LooResult:
-    """PSIS-LOO of each original claim.
+@dataclass(frozen=True)
+class LooResult(DerivedCheckResult):
+    """PSIS-LOO of each original claim (a :class:`~remitest.checks.CheckResult`).
+
+    ``passed``: no claim has Pareto k above ``K_HIGH`` (0.7), so ``elpd_loo`` can be trusted
+    (see the module notes: on a small ledger a high k says the fit rests on the claim).
+    ``figures``: ``plot()``, drawn on first access.
 
     Attributes
     ----------
@@ -93,7 +98,6 @@ class LooResult:
         estimator as every figure of the run does (``remitest.plots.estimator_styles``).
     """
 
-    table: pd.DataFrame
     elpd: Any
     estimators: tuple[str, ...] = ()
     estimator_types: tuple[str, ...] = ()
@@ -112,6 +116,21 @@ class LooResult:
     def plot(self, *, ax: Axes | None = None) -> Figure:
         """Pareto k of each claim, with the 0.7 threshold (see the module notes)."""
         return _plot_pareto_k(self.table, self.estimators, self.estimator_types, ax=ax)
+
+    def _name(self) -> str:
+        return "loo"
+
+    def _judge(self) -> bool | None:
+        return None if self.table.empty else not self.table["k_high"].any()
+
+    def _describe(self) -> str:
+        s = self.summary
+        high = self.table[self.table["k_high"]]
+        return (f"elpd_loo {s['elpd_loo']:.1f} (se {s['se']:.1f}), p_loo {s['p_loo']:.1f}. "
+                f"{s['n_k_high']} of {s['n_claims']} claims have Pareto k > {K_HIGH}"
+                + (": " + ", ".join(f"{r.id} ({r.pareto_k:.2f})" for r in high.itertuples())
+                   if len(high) else "") + ". High k here means the fit rests on that claim; "
+                "read the influence tables, not elpd_loo, for those claims.")
 
 
 def loo(fit: Fit) -> LooResult:

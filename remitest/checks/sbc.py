@@ -21,6 +21,7 @@ from scipy import stats
 
 from remitest.checks._figures import new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, warn_failed
+from remitest.checks.result import DerivedCheckResult
 from remitest.config import ModelConfig
 from remitest.fitrecord import Fit
 from remitest.ledger import Ledger, load_ledger
@@ -35,6 +36,8 @@ __all__ = ["SBCResult", "sbc", "sbc_config", "N_RANK_DRAWS"]
 
 N_RANK_DRAWS = 99  # ranks 0..99: 100 values, 10 equal bins
 N_BINS = 10
+#: A parameter whose ranks' chi-square p-value falls below this fails the check.
+P_MIN = 0.01
 
 
 def sbc_config(base: ModelConfig | None = None) -> ModelConfig:
@@ -95,9 +98,13 @@ def rank_truth(fit: Fit, *, truths: dict[str, float], parameters: dict[str, tupl
     return out
 
 
-@dataclass
-class SBCResult:
-    """Ranks of the truth per simulation and parameter.
+@dataclass(frozen=True)
+class SBCResult(DerivedCheckResult):
+    """Ranks of the truth per simulation and parameter (a :class:`~remitest.checks.CheckResult`).
+
+    ``passed``: every parameter's ranks pass the chi-square test of uniformity at ``P_MIN``
+    (0.01). ``tables`` adds ``summary`` as ``"sbc_summary"``. ``figures``: ``plot()``, drawn on
+    first access.
 
     Attributes
     ----------
@@ -107,7 +114,6 @@ class SBCResult:
     n_rank_draws : int
     """
 
-    table: pd.DataFrame
     n_rank_draws: int = N_RANK_DRAWS
 
     @property
@@ -128,6 +134,28 @@ class SBCResult:
         """
         del ax
         return _plot_ranks(self)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``table`` as ``"sbc"`` and ``summary`` as ``"sbc_summary"``."""
+        return {self.name: self.table, f"{self.name}_summary": self.summary}
+
+    def _name(self) -> str:
+        return "sbc"
+
+    def _judge(self) -> bool | None:
+        summary = self.summary
+        return None if summary.empty else bool((summary["p_value"] >= P_MIN).all())
+
+    def _describe(self) -> str:
+        s = self.summary
+        if s.empty:
+            return "No simulation was ranked."
+        worst = s.loc[s["p_value"].idxmin()]
+        return (f"{int(s['n_sims'].max())} simulated ledgers; smallest rank-uniformity p-value "
+                f"{worst['p_value']:.3f} ({worst['parameter']}; the check fails below {P_MIN}). "
+                "Coverage of the 90% intervals: " + ", ".join(
+                    f"{r.parameter} {r.coverage_90:.2f}" for r in s.itertuples()) + ".")
 
 
 def _bin_counts(ranks: np.ndarray, n_rank_draws: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from remitest.checks._figures import FONT_SIZE, GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, series_summary, sweep_config, warn_failed
+from remitest.checks.result import DerivedCheckResult
 from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 from remitest.plots import BAND_COLOUR, QUANTITY_LABELS, _unit_formatter
@@ -85,9 +86,13 @@ def prior_grid(base: ModelConfig | None = None) -> dict[str, ModelConfig]:
     return {name: base.replace(priors=grid[name]) for name in order}
 
 
-@dataclass
-class SensitivityResult:
+@dataclass(frozen=True)
+class SensitivityResult(DerivedCheckResult):
     """Posterior summaries of the world series under each configuration.
+
+    A :class:`~remitest.checks.CheckResult` that informs (``passed`` None): it says how much the
+    answer depends on a reading, not which reading is right. ``figures``: ``plot()`` at
+    ``default_year``, drawn on first access.
 
     Attributes
     ----------
@@ -101,7 +106,6 @@ class SensitivityResult:
         Year the figure shows unless told otherwise: the latest year a claim describes.
     """
 
-    table: pd.DataFrame
     reference: str
     default_year: int
     configs: dict[str, str] = field(default_factory=dict, repr=False)
@@ -116,6 +120,17 @@ class SensitivityResult:
         """Median and 90% interval per configuration at ``year`` (forest plot per quantity)."""
         return _plot_forest(self, year=self.default_year if year is None else year,
                             quantities=quantities, ax=ax)
+
+    def _name(self) -> str:
+        return "sensitivity"
+
+    def _describe(self) -> str:
+        table = self.table[self.table["quantity"] != "per_worker_usd"]
+        worst = table.loc[table["shift"].abs().sort_values(ascending=False).index[:3]]
+        return (f"{table['config'].nunique()} configurations against {self.reference!r}. "
+                "Largest shifts of a world median: " + "; ".join(
+                    f"{r.config}, {r.quantity} {r.year}: {100 * r.shift:+.0f}%"
+                    for r in worst.itertuples()) + ".")
 
 
 def sensitivity(

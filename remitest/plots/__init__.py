@@ -52,7 +52,7 @@ from remitest.plots._style import scope_label as scope_label
 from remitest.plots.ledger import plot_ledger
 from remitest.plots.parameters import plot_biases, plot_host_split
 from remitest.plots.ppc import plot_ppc
-from remitest.plots.series import plot_prior_predictive, plot_series
+from remitest.plots.series import plot_prior_predictive, plot_prior_series, plot_series
 
 __all__ = [
     "FIGURES",
@@ -63,6 +63,7 @@ __all__ = [
     "plot_ledger",
     "plot_ppc",
     "plot_prior_predictive",
+    "plot_prior_series",
     "plot_series",
 ]
 

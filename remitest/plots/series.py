@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from remitest import posterior
 from remitest.config import ModelConfig
@@ -285,8 +286,6 @@ def _draw_reference(ax: Axes, rows: pd.DataFrame, style: dict[str, Any], label: 
 
 
 def _reference_handle(style: dict[str, Any]) -> Any:
-    from matplotlib.lines import Line2D
-
     return Line2D([], [], color=REFERENCE_COLOUR, ls=style["ls"], lw=1.3,
                   marker=style["marker"], ms=3.2, mfc="white", mec=REFERENCE_COLOUR, mew=0.9)
 
@@ -486,4 +485,56 @@ def plot_prior_predictive(ledger: Ledger, config: ModelConfig | None = None, *, 
     legend_below(fig, entries, axes=None if created else axes)
     if not per_estimator and created:
         place_keys(fig, marks)
+    return fig
+
+
+def _prior_panels(fit: Fit) -> list[tuple[str, str]]:
+    """The panels of :func:`plot_prior_series`: world workers, each host's, world remittances."""
+    return [("workers", WORLD), *(("workers", h) for h in fit.hosts), ("remittances_usd", WORLD)]
+
+
+@_styled
+def plot_prior_series(fit: Fit, *, random_seed: Any = 0, axes: Any = None) -> Figure:
+    """The prior of the yearly series: what the configured priors allow before any claim.
+
+    Median and 50%/90% bands by year of world workers, each host's workers and world
+    remittances, from ``fit.series(..., prior=True)`` (``posterior.PRIOR_DRAWS`` seeded draws of
+    the model's priors through its forward functions). The workers' panels share one log axis;
+    a dotted line marks the pin year, where each walk's level is a parameter.
+
+    Parameters
+    ----------
+    fit : Fit
+        Any fit: the prior depends only on its years, hosts, pin year and configuration.
+    random_seed : int or numpy.random.Generator
+        Seeds the prior draws.
+    axes : sequence of matplotlib Axes, optional
+        One per panel (world workers, each host, world remittances); a new figure when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    panels = _prior_panels(fit)
+    created = axes is None
+    fig, axes = (_new_axes(len(panels), ncols=3, width=7.0, height=2.0) if created
+                 else (None, _given_axes(axes, len(panels))))
+    fig = fig or axes[0].figure
+    years = np.asarray(fit.years)
+    worker_limits: list[float] = []
+    for ax, (quantity, scope) in zip(axes, panels, strict=True):
+        table = fit.series(quantity, scope, prior=True, random_seed=random_seed)
+        _draw_bands(ax, years, {c: table[c].to_numpy() for c in
+                                ("q05", "q25", "median", "q75", "q95")})
+        ax.axvline(fit.structure.pin_year, color="0.3", lw=0.6, ls=":", zorder=1)
+        _series_axes(ax, quantity, years, log=True)
+        ax.set_title(f"{QUANTITY_LABELS[quantity]}, {scope_label(scope, fit.config)}", loc="left")
+        if quantity == "workers":
+            worker_limits += [float(table["q05"].min()), float(table["q95"].max())]
+    for ax, (quantity, _) in zip(axes, panels, strict=True):
+        if quantity == "workers":  # one axis, so that the hosts read against the world
+            ax.set_ylim(min(worker_limits) / 1.3, max(worker_limits) * 1.3)
+    pin = Line2D([], [], color="0.3", lw=0.6, ls=":")
+    legend_below(fig, [*band_handles(what="prior"), (pin, f"pin year ({fit.structure.pin_year})")],
+                 axes=None if created else axes)
     return fig
