@@ -62,9 +62,9 @@ browser:
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
 
 test: $(VENV)/.installed lint browser
-	REMITEST_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not slow and not sampler"
-	$(PY) -m pytest -m "sampler and not slow"
-	$(PY) -m pytest -m slow
+	REMITEST_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not slow and not sampler" -n auto --dist loadfile
+	$(PY) -m pytest -m "sampler and not slow" -n auto --dist loadfile
+	$(PY) -m pytest -m slow -n auto --dist loadfile
 
 # Every benchmark, each in its own process; writes benchmarks/results.md (a few minutes).
 bench: $(VENV)/.installed
