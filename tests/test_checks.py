@@ -332,9 +332,8 @@ def test_every_public_check_is_tested_below():
 
 @pytest.mark.parametrize("name", sorted(CHECK_CALLS))
 def test_every_check_returns_a_check_result(name, fast_fits, monkeypatch, ledger, fake):
-    from collections.abc import Mapping
-
     import importlib
+    from collections.abc import Mapping
 
     held_out_module = importlib.import_module("remitest.checks.held_out")  # not the function
     monkeypatch.setattr(held_out_module, "fit", lambda lg, config=None, **kw: fake_fit(
