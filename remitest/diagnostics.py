@@ -6,9 +6,11 @@ array of every gated scalar at once (:func:`rank_diagnostics`). ArviZ 1.3 loops 
 scalars (``arviz_stats.base.stats_utils.make_ufunc``: one call per element, each with its own
 ranking, FFT and Geyer loop), which cost 0.55-0.85 s per fit at ~270 scalars and 4 chains x
 300-2,000 draws, more than the sampling itself; its numba backend is no faster. Here one ranking,
-one FFT along the draw axis and cumulative masks for Geyer's truncation serve all scalars
-(a few ms). ``tests/test_diagnostics.py`` holds the three numbers to ArviZ's to rtol 1e-10, on
-adversarial arrays and on a fake fit's posterior, so a change on either side shows.
+one FFT along the draw axis and cumulative masks for Geyer's truncation serve all scalars: 0.11 s
+against ArviZ's 0.68 s on a 4 x 300 fit's 270 scalars, measured side by side on a shared 2-core
+machine (``benchmarks/bench_postprocess.py`` times it again). ``tests/test_diagnostics.py`` holds
+the three numbers to ArviZ's to rtol 1e-10, on adversarial arrays and on a fake fit's posterior,
+so a change on either side shows.
 """
 
 from __future__ import annotations
