@@ -10,7 +10,12 @@ remittances over all years) and every claim of the shipped ledger is predicted, 
 (c) ArviZ, for the summary part only: az.summary(kind="stats", ci_kind="hdi") (mean, sd, HDI) plus
     xarray's quantile for the median and the 5/25/75/95% quantiles, on the same draws.
 
-All three must agree before any time is printed. Wall times are the best of the runs; peak memory
+Then the diagnostics gate that every fit passes (remitest.diagnostics.diagnostics_table: R-hat,
+bulk and tail ESS of every gated scalar) on a fake fit of 4 chains x 1,000 draws, a fit's usual
+size: vectorised over all scalars at once against az.rhat and az.ess, which loop in Python over the
+scalars.
+
+All paths must agree before any time is printed. Wall times are the best of the runs; peak memory
 is the largest rise of the process's resident set (Linux /proc/self/statm, sampled every 2 ms by a
 thread) above its level when the path started (tracemalloc would slow the per-draw loop ~25x).
 
@@ -34,12 +39,14 @@ from _measures import measure, write_measures
 from scipy import special
 
 from remitest import posterior, predictive
+from remitest.diagnostics import diagnostics_table, gated_names
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES
 from remitest.predictive import randomized_pit
 from remitest.reading import read_claims
 from remitest.testing import fake_fit
 
 CHAINS, DRAWS, HDI_PROB, SEED = 4, 25_000, 0.9, 20240101
+GATE_DRAWS = 1_000  # per chain, for the diagnostics gate
 PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 QCOLS = ("q05", "q25", "median", "q75", "q95")
 # the HDI columns of az.summary(ci_kind="hdi") at HDI_PROB
@@ -176,6 +183,24 @@ def arviz_summary(dataset):
     return stats, quantiles
 
 
+# -- the diagnostics gate -------------------------------------------------------------------------
+def gated_posterior(fit):
+    posterior_ = fit.idata["posterior"].to_dataset()
+    return posterior_[gated_names(posterior_)].load()
+
+
+def arviz_gate(posterior_):
+    """The gate as ArviZ computes it: one Python call per scalar and per diagnostic."""
+    return (az.rhat(posterior_), az.ess(posterior_, method="bulk"),
+            az.ess(posterior_, method="tail"))  # fmt: skip
+
+
+def check_gate_agreement(table, arviz_out):
+    for column, result in zip(("r_hat", "ess_bulk", "ess_tail"), arviz_out, strict=True):
+        cells = np.concatenate([result[name].to_numpy().ravel() for name in result.data_vars])
+        np.testing.assert_allclose(table[column], cells, rtol=1e-10)
+
+
 # -- agreement ------------------------------------------------------------------------------------
 def check_agreement(fit, vec_summary, vec_rest, loop_out, arviz_out):
     loop_summary_, (loop_cum, loop_claims) = loop_out
@@ -279,6 +304,16 @@ def main(argv=None):
     check_agreement(fit, vec_summary, vec_rest, (loop_summary_, loop_rest_), arviz_out)
     print("all three paths agree (summary, cumulative remittances, claim predictions)")
 
+    gate_fit = fake_fit(chains=CHAINS, draws=GATE_DRAWS, random_seed=1)
+    gate_posterior = gated_posterior(gate_fit)
+    n_gated = sum(gate_posterior[name][0, 0].size for name in gate_posterior.data_vars)
+    diagnostics_table(gate_posterior), arviz_gate(gate_posterior)  # warm-up
+    t_gate_vec, _, gate_table = timed(diagnostics_table, gate_posterior, repeat=5)
+    t_gate_arviz, _, gate_arviz = timed(arviz_gate, gate_posterior, repeat=3)
+    check_gate_agreement(gate_table, gate_arviz)
+    print(f"diagnostics gate agrees with az.rhat/az.ess on {n_gated} scalars "
+          f"({CHAINS} chains x {GATE_DRAWS:,} draws)")  # fmt: skip
+
     t_vec, t_loop = t_vec_summary + t_vec_rest, t_loop_summary + t_loop_rest
     print(f"{'path':<32}{'wall s':>10}{'peak MiB':>12}")
     for name, seconds, mib in [
@@ -289,11 +324,15 @@ def main(argv=None):
         ("arviz summary", t_arviz, m_arviz),
     ]:
         print(f"{name:<32}{seconds:>10.3f}{mib:>12.1f}")
+    print(f"{'gate diagnostics, vectorised':<32}{t_gate_vec:>10.3f}")
+    print(f"{'gate diagnostics, arviz.rhat/ess':<32}{t_gate_arviz:>10.3f}")
     print(f"{'vectorized total':<32}{t_vec:>10.3f}")
     print(f"{'loop total':<32}{t_loop:>10.3f}")
     print(f"vectorized/loop ratio: {t_vec / t_loop:.3f}  "
-          f"vectorized/arviz ratio: {t_vec_summary / t_arviz:.3f}")  # fmt: skip
+          f"vectorized/arviz ratio: {t_vec_summary / t_arviz:.3f}  "
+          f"gate vectorised/arviz ratio: {t_gate_vec / t_gate_arviz:.3f}")  # fmt: skip
     draws = f"{CHAINS} x {DRAWS:,} draws"
+    gate = f"{CHAINS} x {GATE_DRAWS:,} draws"
     loop = f"per-draw loop: summary, derived series and claims ({draws})"
     write_measures(args.json, [
         measure(loop, t_loop, "s"),
@@ -307,6 +346,9 @@ def main(argv=None):
         measure("vectorized: largest rise of resident memory", max(m_vec_summary, m_vec_rest),
                 "MiB", baseline="per-draw loop: largest rise of resident memory",
                 baseline_value=max(m_loop_summary, m_loop_rest)),
+        measure(f"gate diagnostics, arviz.rhat/ess ({n_gated} scalars, {gate})", t_gate_arviz, "s"),
+        measure(f"gate diagnostics, vectorised ({n_gated} scalars, {gate})", t_gate_vec, "s",
+                baseline="gate diagnostics, arviz.rhat/ess", baseline_value=t_gate_arviz),
     ])  # fmt: skip
 
 

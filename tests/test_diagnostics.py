@@ -1,0 +1,156 @@
+"""The gate's vectorised R-hat, bulk ESS and tail ESS against ArviZ's own (no sampler)."""
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+from remitest.diagnostics import diagnostics_table, gated_names, rank_diagnostics
+from remitest.testing import fake_fit
+
+RTOL = 1e-10
+
+
+def _arviz(draws):
+    """``az.rhat`` and ``az.ess`` (bulk, tail) of a (chain, draw, scalar) array, as the gate
+    called them before, on an xarray Dataset."""
+    data = xr.Dataset({"x": (("chain", "draw", "scalar"), draws)})
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # ArviZ's own warnings on constant or short chains
+        return tuple(
+            result["x"].to_numpy()
+            for result in (az.rhat(data), az.ess(data, method="bulk"),
+                           az.ess(data, method="tail"))
+        )  # fmt: skip
+
+
+def _ar1(rng, chains, draws, scalars, phi):
+    x = np.empty((chains, draws, scalars))
+    x[:, 0] = rng.normal(size=(chains, scalars))
+    for t in range(1, draws):
+        x[:, t] = phi * x[:, t - 1] + rng.normal(size=(chains, scalars))
+    return x
+
+
+def _case(name):
+    rng = np.random.default_rng(sum(map(ord, name)))
+    normal = rng.normal
+    if name == "iid, 4 chains":
+        return normal(size=(4, 500, 6))
+    if name == "iid, 2 chains":
+        return normal(size=(2, 300, 6))
+    if name == "AR(1), high autocorrelation":
+        return np.concatenate([_ar1(rng, 4, 1000, 3, 0.95), _ar1(rng, 4, 1000, 3, 0.995)], axis=-1)
+    if name == "AR(1), antithetic":  # tau below its floor 1 / log10(size)
+        return _ar1(rng, 4, 400, 4, -0.7)
+    if name == "a chain stuck at a constant":
+        x = normal(size=(4, 200, 4))
+        x[2, :, 0] = 1.5
+        x[:, :, 1] = -2.0  # every chain
+        x[0, 50:, 2] = x[0, 49, 2]  # stuck half-way
+        x[:, :, 3] = np.array([0.0, 0.0, 1.0, 1.0])[:, None]  # every chain stuck: R-hat huge
+        return x
+    if name == "chains with different means":
+        return normal(size=(4, 300, 4)) + np.array([0.0, 0.2, 1.0, 5.0])[:, None, None]
+    if name == "heavy tails":
+        return np.concatenate([rng.standard_cauchy((4, 400, 3)),
+                               rng.standard_t(1.5, (4, 400, 3))], axis=-1)  # fmt: skip
+    if name == "10 draws":
+        return normal(size=(4, 10, 5))
+    if name == "odd and minimal draw counts":
+        return normal(size=(3, 7, 4))
+    if name == "4 draws":
+        return normal(size=(2, 4, 3))
+    if name == "3 draws (too few)":
+        return normal(size=(4, 3, 2))
+    if name == "one chain":
+        return normal(size=(1, 200, 3))
+    if name == "integer draws with ties":
+        return np.concatenate([rng.poisson(0.3, (4, 300, 3)), rng.poisson(5.0, (4, 300, 3)),
+                               rng.integers(0, 2, (4, 300, 2)),  # folded: constant
+                               np.r_[np.zeros(600), np.ones(600)].reshape(4, 300, 1)],
+                              axis=-1).astype(float)  # fmt: skip
+    if name == "a NaN draw":
+        x = normal(size=(4, 100, 3))
+        x[1, 7, 0] = np.nan
+        x[:, :, 2] = np.nan
+        return x
+    if name == "near-constant":
+        return 1.0 + normal(size=(4, 100, 2)) * 1e-16
+    raise KeyError(name)
+
+
+CASES = ["iid, 4 chains", "iid, 2 chains", "AR(1), high autocorrelation", "AR(1), antithetic",
+         "a chain stuck at a constant", "chains with different means", "heavy tails", "10 draws",
+         "odd and minimal draw counts", "4 draws", "3 draws (too few)", "one chain",
+         "integer draws with ties", "a NaN draw", "near-constant"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_rank_diagnostics_equal_arviz(name):
+    draws = _case(name)
+    mine = rank_diagnostics(draws)
+    theirs = _arviz(draws)
+    for label, m, t in zip(("r_hat", "ess_bulk", "ess_tail"), mine, theirs, strict=True):
+        assert m.shape == t.shape == (draws.shape[-1],)
+        np.testing.assert_allclose(m, t, rtol=RTOL, atol=0, equal_nan=True, err_msg=label)
+
+
+def test_the_adversarial_cases_reach_every_branch():
+    """The cases above do exercise NaN results, constant blocks and the tau floor."""
+    r_hat, bulk, tail = rank_diagnostics(_case("a chain stuck at a constant"))
+    assert np.isnan(r_hat[1]) and bulk[1] == tail[1] == 4 * 200  # constant: every draw counts
+    assert r_hat[3] > 1e6  # within-chain variance zero up to rounding
+    r_hat, bulk, _ = rank_diagnostics(_case("one chain"))
+    assert np.isnan(r_hat).all() and np.isfinite(bulk).all()
+    _, bulk, _ = rank_diagnostics(_case("AR(1), antithetic"))
+    assert (bulk > 4 * 400).all()
+    assert all(np.isnan(v).all() for v in rank_diagnostics(_case("3 draws (too few)")))
+
+
+def _label(name, sel):
+    return f"{name}[{', '.join(str(v) for v in sel)}]" if sel else name
+
+
+def test_diagnostics_table_matches_arviz_cell_by_cell():
+    fit = fake_fit(chains=4, draws=150, random_seed=3)
+    posterior = fit.idata["posterior"].to_dataset()
+    posterior = posterior[gated_names(posterior)]
+    table = diagnostics_table(posterior)
+
+    assert list(table.columns) == ["r_hat", "ess_bulk", "ess_tail"]
+    assert (table.dtypes == np.float64).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        arviz = {"r_hat": az.rhat(posterior), "ess_bulk": az.ess(posterior, method="bulk"),
+                 "ess_tail": az.ess(posterior, method="tail")}  # fmt: skip
+    labels, expected = [], []
+    for name in posterior.data_vars:
+        cells = arviz["r_hat"][name]
+        for index in np.ndindex(cells.shape):
+            sel = {dim: cells[dim].values[i] for dim, i in zip(cells.dims, index, strict=True)}
+            labels.append(_label(name, sel.values()))
+            expected.append([float(arviz[column][name].sel(sel)) for column in table.columns])
+    assert list(table.index) == labels  # az.summary's labels, in its order
+    np.testing.assert_allclose(table.to_numpy(), np.array(expected), rtol=RTOL, atol=0)
+
+
+def test_labels_follow_each_variable_s_own_dimension_order():
+    """A variable whose dims run in another order than the Dataset's keeps its cells' labels
+    (``az.summary`` stacks by the Dataset's order and labels by the variable's)."""
+    rng = np.random.default_rng(5)
+    posterior = xr.Dataset(
+        {"a": (("chain", "draw", "year"), rng.normal(size=(2, 50, 3))),
+         "b": (("chain", "draw", "host", "year"), rng.normal(size=(2, 50, 2, 3))
+               * np.arange(1, 7).reshape(2, 3))},
+        coords={"year": [2001, 2002, 2003], "host": ["x", "y"]},
+    )  # fmt: skip
+    table = diagnostics_table(posterior)
+    bulk = az.ess(posterior, method="bulk")["b"]
+    for host in ("x", "y"):
+        for year in (2001, 2002, 2003):
+            assert table.loc[f"b[{host}, {year}]", "ess_bulk"] == pytest.approx(
+                float(bulk.sel(host=host, year=year)), rel=RTOL
+            )
