@@ -68,7 +68,7 @@ test: $(VENV)/.installed lint browser
 
 # Every benchmark, each in its own process; writes benchmarks/results.md (a few minutes).
 bench: $(VENV)/.installed
-	$(PY) benchmarks/run_all.py --out benchmarks/results.md
+	$(PY) benchmarks/run_all.py --out benchmarks/results.md --previous benchmarks/results.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,6 +1,10 @@
 """Run every benchmark, each in its own process, and write ``benchmarks/results.md``.
 
-Run: ``make bench`` (or ``python benchmarks/run_all.py [--out PATH] [--only NAME ...]``).
+Run: ``make bench`` (or ``python benchmarks/run_all.py [--out PATH] [--only NAME ...]
+[--previous PATH]``). ``--previous`` names an earlier ``results.md`` (``make bench`` passes the
+committed ``benchmarks/results.md`` itself, read before it is overwritten): the value and ratio
+of each measure of the same name go beside this run's, with that run's date and versions, so a
+move to a new stack shows its numbers beside the old ones.
 
 Each benchmark runs as the child of a small measuring process, which reports the child's peak
 resident memory from ``resource.getrusage(RUSAGE_CHILDREN)``: that counts every allocation
@@ -116,8 +120,27 @@ def _number(value: float, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 1000 else f"{value:,.0f} {unit}"
 
 
-def render(results: dict[str, dict], when: datetime.datetime, host: dict, found: dict) -> str:
-    """The markdown of ``results.md``."""
+def read_previous(path: str | None) -> tuple[str, dict[tuple[str, str], tuple[str, str]]]:
+    """An earlier ``results.md``: its versions line, and (benchmark, measure) -> (value, ratio)."""
+    if not path:
+        return "", {}
+    text = Path(path).read_text(encoding="utf-8")
+    header = next((line.removeprefix("- **Versions:** ") for line in text.splitlines()
+                   if line.startswith("- **Versions:** ")), "")
+    date = next((line.removeprefix("- **Date:** ") for line in text.splitlines()
+                 if line.startswith("- **Date:** ")), "")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 6 and cells[0].startswith("`bench"):
+            rows[(cells[0].strip("`"), cells[1])] = (cells[2], cells[5])
+    return f"{date}; {header}", rows
+
+
+def render(results: dict[str, dict], when: datetime.datetime, host: dict, found: dict,
+           previous: tuple[str, dict] = ("", {})) -> str:
+    """The markdown of ``results.md`` (with an earlier run's value and ratio beside, if given)."""
+    about, earlier = previous
     lines = [
         "# Benchmark results",
         "",
@@ -135,17 +158,22 @@ def render(results: dict[str, dict], when: datetime.datetime, host: dict, found:
         "## Measures",
         "",
         "A ratio is the measure over its baseline (below 1: faster, or less memory).",
+        *([f"The last two columns are the same measure in an earlier run ({about}); "
+           "blank where that run had no measure of this name."] if earlier else []),
         "",
-        "| benchmark | measure | value | baseline | baseline value | ratio |",
-        "|---|---|---:|---|---:|---:|",
+        "| benchmark | measure | value | baseline | baseline value | ratio |"
+        + (" earlier value | earlier ratio |" if earlier else ""),
+        "|---|---|---:|---|---:|---:|" + ("---:|---:|" if earlier else ""),
     ]
     for script, result in results.items():
         for m in result["measures"]:
             has_base = m["baseline_value"] is not None
             base = _number(m["baseline_value"], m["unit"]) if has_base else ""
             ratio = f"{m['value'] / m['baseline_value']:.3f}" if has_base else ""
+            then = (" {} | {} |".format(*earlier.get((script, m["measure"]), ("", "")))
+                    if earlier else "")
             lines.append(f"| `{script}` | {m['measure']} | {_number(m['value'], m['unit'])} | "
-                         f"{m['baseline']} | {base} | {ratio} |")  # fmt: skip
+                         f"{m['baseline']} | {base} | {ratio} |{then}")  # fmt: skip
     lines += [
         "",
         "## Each benchmark process",
@@ -168,8 +196,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="markdown file to write (default benchmarks/results.md)")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), metavar="NAME",
                         help="run only these benchmarks (default: all)")
+    parser.add_argument("--previous", metavar="PATH",
+                        help="an earlier results.md whose values and ratios go beside this run's")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    previous = read_previous(args.previous)  # read now: --out may be the same file
     if args.child:
         return run_child(*args.child)
     # The code and the machine as they were when the benchmarks started.
@@ -180,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {script}: {BENCHMARKS[script]}", flush=True)
         results[script] = measure_benchmark(script)
     host["load_end"] = os.getloadavg()[0]
-    Path(args.out).write_text(render(results, when, host, found), encoding="utf-8")
+    Path(args.out).write_text(render(results, when, host, found, previous), encoding="utf-8")
     print(f"\nwritten to {args.out}")
     return 0
 
