@@ -416,6 +416,7 @@ def plot_command(args: argparse.Namespace) -> int:
     import json
 
     from remitest import export
+    from remitest._io import write_text
 
     try:
         fit = _load(args.run, "plot")
@@ -440,7 +441,7 @@ def plot_command(args: argparse.Namespace) -> int:
                 del files[name]
             files.update(written)
             package["remitest"]["files"] = dict(sorted(files.items()))
-            export._write_text(export._dump_json(package), package_path)
+            write_text(export._dump_json(package), package_path)
     except OSError as error:
         return _fail(f"cannot write the figures into {str(out)!r}: {error}", 1, "plot")
     print(f"\n{n_figures} figures and {export.REPORT} written to {out}")

@@ -29,9 +29,7 @@ import numpy as np
 import pandas as pd
 
 from remitest import posterior, predictive, tables
-from remitest._io import atomic_write as _atomic_with
-from remitest._io import sha256_file as _sha256
-from remitest._io import write_text as _write_text
+from remitest._io import atomic_write, sha256_file, write_text
 from remitest._version import __version__
 from remitest.captions import caption as caption_of
 from remitest.captions import sources_table
@@ -139,8 +137,8 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
     for name in TABLES:
         files[f"{name}.csv"] = _write_csv(frames[name], out / f"{name}.csv")
     metadata = _run_metadata(fit, predictive.claims_seed(fit))
-    files["ledger.csv"] = _write_text(fit.ledger.to_csv(), out / "ledger.csv")
-    files["config.json"] = _write_text(fit.config.to_json() + "\n", out / "config.json")
+    files["ledger.csv"] = write_text(fit.ledger.to_csv(), out / "ledger.csv")
+    files["config.json"] = write_text(fit.config.to_json() + "\n", out / "config.json")
     files["idata.nc"] = _write_idata(fit.idata, metadata, out / "idata.nc")
     if figures:
         files.update(_write_figures(fit, out, progress))
@@ -153,7 +151,7 @@ def write_run(fit: Fit, out_dir: str | os.PathLike[str], *, figures: bool = True
                                figures=figures, files=[*files, "datapackage.json"]))
     previous = _listed_files(out)
     package = datapackage(fit, frames, files, metadata)
-    _write_text(_dump_json(package), out / "datapackage.json")
+    write_text(_dump_json(package), out / "datapackage.json")
     for stale in sorted(previous - set(files)):  # e.g. figures of an earlier run
         (out / stale).unlink(missing_ok=True)
     return out
@@ -177,7 +175,7 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> str:
     ready = _csv_ready(frame)
-    return _atomic_with(path, lambda tmp: ready.to_csv(
+    return atomic_write(path, lambda tmp: ready.to_csv(
         tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8"))
 
 
@@ -191,7 +189,7 @@ def _write_idata(idata: xr.DataTree, metadata: dict[str, Any], path: Path) -> st
     tagged = idata.copy()  # shallow: the draws are shared, the caller's attributes untouched
     tagged["posterior"] = xr.DataTree(idata["posterior"].to_dataset().assign_attrs(
         remitest_metadata=_dump_json(metadata)))
-    return _atomic_with(path, lambda tmp: tagged.to_netcdf(tmp, engine=NETCDF_ENGINE))
+    return atomic_write(path, lambda tmp: tagged.to_netcdf(tmp, engine=NETCDF_ENGINE))
 
 
 def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = None
@@ -204,7 +202,7 @@ def _write_figures(fit: Fit, out: Path, progress: Callable[[str], Any] | None = 
     for number, (name, plot) in enumerate(FIGURES.items(), start=1):
         started = time.perf_counter()
         caption = caption_of(fit, name)
-        files[f"{name}.caption.txt"] = _write_text(caption.rstrip("\n") + "\n",
+        files[f"{name}.caption.txt"] = write_text(caption.rstrip("\n") + "\n",
                                                    out / f"{name}.caption.txt")
         figure = plot(fit)
         try:
@@ -235,7 +233,7 @@ def _write_report(fit: Fit, out: Path, *, summary: pd.DataFrame | None = None,
         figures=figures_in(out, list(FIGURES)) if figures else (),
         files=[f for f in files if f != REPORT],
     )
-    return {REPORT: _write_text(page, out / REPORT)}
+    return {REPORT: write_text(page, out / REPORT)}
 
 
 #: Rows a worksheet holds below its header (Excel's limit is 1,048,576 rows).
@@ -312,7 +310,7 @@ def _write_excel(fit: Fit, frames: dict[str, pd.DataFrame], path: Path) -> str:
         sheet.append(header(sheet, [str(c) for c in frame.columns]))
         for record in frame.itertuples(index=False, name=None):
             sheet.append(record)
-    return _atomic_with(path, book.save)
+    return atomic_write(path, book.save)
 
 
 def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -341,10 +339,10 @@ def _save_figure(fit: Fit, name: str, figure: Figure, caption: str, out: Path) -
            "Software": f"remitest {__version__}"}
     svg = {"Title": title, "Description": caption, "Identifier": fit.run_id, "Source": source,
            "Creator": f"remitest {__version__}", "Date": None}
-    files = {f"{name}.png": _atomic_with(out / f"{name}.png", lambda tmp: _savefig(
+    files = {f"{name}.png": atomic_write(out / f"{name}.png", lambda tmp: _savefig(
         figure, tmp, format="png", dpi=PNG_DPI, metadata=png))}
     with mpl.rc_context({"svg.hashsalt": _SVG_HASH_SALT}):
-        files[f"{name}.svg"] = _atomic_with(out / f"{name}.svg", lambda tmp: _savefig(
+        files[f"{name}.svg"] = atomic_write(out / f"{name}.svg", lambda tmp: _savefig(
             figure, tmp, format="svg", metadata=svg))
     return files
 
@@ -707,7 +705,7 @@ def _check_file(folder: Path, name: str, metadata: dict[str, Any]) -> None:
     if not path.is_file():
         raise RunFolderError(f"run folder {str(folder)!r} lacks {name}")
     expected = metadata.get("files", {}).get(name)
-    if expected is not None and _sha256(path) != expected:
+    if expected is not None and sha256_file(path) != expected:
         raise RunFolderError(
             f"{str(path)!r} differs from the file the run {metadata.get('run_id')} wrote (its "
             "SHA-256 does not match datapackage.json): the folder was changed or a write was "
