@@ -121,20 +121,18 @@ def _number(value: float, unit: str) -> str:
 
 
 def read_previous(path: str | None) -> tuple[str, dict[tuple[str, str], tuple[str, str]]]:
-    """An earlier ``results.md``: its versions line, and (benchmark, measure) -> (value, ratio)."""
+    """An earlier ``results.md``: its date and versions; (benchmark, measure) -> (value, ratio)."""
     if not path:
         return "", {}
-    text = Path(path).read_text(encoding="utf-8")
-    header = next((line.removeprefix("- **Versions:** ") for line in text.splitlines()
-                   if line.startswith("- **Versions:** ")), "")
-    date = next((line.removeprefix("- **Date:** ") for line in text.splitlines()
-                 if line.startswith("- **Date:** ")), "")
-    rows = {}
-    for line in text.splitlines():
+    fields, rows = {"Date": "", "Versions": ""}, {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        for field in fields:
+            if line.startswith(f"- **{field}:** "):
+                fields[field] = line.removeprefix(f"- **{field}:** ")
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 6 and cells[0].startswith("`bench"):
             rows[(cells[0].strip("`"), cells[1])] = (cells[2], cells[5])
-    return f"{date}; {header}", rows
+    return f"{fields['Date']}; {fields['Versions']}", rows
 
 
 def render(results: dict[str, dict], when: datetime.datetime, host: dict, found: dict,
