@@ -528,7 +528,8 @@ def plot_prior_series(fit: Fit, *, random_seed: Any = 0, axes: Any = None) -> Fi
                                 ("q05", "q25", "median", "q75", "q95")})
         ax.axvline(fit.structure.pin_year, color="0.3", lw=0.6, ls=":", zorder=1)
         _series_axes(ax, quantity, years, log=True)
-        ax.set_title(f"{QUANTITY_LABELS[quantity]}, {scope_label(scope, fit.config)}", loc="left")
+        ax.set_title(panel_title(_SHORT_LABELS[quantity], scope, scope_label(scope, fit.config)),
+                     loc="left")
         if quantity == "workers":
             worker_limits += [float(table["q05"].min()), float(table["q95"].max())]
     for ax, (quantity, _) in zip(axes, panels, strict=True):
