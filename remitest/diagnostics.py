@@ -15,7 +15,9 @@ so a change on either side shows.
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,6 +174,23 @@ def rank_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
         where ArviZ gives NaN: a scalar with a NaN draw, fewer than 4 draws, or (R-hat) one chain.
     """
     x = np.moveaxis(np.asarray(draws, dtype=float), -1, 0)  # (scalar, chain, draw)
+    n_scalar = x.shape[0]
+    if n_scalar <= _BLOCK:
+        return _rank_diagnostics(x)
+    # Blocks of scalars, two at a time: numpy's sorts and FFTs release the GIL, and a block's
+    # arrays stay small enough to be reused rather than paged in afresh (a first fit's gate took
+    # 0.54 s in one piece, 0.2 s after; blocks 0.1 s)
+    blocks = [x[i : i + _BLOCK] for i in range(0, n_scalar, _BLOCK)]
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        parts = list(pool.map(_rank_diagnostics, blocks))
+    return tuple(np.concatenate(values) for values in zip(*parts, strict=True))
+
+
+_BLOCK = 32  # scalars per block of rank_diagnostics
+
+
+def _rank_diagnostics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`rank_diagnostics` of one block, ``x`` of shape (scalar, chain, draw)."""
     n_scalar, n_chain, n_draw = x.shape
     # _not_valid: any NaN, or too few draws / chains, gives NaN (the values are then not read)
     has_nan = np.isnan(x).any(axis=(1, 2))
@@ -225,11 +244,14 @@ def _average_ranks(flat: np.ndarray) -> np.ndarray:
     position = np.arange(n)
     starts = np.ones(flat.shape, dtype=bool)  # a tie group starts here
     starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ranks = np.empty(flat.shape)
+    if starts.all():  # no ties: each draw's rank is its place in the order
+        np.put_along_axis(ranks, order, np.broadcast_to(position + 1.0, flat.shape), axis=-1)
+        return ranks
     ends = np.ones(flat.shape, dtype=bool)  # a tie group ends here
     ends[:, :-1] = starts[:, 1:]
     first = np.maximum.accumulate(np.where(starts, position, 0), axis=-1)
     last = np.minimum.accumulate(np.where(ends, position, n - 1)[:, ::-1], axis=-1)[:, ::-1]
-    ranks = np.empty(flat.shape)
     np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=-1)
     return ranks
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from remitest import diagnostics
 from remitest.diagnostics import diagnostics_table, gated_names, rank_diagnostics
 from remitest.testing import fake_fit
 
@@ -79,13 +80,20 @@ def _case(name):
         return x
     if name == "near-constant":
         return 1.0 + normal(size=(4, 100, 2)) * 1e-16
+    if name == "many scalars, in blocks":  # more than one block of _BLOCK scalars, mixed kinds
+        x = np.concatenate([normal(size=(4, 300, 40)), _ar1(rng, 4, 300, 20, 0.9),
+                            rng.poisson(0.5, (4, 300, 10)).astype(float)], axis=-1)  # fmt: skip
+        x[:, :, 45] = 3.0
+        x[2, 9, 61] = np.nan
+        return x
     raise KeyError(name)
 
 
 CASES = ["iid, 4 chains", "iid, 2 chains", "AR(1), high autocorrelation", "AR(1), antithetic",
          "a chain stuck at a constant", "chains with different means", "heavy tails", "10 draws",
          "odd and minimal draw counts", "4 draws", "3 draws (too few)", "one chain",
-         "integer draws with ties", "a NaN draw", "near-constant"]  # fmt: skip
+         "integer draws with ties", "a NaN draw", "near-constant",
+         "many scalars, in blocks"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -108,6 +116,7 @@ def test_the_adversarial_cases_reach_every_branch():
     _, bulk, _ = rank_diagnostics(_case("AR(1), antithetic"))
     assert (bulk > 4 * 400).all()
     assert all(np.isnan(v).all() for v in rank_diagnostics(_case("3 draws (too few)")))
+    assert _case("many scalars, in blocks").shape[-1] > 2 * diagnostics._BLOCK
 
 
 def _label(name, sel):
