@@ -234,6 +234,12 @@ class Ledger:
             users expect: ``frame["derived_from"].notna()`` marks the repeats. The CSV form
             (`to_csv`) keeps empty cells.
         """
+        typed = getattr(self, "_typed", None)  # the ledger never changes: type its table once
+        if typed is None:
+            typed = self._typed = self._typed_frame()
+        return typed.copy()
+
+    def _typed_frame(self) -> pd.DataFrame:
         frame = self._table.copy()
         text = [c for c in frame.columns
                 if c not in (*_NUMBER_COLUMNS, *_YEAR_COLUMNS, *_DATE_COLUMNS)]
