@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,6 +112,10 @@ class Ledger:
                        measures=_all_measures(measures), source="claims frame")
         self._table, self._hosts, self._sha256 = built._table, built._hosts, None
         self._measures = built._measures
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the claims, not the frames cached from them (`to_frame`, `originals`)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_typed", "_originals")}
 
     @classmethod
     def from_frame(
@@ -334,7 +339,10 @@ class Ledger:
 
     def originals(self) -> Ledger:
         """Only the claims that repeat no other (each original claim once)."""
-        return self._keep((self._table["derived_from"] == "").to_numpy())
+        originals = getattr(self, "_originals", None)  # a ledger never changes: find them once
+        if originals is None:
+            originals = self._originals = self._keep((self._table["derived_from"] == "").to_numpy())
+        return originals
 
     def _keep(self, keep: np.ndarray) -> Ledger:
         """Rows where `keep` holds, less the repeats left without their original."""

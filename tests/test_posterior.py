@@ -196,6 +196,8 @@ def test_summarize_draws_blocks_agree(monkeypatch):
     np.testing.assert_array_equal(
         posterior.hdi(draws, 0.9), np.stack([whole["hdi_low"], whole["hdi_high"]], axis=-1)
     )
+    log_sd = posterior.summarize_draws(draws, log_sd=True)["log_sd"]  # two threads, two cells each
+    np.testing.assert_allclose(log_sd, np.log(draws).std(axis=(0, 1)), rtol=1e-12)
 
 
 def test_prior_only_labels_hosts_whose_share_did_not_move():
