@@ -16,9 +16,7 @@ prior-versus-posterior tables in ``remitest.tables``; both build on the helpers 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -27,6 +25,7 @@ import xarray as xr
 from scipy import stats
 
 from remitest import forward
+from remitest._threads import map_blocks
 from remitest.fitrecord import Fit
 from remitest.ledger import QUANTITIES, WORLD
 from remitest.structure import _step_mean, _step_scale, host_step_mean, host_step_scale
@@ -95,7 +94,7 @@ def _sorted_hdi(sorted_draws: np.ndarray, hdi_prob: float) -> np.ndarray:
 
 # Cells are sorted in blocks of about this many values (8 MiB of float64), which bounds the
 # memory a summary needs beyond its input while keeping each sort a large vectorized call. Two
-# blocks are sorted at a time, on two threads: numpy's sort releases the GIL. Blocks of 32 MiB
+# blocks are sorted at a time, on two threads (remitest._threads). Blocks of 32 MiB
 # were slower and uneven (0.19-0.7 s for 80 cells x 100,000 draws, against 0.19 s): glibc maps
 # blocks that large afresh for each allocation, so every one paid its page faults again.
 _BLOCK_VALUES = 2**20
@@ -111,7 +110,7 @@ def _cell_blocks(draws: np.ndarray, sample_ndim: int) -> tuple[np.ndarray, list[
                   for first in range(0, flat.shape[1], step)]  # fmt: skip
 
 
-def _sorted(flat: np.ndarray, cells: slice) -> np.ndarray:
+def _sorted_block(flat: np.ndarray, cells: slice) -> np.ndarray:
     """One block's draws as sorted rows (cell, sample)."""
     block = np.ascontiguousarray(flat[:, cells].T)
     block.sort(axis=-1)
@@ -155,15 +154,16 @@ def summarize_draws(
     sample_ndim : int
         Number of leading sample axes.
     log_sd : bool
-        Add ``"log_sd"``: the sd (``ddof=0``) of the log of each cell's draws, from the same
-        sorted blocks (the summary's ``sd_ratio`` reads it).
+        Also return ``"log_sd"``: the sd (``ddof=0``) of the natural log of each cell's draws
+        (no unit; draws must be positive), from the same sorted blocks. The summary's
+        ``sd_ratio`` reads it.
 
     Returns
     -------
     dict of str to ndarray
-        Keys ``STAT_COLUMNS`` (and ``"log_sd"``); each value has the cell shape
-        ``draws.shape[sample_ndim:]`` and the draws' units. ``sd`` uses ``ddof=1`` like
-        ``arviz.summary``.
+        Keys ``STAT_COLUMNS``, and ``"log_sd"`` when asked; each value has the cell shape
+        ``draws.shape[sample_ndim:]``. All but ``log_sd`` are in the draws' units; ``sd`` uses
+        ``ddof=1`` like ``arviz.summary``.
     """
     draws = np.asarray(draws, dtype=float)
     cell_shape = draws.shape[sample_ndim:]
@@ -172,8 +172,8 @@ def summarize_draws(
     probs = np.array(list(_QUANTILES.values()))
     flat, blocks = _cell_blocks(draws, sample_ndim)
 
-    def summarise(cells: slice) -> None:
-        block = _sorted(flat, cells)
+    def summarize_block(cells: slice) -> None:  # each block writes only its own cells
+        block = _sorted_block(flat, cells)
         quantiles = _lerp_quantiles(block, probs)
         interval = _sorted_hdi(block, hdi_prob)
         out["mean"][cells] = block.mean(axis=-1)
@@ -184,12 +184,15 @@ def summarize_draws(
         if log_sd:
             out["log_sd"][cells] = np.log(block).std(axis=-1)
 
-    if len(blocks) == 1:
-        summarise(blocks[0])
-    else:
-        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-            list(pool.map(summarise, blocks))  # each block writes its own cells
+    map_blocks(summarize_block, blocks)
     return {name: values.reshape(cell_shape) for name, values in out.items()}
+
+
+def _log_sd(draws: np.ndarray, *, sample_ndim: int = 2) -> np.ndarray:
+    """``summarize_draws(draws, log_sd=True)["log_sd"]``, bit for bit, without the rest."""
+    flat, blocks = _cell_blocks(draws, sample_ndim)
+    sd = map_blocks(lambda cells: np.log(_sorted_block(flat, cells)).std(axis=-1), blocks)
+    return np.concatenate(sd).reshape(np.shape(draws)[sample_ndim:])
 
 
 # -- the posterior's series -----------------------------------------------------------------------
@@ -345,7 +348,7 @@ def summary(fit: Fit, *, hdi_prob: float = 0.9, prior: bool = False,
     if prior:
         draws = _prior_scope_series(fit, prior_draws, random_seed)  # (1, n, q, scope, year)
         cells = summarize_draws(draws, hdi_prob=hdi_prob)
-        post_log_sd = _posterior_cells(fit, hdi_prob)["log_sd"]  # as the posterior table has it
+        post_log_sd = _posterior_log_sd(fit)  # the posterior table's, bit for bit
     else:
         cells = _posterior_cells(fit, hdi_prob)
         post_log_sd = cells.pop("log_sd")
@@ -391,6 +394,18 @@ def _posterior_cells(fit: Fit, hdi_prob: float) -> dict[str, np.ndarray]:
 def _per_worker_draws(fit: Fit) -> np.ndarray:
     """The per-worker series' draws, shape (chain, draw, year): the same in every scope."""
     return fit.idata.posterior["per_worker_usd"].transpose("chain", "draw", "year").to_numpy()
+
+
+def _posterior_log_sd(fit: Fit) -> np.ndarray:
+    """The posterior sd of every log series, shape (quantity, scope, year).
+
+    As the posterior summary computes it (:func:`_posterior_cells`'s ``log_sd``).
+    """
+    scopes, years = _scopes(fit), fit.years
+    return np.stack([
+        *(_log_sd(_scope_series(fit, q)) for q in ("workers", "remittances_usd")),
+        np.broadcast_to(_log_sd(_per_worker_draws(fit)), (len(scopes), len(years))),
+    ])  # fmt: skip
 
 
 def _prior_log_sd(fit: Fit) -> np.ndarray:
@@ -564,7 +579,7 @@ def series(fit: Fit, quantity: str, scope: str = WORLD, *, hdi_prob: float = 0.9
     if prior:
         cells = summarize_draws(_prior_scope_series(fit, prior_draws, random_seed)[:, :, q, s],
                                 hdi_prob=hdi_prob)
-        post_log_sd = summarize_draws(posterior_draws, log_sd=True)["log_sd"]  # as below
+        post_log_sd = _log_sd(posterior_draws)  # the posterior table's, bit for bit
     else:
         cells = summarize_draws(posterior_draws, hdi_prob=hdi_prob, log_sd=True)
         post_log_sd = cells.pop("log_sd")

@@ -163,3 +163,16 @@ def test_labels_follow_each_variable_s_own_dimension_order():
             assert table.loc[f"b[{host}, {year}]", "ess_bulk"] == pytest.approx(
                 float(bulk.sel(host=host, year=year)), rel=RTOL
             )
+
+
+def test_blocks_and_threads_do_not_change_a_number(monkeypatch):
+    """Blocks of 32 scalars on two threads give the one-piece, one-thread numbers exactly."""
+    from remitest._threads import one_thread
+
+    draws = _case("many scalars, in blocks")
+    blocked = rank_diagnostics(draws)
+    monkeypatch.setattr(diagnostics, "_BLOCK", 10**6)
+    with one_thread():
+        whole = rank_diagnostics(draws)
+    for b, w in zip(blocked, whole, strict=True):
+        np.testing.assert_array_equal(b, w)

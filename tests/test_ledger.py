@@ -75,6 +75,17 @@ def test_to_frame_is_a_copy(ledger):
     assert ledger.to_frame().loc[0, "low"] == 100000.0
 
 
+def test_a_pickled_ledger_leaves_its_cached_frames_behind(ledger):
+    import pickle
+
+    ledger.to_frame(), ledger.originals()  # fill the caches
+    again = pickle.loads(pickle.dumps(ledger))
+    assert not {"_typed", "_originals"} & set(vars(again))
+    assert again.sha256 == ledger.sha256
+    pd.testing.assert_frame_equal(again.to_frame(), ledger.to_frame())
+    assert again.originals().sha256 == ledger.originals().sha256
+
+
 def test_from_frame_accepts_to_frame_output(ledger):
     again = Ledger.from_frame(ledger.to_frame())
     assert again.sha256 == ledger.sha256

@@ -198,6 +198,7 @@ def test_summarize_draws_blocks_agree(monkeypatch):
     )
     log_sd = posterior.summarize_draws(draws, log_sd=True)["log_sd"]  # two threads, two cells each
     np.testing.assert_allclose(log_sd, np.log(draws).std(axis=(0, 1)), rtol=1e-12)
+    np.testing.assert_array_equal(posterior._log_sd(draws), log_sd)  # the prior tables' path
 
 
 def test_prior_only_labels_hosts_whose_share_did_not_move():

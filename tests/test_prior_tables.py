@@ -190,3 +190,17 @@ def test_the_readme_prior_numbers_and_the_prior_figure():
     fig = plots.plot_prior_series(record)
     assert len(fig.axes) == 5 and fig.get_figwidth() <= 7.0
     assert fig.get_figheight() <= plots.MAX_HEIGHT
+
+
+def test_summary_sd_ratio_is_the_posterior_over_the_prior_sd_of_the_log(fit):
+    """The summary reads the posterior sd of the log from its sorted blocks; it is the plain one,
+    and the prior table's ``sd_ratio`` is the posterior table's, bit for bit."""
+    post = posterior.summary(fit)
+    prior_sd = posterior.prior_series_draws(fit).std(axis=0)  # (quantity, scope, year)
+    series = [posterior._scope_series(fit, q) for q in QUANTITIES]
+    plain = np.stack([np.log(s).std(axis=(0, 1)) for s in series]) / prior_sd
+    np.testing.assert_allclose(post["sd_ratio"].to_numpy(), plain.ravel(), rtol=1e-12)
+    assert posterior.summary(fit, prior=True)["sd_ratio"].equals(post["sd_ratio"])
+    one = fit.series("remittances_usd", "china")["sd_ratio"].to_numpy()
+    rows = post[(post["quantity"] == "remittances_usd") & (post["scope"] == "china")]
+    np.testing.assert_array_equal(one, rows["sd_ratio"].to_numpy())

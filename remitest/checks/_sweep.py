@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from remitest._threads import one_thread
 from remitest.config import ModelConfig
 from remitest.diagnostics import Diagnostics, DiagnosticsWarning
 from remitest.fitrecord import Fit
@@ -115,6 +116,15 @@ def run_fit(task: FitTask, reduce: Callable[[Fit], Any]) -> tuple[Any, dict[str,
     return reduce(fitted), {"passed": not failures, "failures": failures, "retried": retried}
 
 
+def run_fit_one_thread(task: FitTask, reduce: Callable[[Fit], Any]) -> tuple[Any, dict[str, Any]]:
+    """:func:`run_fit` with its block work on one thread (:func:`remitest._threads.one_thread`).
+
+    What an executor's workers run: each already has a core of its own.
+    """
+    with one_thread():
+        return run_fit(task, reduce)
+
+
 #: How much longer a fit that failed the gate tunes and draws on its one retry.
 RETRY_FACTOR = 2
 
@@ -177,7 +187,8 @@ def run_tasks(
             if done is not None:
                 done(index)
         return results
-    futures = [executor.submit(run_fit, task, r) for task, r in zip(tasks, reducers, strict=True)]
+    futures = [executor.submit(run_fit_one_thread, task, r)
+               for task, r in zip(tasks, reducers, strict=True)]  # fmt: skip
     if done is not None:
         index = {future: i for i, future in enumerate(futures)}
         for future in as_completed(futures):
