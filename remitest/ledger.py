@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -239,12 +240,11 @@ class Ledger:
             users expect: ``frame["derived_from"].notna()`` marks the repeats. The CSV form
             (`to_csv`) keeps empty cells.
         """
-        typed = getattr(self, "_typed", None)  # the ledger never changes: type its table once
-        if typed is None:
-            typed = self._typed = self._typed_frame()
-        return typed.copy()
+        return self._typed.copy()
 
-    def _typed_frame(self) -> pd.DataFrame:
+    @functools.cached_property
+    def _typed(self) -> pd.DataFrame:
+        """`to_frame`'s frame, typed once: a ledger never changes."""
         frame = self._table.copy()
         text = [c for c in frame.columns
                 if c not in (*_NUMBER_COLUMNS, *_YEAR_COLUMNS, *_DATE_COLUMNS)]
@@ -339,10 +339,12 @@ class Ledger:
 
     def originals(self) -> Ledger:
         """Only the claims that repeat no other (each original claim once)."""
-        originals = getattr(self, "_originals", None)  # a ledger never changes: find them once
-        if originals is None:
-            originals = self._originals = self._keep((self._table["derived_from"] == "").to_numpy())
-        return originals
+        return self._originals
+
+    @functools.cached_property
+    def _originals(self) -> Ledger:
+        """`originals`, found once: a ledger never changes."""
+        return self._keep((self._table["derived_from"] == "").to_numpy())
 
     def _keep(self, keep: np.ndarray) -> Ledger:
         """Rows where `keep` holds, less the repeats left without their original."""

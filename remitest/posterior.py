@@ -182,16 +182,24 @@ def summarize_draws(
             out[name][cells] = quantiles[:, i]
         out["hdi_low"][cells], out["hdi_high"][cells] = interval[:, 0], interval[:, 1]
         if log_sd:
-            out["log_sd"][cells] = np.log(block).std(axis=-1)
+            out["log_sd"][cells] = _sorted_log_sd(block)
 
     map_blocks(summarize_block, blocks)
     return {name: values.reshape(cell_shape) for name, values in out.items()}
 
 
+def _sorted_log_sd(block: np.ndarray) -> np.ndarray:
+    """The sd (``ddof=0``) of the log of each sorted row.
+
+    Written once, so that the summary's and :func:`_log_sd`'s agree bit for bit.
+    """
+    return np.log(block).std(axis=-1)
+
+
 def _log_sd(draws: np.ndarray, *, sample_ndim: int = 2) -> np.ndarray:
     """``summarize_draws(draws, log_sd=True)["log_sd"]``, bit for bit, without the rest."""
     flat, blocks = _cell_blocks(draws, sample_ndim)
-    sd = map_blocks(lambda cells: np.log(_sorted_block(flat, cells)).std(axis=-1), blocks)
+    sd = map_blocks(lambda cells: _sorted_log_sd(_sorted_block(flat, cells)), blocks)
     return np.concatenate(sd).reshape(np.shape(draws)[sample_ndim:])
 
 
@@ -373,27 +381,7 @@ def _posterior_cells(fit: Fit, hdi_prob: float) -> dict[str, np.ndarray]:
 
     Each of shape (quantity, scope, year).
     """
-    scopes, years = _scopes(fit), fit.years
-    # Host per-worker amounts equal the world's: summarise them once and repeat.
-    by_scope = [
-        summarize_draws(_scope_series(fit, q), hdi_prob=hdi_prob, log_sd=True)
-        for q in ("workers", "remittances_usd")
-    ]
-    per_worker = summarize_draws(_per_worker_draws(fit), hdi_prob=hdi_prob, log_sd=True)
-    return {
-        name: np.stack(
-            [
-                *(stats_[name] for stats_ in by_scope),
-                np.broadcast_to(per_worker[name], (len(scopes), len(years))),
-            ]
-        )
-        for name in (*STAT_COLUMNS, "log_sd")
-    }
-
-
-def _per_worker_draws(fit: Fit) -> np.ndarray:
-    """The per-worker series' draws, shape (chain, draw, year): the same in every scope."""
-    return fit.idata.posterior["per_worker_usd"].transpose("chain", "draw", "year").to_numpy()
+    return _by_quantity(fit, lambda draws: summarize_draws(draws, hdi_prob=hdi_prob, log_sd=True))
 
 
 def _posterior_log_sd(fit: Fit) -> np.ndarray:
@@ -401,11 +389,29 @@ def _posterior_log_sd(fit: Fit) -> np.ndarray:
 
     As the posterior summary computes it (:func:`_posterior_cells`'s ``log_sd``).
     """
+    return _by_quantity(fit, lambda draws: {"log_sd": _log_sd(draws)})["log_sd"]
+
+
+def _by_quantity(
+    fit: Fit, cells_of: Callable[[np.ndarray], dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """``cells_of`` applied to every quantity's draws, stacked to (quantity, scope, year).
+
+    Host per-worker amounts equal the world's: ``cells_of`` sees the per-worker series once, as
+    (chain, draw, year), and its cells are repeated for every scope.
+    """
     scopes, years = _scopes(fit), fit.years
-    return np.stack([
-        *(_log_sd(_scope_series(fit, q)) for q in ("workers", "remittances_usd")),
-        np.broadcast_to(_log_sd(_per_worker_draws(fit)), (len(scopes), len(years))),
-    ])  # fmt: skip
+    by_scope = [cells_of(_scope_series(fit, q)) for q in ("workers", "remittances_usd")]
+    per_worker = cells_of(
+        fit.idata.posterior["per_worker_usd"].transpose("chain", "draw", "year").to_numpy()
+    )
+    return {
+        name: np.stack([
+            *(cells[name] for cells in by_scope),
+            np.broadcast_to(per_worker[name], (len(scopes), len(years))),
+        ])  # fmt: skip
+        for name in per_worker
+    }
 
 
 def _prior_log_sd(fit: Fit) -> np.ndarray:
