@@ -6,6 +6,7 @@ import arviz as az
 import numpy as np
 import pytest
 import xarray as xr
+from scipy import special, stats
 
 from remitest import diagnostics
 from remitest.diagnostics import diagnostics_table, gated_names, rank_diagnostics
@@ -176,3 +177,23 @@ def test_blocks_and_threads_do_not_change_a_number(monkeypatch):
         whole = rank_diagnostics(draws)
     for b, w in zip(blocked, whole, strict=True):
         np.testing.assert_array_equal(b, w)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_one_sort_gives_the_normal_scores_of_two(name):
+    """The bulk and folded scores from one sort and a merge equal the plain definition (each
+    row ranked on its own by scipy, ties at their mean rank, then ``ndtri``) bit for bit, for
+    the split draws and their distances to the median (ties, constants, an odd draw count)."""
+    x = np.moveaxis(np.nan_to_num(_case(name)), -1, 0)
+    if x.shape[-1] < 4:
+        pytest.skip("too few draws: the gate returns NaN before ranking")
+    x = np.concatenate([x, x[..., :-1].round(1)], axis=-1)  # an odd count, with many ties
+    split = diagnostics._split_chains(x)
+    flat = split.reshape(x.shape[0], -1)
+    median = np.median(flat, axis=-1)
+    both = np.stack([flat, np.abs(flat - median[:, None])])
+    c = 3 / 8
+    expected = special.ndtri((stats.rankdata(both, axis=-1) - c) / (flat.shape[-1] - 2 * c + 1))
+    order = np.argsort(flat, axis=-1)
+    got = diagnostics._normal_scores(order, np.take_along_axis(flat, order, -1), median)
+    np.testing.assert_array_equal(got, expected)
