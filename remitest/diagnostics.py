@@ -10,9 +10,9 @@ scalar serves both rankings (the folded draws' order is a merge of the two sides
 :func:`_ranks_by_merge`), one FFT along the draw axis and cumulative masks for Geyer's truncation
 serve all scalars: 0.11 s against ArviZ's 0.68 s on a 4 x 300 fit's 270 scalars, measured side
 by side on a shared 2-core machine, and 0.08 s for a 4 x 1,000 refit's 162 scalars
-(``benchmarks/bench_postprocess.py`` and ``bench_fit.py`` time it again). ``tests/test_diagnostics.py`` holds
-the three numbers to ArviZ's to rtol 1e-10, on adversarial arrays and on a fake fit's posterior,
-so a change on either side shows.
+(``benchmarks/bench_postprocess.py`` and ``bench_fit.py`` time it again).
+``tests/test_diagnostics.py`` holds the three numbers to ArviZ's to rtol 1e-10, on adversarial
+arrays and on a fake fit's posterior, so a change on either side shows.
 """
 
 from __future__ import annotations

@@ -433,3 +433,40 @@ def test_the_nutpie_record_is_the_one_the_kernel_sampler_fills(monkeypatch):
     monkeypatch.setattr(sampling, "_NUTPIE_FIELDS", sampling._NUTPIE_FIELDS | {"old_field"})
     with pytest.raises(ImportError, match=r"gone: \['old_field'\].*'nutpie>=0.16.11,<0.17'"):
         sampling._nutpie_record()
+
+
+def _one_row_per_claim(kdata: kernel.KernelData) -> kernel.KernelData:
+    """The same data with no row shared: each claim its own measurement and variance."""
+    ints = np.vstack([kdata.gauss_int, kdata.cens_int])
+    measure, variance = ints[:, 3].astype(int), ints[:, 4].astype(int)
+    own = ints.copy()
+    own[:, 3] = own[:, 4] = np.arange(len(ints))
+    n_g = len(kdata.gauss_int)
+    return dataclasses.replace(
+        kdata,
+        gauss_int=np.ascontiguousarray(own[:n_g]),
+        cens_int=np.ascontiguousarray(own[n_g:]),
+        measure_int=kdata.measure_int[measure],
+        measure_window=kdata.measure_window[measure],
+        measure_scope=kdata.measure_scope[measure],
+        variance=kdata.variance[variance],
+    )
+
+
+@pytest.mark.parametrize("case", ["shipped_default", "synthetic_host_events_pin"])
+def test_shared_measurement_rows_change_no_bit(case):
+    """Claims alike share a measurement and a variance row; the density and gradient are the
+    ones each claim computing its own gives, bit for bit."""
+    ledger, _, _, layout, kdata = setup(case)
+    n_claims = len(kdata.gauss_int) + len(kdata.cens_int)
+    assert len(kdata.measure_int) <= n_claims and len(kdata.variance) <= n_claims
+    if case == "synthetic_host_events_pin":  # many claims measure what another does
+        assert len(kdata.measure_int) < 0.8 * n_claims and len(kdata.variance) < 0.7 * n_claims
+    own = _one_row_per_claim(kdata)
+    rng = np.random.default_rng(4)
+    shared_grad, own_grad = np.empty(layout.n_dim), np.empty(layout.n_dim)
+    for _ in range(5):
+        x = random_x(layout, rng)
+        shared = kernel.logp_dlogp(x, shared_grad, *kdata.args())
+        assert shared == kernel.logp_dlogp(x, own_grad, *own.args())
+        np.testing.assert_array_equal(shared_grad, own_grad)
