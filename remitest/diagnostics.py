@@ -9,7 +9,7 @@ ranking, FFT and Geyer loop), which cost 0.55-0.85 s per fit at ~270 scalars and
 scalar serves both rankings (the folded draws' order is a merge of the two sides of the median,
 :func:`_ranks_by_merge`), one FFT along the draw axis and cumulative masks for Geyer's truncation
 serve all scalars: 0.11 s against ArviZ's 0.68 s on a 4 x 300 fit's 270 scalars, measured side
-by side on a shared 2-core machine, and 0.08 s for a 4 x 1,000 refit's 162 scalars
+by side on a shared 2-core machine, and 0.07-0.08 s for a 4 x 1,000 refit's 162 scalars
 (``benchmarks/bench_postprocess.py`` and ``bench_fit.py`` time it again).
 ``tests/test_diagnostics.py`` holds the three numbers to ArviZ's to rtol 1e-10, on adversarial
 arrays and on a fake fit's posterior, so a change on either side shows.
@@ -243,9 +243,17 @@ def _normal_scores(order: np.ndarray, ordered: np.ndarray, median: np.ndarray) -
     n = ordered.shape[-1]
     ranks = np.empty((2, *ordered.shape))
     ties = _ranks_by_merge(order, ordered, median, ranks)
+    for row in np.flatnonzero(~np.isfinite(median)):  # infinite median: sort the distances
+        draws = np.empty(n)
+        draws[order[row]] = ordered[row]
+        with np.errstate(invalid="ignore"):
+            folded = np.abs(draws - median[row])  # inf, and NaN where a draw is the median
+        by_distance = np.argsort(folded)  # numpy's order, NaNs last in draw order's sort
+        _tied_ranks(folded[by_distance], by_distance, np.arange(n), ranks[1, row], ties[1], row)
+        ties[1, row] = True  # ndtri draw by draw below
     c = 3 / 8
     table = special.ndtri((np.arange(1, n + 1, dtype=float) - c) / (n - 2 * c + 1))
-    scores = table[ranks.astype(np.intp) - 1]
+    scores = table[ranks.astype(np.intp) - 1]  # rows with ties are overwritten just below
     for half, row in zip(*np.nonzero(ties), strict=True):  # half ranks: ndtri draw by draw
         scores[half, row] = special.ndtri((ranks[half, row] - c) / (n - 2 * c + 1))
     return scores
@@ -256,25 +264,26 @@ def _ranks_by_merge(order, ordered, median, ranks):  # pragma: no cover - compil
     """Average ranks of each row (``ranks[0]``) and of ``|row - median|`` (``ranks[1]``).
 
     The distances of a sorted row fall on the left of the median and rise on its right, so their
-    order is a merge of the two sides. Ties share their mean rank.
+    order is a merge of the two sides. Ties share their mean rank. Rows whose median is not
+    finite are left to the caller (their distances are infinite or NaN, with no sorted sides).
     Returns, per (half, row), whether it had ties.
     """
     n_row, n = ordered.shape
     ties = np.zeros((2, n_row), dtype=np.bool_)
     folded = np.empty(n)
     member = np.empty(n, dtype=np.int64)  # merged position -> sorted position
+    itself = np.arange(n)
     for row in range(n_row):
         v = ordered[row]
-        _tied_ranks(v, order[row], np.arange(n), ranks[0, row], ties[0], row)
+        _tied_ranks(v, order[row], itself, ranks[0, row], ties[0], row)
         med = median[row]
-        right = 0
-        while right < n and v[right] < med:
-            right += 1
+        if not np.isfinite(med):  # distances inf or NaN: left to the caller's sort
+            continue
+        # below the median the distances fall, above it they rise: merge the two sides
+        right = np.searchsorted(v, med)  # the first draw not below the median
         left = right - 1
         for k in range(n):
-            take_left = left >= 0 and (
-                right >= n or abs(v[left] - med) <= abs(v[right] - med)
-            )
+            take_left = left >= 0 and (right >= n or abs(v[left] - med) <= abs(v[right] - med))
             if take_left:
                 member[k] = left
                 left -= 1

@@ -9,7 +9,8 @@ its data into views without numba's reshape, and reads what the priors alone det
 of fixed scales, log-gamma of the share concentrations) from :class:`KernelConstants`, computed
 once per fit: 2.6 us to 1.9 us, every number bit for bit the same. Claims that measure the same
 thing share one computation of it and of its log (:class:`KernelData`): on ``bench_scaling``'s
-999-claim ledger, 53 us to 37 us a gradient, and its refit from 7.4 s to 3.5 s.
+999-claim ledger a call of the density alone went from 53 us to 37 us, and ``make bench``'s refit
+of it from 6.5 s to 3.8 s (``benchmarks/results.md``).
 
 The PyMC model in ``remitest.model`` stays the specification: the same unconstrained
 parameterisation (PyMC's value variables, in the same order), the same constants, the same
@@ -72,7 +73,7 @@ VALUE_VARS = (
 )
 _LOG_2PI = math.log(2.0 * math.pi)
 _N_TYPES = len(ESTIMATOR_TYPES)  # a compile-time constant for numba
-# Integer columns of a claim block: quantity, estimator, type, first year index, stop index.
+# Integer columns of a claim block: quantity, estimator, type, measurement row, variance row.
 _INT_COLUMNS = 5
 
 
@@ -142,7 +143,8 @@ class KernelData:
 
     ``params`` packs the scalar priors; ``*_int`` columns are (quantity, estimator, type,
     measurement, variance) indices stored as floats (everything travels in one float64 buffer,
-    see :func:`pack`); ``*_real`` columns are (value, spread, direction).
+    see :func:`pack`); ``*_real`` columns are (value, spread, direction), the spread read by the
+    density through the claim's variance row.
 
     Claims that measure the same thing (quantity, years and hosts) share a row of
     ``measure_*``: its columns are (quantity, first year, stop year), its window and scope the
@@ -169,7 +171,6 @@ class KernelData:
     measure_window: np.ndarray
     measure_scope: np.ndarray
     variance: np.ndarray
-    constants: np.ndarray  # what the density derives from the priors alone (:func:`_constants`)
     reading_log_median: np.ndarray  # for the expansion only (not passed to the density)
     reading_log_sd: np.ndarray
 
@@ -193,7 +194,7 @@ class KernelData:
             self.measure_window,
             self.measure_scope,
             self.variance,
-            self.constants,
+            _constants(self.params, self.concentration),  # derived here: never out of date
         )
 
 
@@ -331,7 +332,6 @@ def kernel_data(
         measure_window=np.ascontiguousarray(m_window).reshape(-1, n_years),
         measure_scope=np.ascontiguousarray(measures[:, 1 + n_years :]).reshape(-1, scope.shape[1]),
         variance=np.ascontiguousarray(variances, dtype=float).reshape(-1, 2),
-        constants=_constants(params, concentration),
         reading_log_median=reading_priors(config)[0],
         reading_log_sd=reading_priors(config)[1],
     )
@@ -379,6 +379,7 @@ def _constants(params: np.ndarray, concentration: np.ndarray) -> np.ndarray:
         out[_AC.student_t_const] = math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(
             0.5 * nu
         ) - 0.5 * math.log(nu * math.pi)
+    # exp(log(sd)), not sd: the host walks took their step sd through a log before (draws kept)
     out[_AC.host_walk_step_sd] = math.exp(math.log(params[_AT.host_step_sd]))
     for h in range(concentration.shape[0]):
         out[_AC.log_gamma_concentration + h] = math.lgamma(concentration[h])
@@ -918,11 +919,9 @@ def expand_draws(x: np.ndarray, layout: Layout, kdata: KernelData) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 # C entry points for nutpie's Rust sampler (no GIL, chains in parallel threads)
 # --------------------------------------------------------------------------------------------
-# total length, n_years, n_hosts, n_estimators, n_gaussian, n_censored, n_walking, n_readings
-_N_PARAMS = 15
-
-
-_HEADER = 10  # the buffer's first values: its length and the sizes :func:`_unpack` reads
+# The buffer's first values: its total length, then n_years, n_hosts, n_estimators, n_gaussian,
+# n_censored, n_walking, n_readings, n_measurements, n_variances (read by _unpack)
+_HEADER = 10
 
 
 def pack(kdata: KernelData) -> np.ndarray:
@@ -944,8 +943,23 @@ def pack(kdata: KernelData) -> np.ndarray:
         ],
         dtype=float,
     )
-    return np.ascontiguousarray(np.concatenate([header, body]))
+    buf = np.ascontiguousarray(np.concatenate([header, body]))
+    if _packed_size(buf) != buf.size:  # pack and _unpack disagree: a bug, never the user's
+        raise AssertionError(f"kernel buffer of {buf.size} values, header says {_packed_size(buf)}")
+    return buf
 
+
+@numba.njit(**_JIT)
+def _packed_size(buf: np.ndarray) -> int:
+    """The length the header's sizes add up to (:func:`_unpack` reads exactly this much)."""
+    n_years, n_hosts, n_est = int(buf[1]), int(buf[2]), int(buf[3])
+    n_g, n_c, n_walk, n_read = int(buf[4]), int(buf[5]), int(buf[6]), int(buf[7])
+    n_measure, n_var = int(buf[8]), int(buf[9])
+    return (
+        _HEADER + _N_PARAMS + 2 * (n_years - 1) + 2 * n_walk * (n_years - 1) + n_hosts + n_est
+        + (n_g + n_c) * (_INT_COLUMNS + 3 + n_read)
+        + n_measure * (3 + n_years + n_hosts) + 2 * n_var + _N_CONSTANTS + n_hosts
+    )
 
 
 @numba.njit(**_JIT)
@@ -1040,6 +1054,8 @@ def _logp_c(dim, x_, out_, logp_, user_data_):
     x = numba.carray(x_, (dim,))
     out = numba.carray(out_, (dim,))
     logp = numba.carray(logp_, (1,))
+    if _packed_size(buf) != buf.shape[0]:  # views would reach past the buffer: refuse
+        return 1
     value = logp_dlogp(x, out, *_unpack(buf))
     logp[0] = value
     for j in range(dim):

@@ -25,7 +25,6 @@ Samplers (``sampler=``):
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import os
 import sys
 import time
@@ -35,6 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
+from arviz_base import make_attrs
 
 from remitest import kernel
 from remitest.config import ConfigError, ModelConfig
@@ -392,11 +392,9 @@ def _sample_kernel(
     stats = xr.Dataset(
         {_STATS[name]: (("chain", "draw"), value) for name, value in stat_values.items()},
         coords={"chain": coords["chain"], "draw": coords["draw"]},
-        attrs={
-            "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
-            "inference_library": "nutpie",
-            "inference_library_version": nutpie.__version__,
-        },
+        # ArviZ's provenance, as nutpie's conversion wrote it (less nutpie's settings, which
+        # the raw trace does not carry; the fit's own sampling settings are the posterior's)
+        attrs=make_attrs(inference_library=nutpie, sample_dims=["chain", "draw"]),
     )
     idata = xr.DataTree.from_dict(
         {"posterior": posterior, "sample_stats": stats, "observed_data": _observed(*blocks)}
@@ -429,6 +427,11 @@ def _trace_arrays(
     """
     import pyarrow
 
+    def nutpie_version() -> str:
+        import nutpie
+
+        return nutpie.__version__
+
     draw_batches, stat_batches = raw.get_arrow_trace()
     tuned, kept = [], []
     for draw, stat in zip(draw_batches, stat_batches, strict=True):
@@ -440,7 +443,14 @@ def _trace_arrays(
     def column(batches: list, name: str, shape: tuple[int, ...]) -> np.ndarray:
         out = None
         for chain, batch in enumerate(batches):
+            if name not in batch.column_names:
+                raise RuntimeError(
+                    f"nutpie {nutpie_version()}'s trace has no {name!r}; remitest was tested with "
+                    "nutpie 0.16.11: pip install 'nutpie>=0.16.11,<0.17'"
+                )
             col = pyarrow.array(batch.column(name)).slice(tuned[chain])
+            if col.null_count:
+                raise RuntimeError(f"nutpie's trace has missing values of {name!r}")
             if hasattr(col, "flatten"):
                 col = col.flatten()
             if out is None:

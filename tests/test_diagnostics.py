@@ -179,21 +179,49 @@ def test_blocks_and_threads_do_not_change_a_number(monkeypatch):
         np.testing.assert_array_equal(b, w)
 
 
-@pytest.mark.parametrize("name", CASES)
+def _mean_ranks(row):
+    """Ranks 1..n of a row, equal values sharing their mean rank; NaNs last, each its own."""
+    order = np.argsort(row)
+    ordered = row[order]
+    ranks = np.empty(len(row))
+    start = 0
+    while start < len(row):
+        stop = start + 1
+        while stop < len(row) and ordered[stop] == ordered[start]:
+            stop += 1
+        ranks[order[start:stop]] = (start + stop + 1) / 2
+        start = stop
+    return ranks
+
+
+def _with_infinities():
+    x = np.random.default_rng(11).normal(size=(4, 100, 3))
+    x[:, :60, 0] = np.inf  # median infinite: distances inf and NaN
+    x[:2, :10, 1], x[2:, :10, 1] = -np.inf, np.inf  # infinities on both sides, median finite
+    x[:, ::2, 2] = 1.0  # half the draws tied at one value
+    return x
+
+
+@pytest.mark.parametrize("name", [*CASES, "infinite draws"])
 def test_one_sort_gives_the_normal_scores_of_two(name):
     """The bulk and folded scores from one sort and a merge equal the plain definition (each
-    row ranked on its own by scipy, ties at their mean rank, then ``ndtri``) bit for bit, for
-    the split draws and their distances to the median (ties, constants, an odd draw count)."""
-    x = np.moveaxis(np.nan_to_num(_case(name)), -1, 0)
+    row ranked on its own, ties at their mean rank, then ``ndtri``) bit for bit, for the split
+    draws and their distances to the median (ties, constants, infinities, an odd draw count)."""
+    x = _with_infinities() if name == "infinite draws" else _case(name)
+    x = np.moveaxis(np.where(np.isnan(x), 0.0, x), -1, 0)  # the gate zeroes a NaN scalar first
     if x.shape[-1] < 4:
         pytest.skip("too few draws: the gate returns NaN before ranking")
     x = np.concatenate([x, x[..., :-1].round(1)], axis=-1)  # an odd count, with many ties
     split = diagnostics._split_chains(x)
     flat = split.reshape(x.shape[0], -1)
     median = np.median(flat, axis=-1)
-    both = np.stack([flat, np.abs(flat - median[:, None])])
+    with np.errstate(invalid="ignore"):
+        both = np.stack([flat, np.abs(flat - median[:, None])])
+    ranks = np.apply_along_axis(_mean_ranks, -1, both)
+    if np.isfinite(both).all():  # scipy's own ranks agree where they are defined
+        np.testing.assert_array_equal(ranks, stats.rankdata(both, axis=-1))
     c = 3 / 8
-    expected = special.ndtri((stats.rankdata(both, axis=-1) - c) / (flat.shape[-1] - 2 * c + 1))
+    expected = special.ndtri((ranks - c) / (flat.shape[-1] - 2 * c + 1))
     order = np.argsort(flat, axis=-1)
     got = diagnostics._normal_scores(order, np.take_along_axis(flat, order, -1), median)
     np.testing.assert_array_equal(got, expected)
