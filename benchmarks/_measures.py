@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from remitest._io import write_text  # the package's atomic writer
+
 
 def measure(name: str, value: float, unit: str, *, baseline: str = "",
             baseline_value: float | None = None) -> dict:
@@ -16,4 +18,4 @@ def measure(name: str, value: float, unit: str, *, baseline: str = "",
 def write_measures(path: str | None, rows: list[dict]) -> None:
     """Write ``rows`` to ``path`` as JSON (nothing when ``path`` is None)."""
     if path:
-        Path(path).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        write_text(json.dumps(rows, indent=1), Path(path))

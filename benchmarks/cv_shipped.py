@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 import remitest as rt
+from remitest._io import write_text  # the package's atomic writer
 from remitest.diagnostics import DiagnosticsWarning
 
 
@@ -73,7 +74,7 @@ def main() -> None:
                 + result.coverage.to_markdown(index=False, floatfmt=".2f")
                 + "\n\n## By subgroup\n\n" + subgroups.to_markdown(index=False, floatfmt=".2f")
                 + "\n")
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text(text, Path(args.out))
 
 
 def held_out(ledger: rt.Ledger, args: argparse.Namespace) -> None:
@@ -96,7 +97,7 @@ def held_out(ledger: rt.Ledger, args: argparse.Namespace) -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text(text, Path(args.out))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 import remitest as rt
+from remitest._io import atomic_write, write_text  # the package's atomic writer
 from remitest.checks.cross_validation import coverage_table, subgroup_table, with_subgroups
 from remitest.diagnostics import DiagnosticsWarning
 
@@ -88,7 +89,8 @@ def main() -> None:
     out = Path(args.out or f"benchmarks/results/cv_{args.simulator}.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     passing = table[table["diagnostics_passed"]]
-    passing.to_csv(out.with_suffix(".claims.csv"), index=False, float_format="%.6g")
+    atomic_write(out.with_suffix(".claims.csv"),
+                 lambda tmp: passing.to_csv(tmp, index=False, float_format="%.6g"))
     failed = table[~table["diagnostics_passed"]]
     seeds = f"{FIRST_REPORTING_SEED}-{FIRST_REPORTING_SEED + args.ledgers - 1}"
     text = (
@@ -108,7 +110,7 @@ def main() -> None:
         "## By subgroup (band for groups of 30 claims or more)\n\n"
         + pooled_subgroups(table).to_markdown(index=False, floatfmt=".2f") + "\n"
     )
-    out.write_text(text, encoding="utf-8")
+    write_text(text, out)
     print(text)
 
 

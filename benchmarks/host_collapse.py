@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 import remitest as rt
+from remitest._io import atomic_write, write_text  # the package's atomic writer
 from remitest.diagnostics import DiagnosticsWarning
 
 YEARS = (2020, 2021, 2022, 2023)
@@ -94,7 +95,7 @@ def main() -> None:
     result = summary(table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".ledgers.csv"), index=False)
+    atomic_write(out.with_suffix(".ledgers.csv"), lambda tmp: table.to_csv(tmp, index=False))
     text = (
         f"# Host collapse on {args.ledgers} synthetic ledgers of 60 claims\n\n"
         f"remitest {rt.__version__}; host_shares = "
@@ -104,7 +105,7 @@ def main() -> None:
         f"--draws {args.draws}{' --constant' if args.constant else ''} --out {args.out}`\n\n"
         + result.to_markdown(index=False, floatfmt=".2f") + "\n"
     )
-    out.write_text(text, encoding="utf-8")
+    write_text(text, out)
     print(text)
 
 

@@ -30,6 +30,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from remitest._io import write_text  # the package's atomic writer
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BENCHMARKS = {
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {script}: {BENCHMARKS[script]}", flush=True)
         results[script] = measure_benchmark(script)
     host["load_end"] = os.getloadavg()[0]
-    Path(args.out).write_text(render(results, when, host, found, previous), encoding="utf-8")
+    write_text(render(results, when, host, found, previous), Path(args.out))
     print(f"\nwritten to {args.out}")
     return 0
 

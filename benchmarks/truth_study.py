@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 import remitest as rt
+from remitest._io import atomic_write, write_text  # the package's atomic writer
 from remitest.checks._sweep import make_tasks, run_fit
 from remitest.checks.truth import score_truth, truth_summary
 from remitest.simulate.field import DEPARTURES, field_ledger
@@ -130,9 +131,10 @@ def main() -> None:
         + report(table, gates, by_variant=args.ablate)
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text(text, out)
     summary = truth_summary(table, ("variant" if args.ablate else "simulator", "series", "band"))
-    summary.to_csv(out.with_suffix(".csv"), index=False, float_format="%.4f")
+    atomic_write(out.with_suffix(".csv"),
+                 lambda tmp: summary.to_csv(tmp, index=False, float_format="%.4f"))
     print(text)
 
 
