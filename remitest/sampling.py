@@ -425,12 +425,8 @@ def _trace_arrays(
     column's pandas dtype). Chains that stopped early (an interrupted fit) are padded as nutpie
     pads them: NaN, or zero for integers and booleans.
     """
+    import nutpie
     import pyarrow
-
-    def nutpie_version() -> str:
-        import nutpie
-
-        return nutpie.__version__
 
     draw_batches, stat_batches = raw.get_arrow_trace()
     tuned, kept = [], []
@@ -445,8 +441,8 @@ def _trace_arrays(
         for chain, batch in enumerate(batches):
             if name not in batch.column_names:
                 raise RuntimeError(
-                    f"nutpie {nutpie_version()}'s trace has no {name!r}; remitest was tested with "
-                    "nutpie 0.16.11: pip install 'nutpie>=0.16.11,<0.17'"
+                    f"nutpie {nutpie.__version__}'s trace has no {name!r}; remitest was tested "
+                    "with nutpie 0.16.11: pip install 'nutpie>=0.16.11,<0.17'"
                 )
             col = pyarrow.array(batch.column(name)).slice(tuned[chain])
             if col.null_count:
