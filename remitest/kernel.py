@@ -944,30 +944,20 @@ def pack(kdata: KernelData) -> np.ndarray:
         dtype=float,
     )
     buf = np.ascontiguousarray(np.concatenate([header, body]))
-    if _packed_size(buf) != buf.size:  # pack and _unpack disagree: a bug, never the user's
-        raise AssertionError(f"kernel buffer of {buf.size} values, header says {_packed_size(buf)}")
+    end = _unpack(buf)[0]
+    if end != buf.size:  # pack and _unpack disagree: a bug, never the user's
+        raise AssertionError(f"kernel buffer of {buf.size} values, header says {end}")
     return buf
 
 
 @numba.njit(**_JIT)
-def _packed_size(buf: np.ndarray) -> int:
-    """The length the header's sizes add up to (:func:`_unpack` reads exactly this much)."""
-    n_years, n_hosts, n_est = int(buf[1]), int(buf[2]), int(buf[3])
-    n_g, n_c, n_walk, n_read = int(buf[4]), int(buf[5]), int(buf[6]), int(buf[7])
-    n_measure, n_var = int(buf[8]), int(buf[9])
-    return (
-        _HEADER + _N_PARAMS + 2 * (n_years - 1) + 2 * n_walk * (n_years - 1) + n_hosts + n_est
-        + (n_g + n_c) * (_INT_COLUMNS + 3 + n_read)
-        + n_measure * (3 + n_years + n_hosts) + 2 * n_var + _N_CONSTANTS + n_hosts
-    )
-
-
-@numba.njit(**_JIT)
 def _unpack(buf: np.ndarray):
-    """:meth:`KernelData.args` as views of the buffer :func:`pack` wrote, in the same order.
+    """The end of what the header describes, and :meth:`KernelData.args` as views of the buffer.
 
-    Views one after another from the header on: nothing allocated, and no reshape (numba's
-    calls a C helper, ~15 ns a view, a sixth of a small ledger's gradient in all).
+    The views follow :func:`pack`'s order, one after another from the header on: nothing
+    allocated, and no reshape (numba's calls a C helper, ~15 ns a view, a sixth of a small
+    ledger's gradient in all). A view past the buffer's end is built but must not be read:
+    callers compare the end with the buffer's length first.
     """
     n_years, n_hosts, n_est = int(buf[1]), int(buf[2]), int(buf[3])
     n_g, n_c, n_walk, n_read = int(buf[4]), int(buf[5]), int(buf[6]), int(buf[7])
@@ -1009,7 +999,8 @@ def _unpack(buf: np.ndarray):
     variance = _matrix(buf, a, n_var, 2)
     a += n_var * 2
     constants = buf[a : a + _N_CONSTANTS + n_hosts]
-    return (
+    a += _N_CONSTANTS + n_hosts
+    return a, (
         params,
         step_scale,
         step_mean,
@@ -1054,9 +1045,10 @@ def _logp_c(dim, x_, out_, logp_, user_data_):
     x = numba.carray(x_, (dim,))
     out = numba.carray(out_, (dim,))
     logp = numba.carray(logp_, (1,))
-    if _packed_size(buf) != buf.shape[0]:  # views would reach past the buffer: refuse
+    end, args = _unpack(buf)
+    if end != buf.shape[0]:  # views would reach past the buffer: refuse before reading them
         return 1
-    value = logp_dlogp(x, out, *_unpack(buf))
+    value = logp_dlogp(x, out, *args)
     logp[0] = value
     for j in range(dim):
         if not np.isfinite(out[j]):
