@@ -54,10 +54,11 @@ def one_ledger(simulator: str, seed: int, *, n_claims: int = 60, draws: int = 20
 
 
 def study(simulators, n_ledgers: int, *, n_claims: int = 60, draws: int = 2000,
-          departures=None, label: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+          departures=None, label: str = "", first_seed: int = FIRST_REPORTING_SEED,
+          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     tables, gates = [], []
     for simulator in simulators:
-        for seed in range(FIRST_REPORTING_SEED, FIRST_REPORTING_SEED + n_ledgers):
+        for seed in range(first_seed, first_seed + n_ledgers):
             start = time.perf_counter()
             table, record = one_ledger(simulator, seed, n_claims=n_claims, draws=draws,
                                        departures=departures)
@@ -97,6 +98,8 @@ def main() -> None:
                         choices=list(SIMULATORS))
     parser.add_argument("--ablate", action="store_true",
                         help="field simulator only: all departures, then each one switched off")
+    parser.add_argument("--first-seed", type=int, default=FIRST_REPORTING_SEED,
+                        help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     out = Path(args.out or ("benchmarks/results/truth_ablation.md" if args.ablate
@@ -107,20 +110,25 @@ def main() -> None:
             (f"without {d}", [x for x in DEPARTURES if x != d]) for d in DEPARTURES
         ] + [("no departure", [])]
         results = [study(["field"], args.ledgers, n_claims=args.claims, draws=args.draws,
-                         departures=dep, label=label) for label, dep in variants]
+                         departures=dep, label=label, first_seed=args.first_seed)
+                   for label, dep in variants]
         table = pd.concat([r[0] for r in results], ignore_index=True)
         gates = pd.concat([r[1] for r in results], ignore_index=True)
     else:
         table, gates = study(args.simulators, args.ledgers, n_claims=args.claims,
-                             draws=args.draws)
-    seeds = f"{FIRST_REPORTING_SEED}-{FIRST_REPORTING_SEED + args.ledgers - 1}"
+                             draws=args.draws, first_seed=args.first_seed)
+    seeds = f"{args.first_seed}-{args.first_seed + args.ledgers - 1}"
+    kind = "reporting" if args.first_seed >= FIRST_REPORTING_SEED else "tuning"
     command = (f"python benchmarks/truth_study.py --ledgers {args.ledgers} --claims {args.claims}"
-               f" --draws {args.draws}" + (" --ablate" if args.ablate else
+               f" --draws {args.draws}"
+               + (f" --first-seed {args.first_seed}"
+                  if args.first_seed != FIRST_REPORTING_SEED else "")
+               + (" --ablate" if args.ablate else
                                             f" --simulators {' '.join(args.simulators)}"))
     text = (
         f"# Truth study{' (ablation of the field simulator)' if args.ablate else ''}\n\n"
         f"remitest {rt.__version__}; {args.ledgers} ledgers of {args.claims} claims per "
-        f"simulator, reporting seeds {seeds} (ledger and fit seed alike; tuning seeds are "
+        f"simulator, {kind} seeds {seeds} (ledger and fit seed alike; tuning seeds are "
         f"1-999); 4 chains x {args.draws} draws per fit, a failing fit retried once with twice "
         f"the tuning and draws, then left out; {time.perf_counter() - start:.0f} s.\n"
         f"Command: `{command}`\n\n"

@@ -24,7 +24,10 @@ Every claim becomes one of two observations on the log scale:
   log factor is ``log(median) + log_sd x reading_z``), not independent noise per claim, which
   would average away. ``reading`` holds each claim's loadings, shape (n, readings): ``+log_sd``
   of its measure; ``+bound_ratio_log_sd`` for an upper bound read as an interval end (its
-  belief median is the bound over the ratio), ``-bound_ratio_log_sd`` for a lower bound.
+  belief median is the bound over the ratio), ``-bound_ratio_log_sd`` for a lower bound; and
+  ``+field_shift_log_sd`` of the field's shift of its quantity (``field_<quantity>``, median 1),
+  on every claim: an error that all sources of a quantity share, which no claim can tell from
+  the level and which therefore widens it.
 * **censored** -- a bound read as censored (its own ``reading``, else
   ``config.interpretation``), or a figure of a measure read as a lower bound from
   its ``lower_bound_from`` year. ``bound`` is the log of the figure (less the measure's offset)
@@ -61,17 +64,30 @@ __all__ = [
 ]
 
 
+def _field_readings(config: ModelConfig) -> tuple[str, ...]:
+    """The field's shared shift per quantity (``field_<quantity>``), if it has a prior."""
+    if config.priors.field_shift_log_sd <= 0:
+        return ()
+    return tuple(f"field_{q}" for q in QUANTITIES)
+
+
 def reading_names(config: ModelConfig) -> tuple[str, ...]:
-    """The shared readings of a model: the bound ratio, then every configured measure (sorted)."""
-    return ("bound_ratio", *sorted(config.measures))
+    """The shared readings of a model.
+
+    The bound ratio, then every configured measure (sorted), then the field's shift per quantity.
+    """
+    return ("bound_ratio", *sorted(config.measures), *_field_readings(config))
 
 
 def reading_priors(config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
     """Log median and log-sd of each reading's factor, in :func:`reading_names` order."""
     interp = config.interpretation
     names = sorted(config.measures)
-    median = np.log([interp.bound_ratio, *(config.measures[m].median for m in names)])
-    sd = np.array([interp.bound_ratio_log_sd, *(config.measures[m].log_sd for m in names)])
+    field = _field_readings(config)
+    median = np.log([interp.bound_ratio, *(config.measures[m].median for m in names),
+                     *np.ones(len(field))])
+    sd = np.array([interp.bound_ratio_log_sd, *(config.measures[m].log_sd for m in names),
+                   *np.full(len(field), config.priors.field_shift_log_sd)])
     return median, sd
 
 
@@ -261,6 +277,10 @@ def read_claims(
     for i, name in enumerate(measure_of):
         if name:
             reading[i, names.index(name)] = measure_sd[i]
+    # The field's shift of the claim's quantity, on every claim (absent when its prior is 0).
+    if _field_readings(config):
+        rows = np.array([names.index(f"field_{q}") for q in quantity], dtype=np.int64)
+        reading[np.arange(len(frame)), rows] = config.priors.field_shift_log_sd
     # What the model compares with truth x bias: the figure read back to the reference measure.
     # ``reported`` stays the figure as written: predictions are made in the claim's own units.
     median, low, high = median - offset, low - offset, high - offset

@@ -15,7 +15,7 @@ import pytest
 
 from remitest import kernel
 from remitest.config import ModelConfig
-from remitest.ledger import DEFAULT_HOSTS, Ledger, load_ledger
+from remitest.ledger import DEFAULT_HOSTS, QUANTITIES, Ledger, load_ledger
 from remitest.model import _step_scale, build_model, model_data, model_structure
 from remitest.simulate import simulate_ledger, synthetic_ledger
 
@@ -126,8 +126,10 @@ CASES = {
 
 
 @cache
-def setup(case: str):
+def setup(case: str, field_shift: bool = True):
     make_ledger, config = CASES[case]
+    if not field_shift:  # the model of 0.5 (no shift shared by the field)
+        config = config.replace(priors={"field_shift_log_sd": 0.0})
     ledger = make_ledger()
     structure = model_structure(ledger, config)
     model = build_model(ledger, config)
@@ -395,14 +397,23 @@ def test_kernel_matches_pymc_beyond_minus_30():
 
 # -- what the new parameters do ---------------------------------------------------------------
 def test_readings_are_shared_parameters_loaded_on_their_claims():
-    """A measure's offset and the bound ratio are one parameter each, not per-claim noise."""
+    """A measure's offset, the bound ratio and the field's shift are one parameter each."""
     ledger, structure, model, layout, kdata = setup("synthetic_host_events_pin")
     names = list(model.coords["reading"])
-    assert names[0] == "bound_ratio" and set(names[1:]) == set(_SYNTHETIC.config.measures)
+    measures = sorted(_SYNTHETIC.config.measures)
+    field = [f"field_{q}" for q in QUANTITIES]
+    assert names == ["bound_ratio", *measures, *field]
     loadings = np.vstack([kdata.gauss_reading, kdata.cens_reading])
     frame = ledger.originals().to_frame()
+    # the field's shift of a quantity is loaded on every claim of that quantity, and only there
+    quantity = np.concatenate([kdata.gauss_int[:, 0], kdata.cens_int[:, 0]])  # claim ints: q first
+    tau = _SYNTHETIC.config.priors.field_shift_log_sd
+    for i, q in enumerate(QUANTITIES):
+        column = loadings[:, names.index(f"field_{q}")]
+        np.testing.assert_array_equal(column, np.where(quantity == i, tau, 0.0))
+        assert (quantity == i).sum() > 1
     shared = 0
-    for name in names[1:]:
+    for name in measures:
         used = (frame["measure"] == name).sum()
         sd = _SYNTHETIC.config.measures[name].log_sd
         column = loadings[:, names.index(name)]
@@ -491,10 +502,11 @@ def test_density_and_gradient_as_the_kernel_of_0_5_0_gave_them(case):
     """Values written by the kernel at commit 6c32f3d (0.5.0's arithmetic) at three points per
     case, as float.hex: the faster kernel gave them bit for bit on the machine that wrote them.
     Held here to 1e-12, not to the bit, since libm may round otherwise on another CPU; any
-    change to the arithmetic beyond rounding still shows."""
+    change to the arithmetic beyond rounding still shows. 0.6 added the field's shift: with its
+    prior at 0 (no shift) the model is 0.5's."""
     reference = json.loads((Path(__file__).parent / "data" / "kernel_reference_6c32f3d.json")
                            .read_text())[case]  # fmt: skip
-    _, _, _, layout, kdata = setup(case)
+    _, _, _, layout, kdata = setup(case, field_shift=False)
     rng = np.random.default_rng(99)
     grad = np.empty(layout.n_dim)
     for point in reference:

@@ -61,7 +61,10 @@ def test_an_unknown_measure_is_a_ledger_error_naming_row_field_and_value():
     assert gaussian.spread[i] == pytest.approx(plain.spread[j])
     names = list(reading_names(config))
     assert gaussian.reading[i, names.index("contracts")] == pytest.approx(0.2)
-    assert np.count_nonzero(gaussian.reading[i]) == 1
+    # beside it only the field's shift of its quantity, which every claim carries
+    assert np.count_nonzero(gaussian.reading[i]) == 2
+    assert gaussian.reading[i, names.index("field_workers")] == pytest.approx(
+        config.priors.field_shift_log_sd)
 
 
 def test_a_measure_of_another_quantity_is_refused():

@@ -424,10 +424,15 @@ def _reading_shift(config, row, reading_z):
 
     An interval-end bound's ratio beyond its median (``bound_ratio_log_sd x z``: an upper bound's
     belief median is the bound over the ratio, so the location moves up; a lower bound's down),
-    and a measure's offset beyond its median (``log_sd x z``).
+    a measure's offset beyond its median (``log_sd x z``), and the field's shift of the claim's
+    quantity (``field_shift_log_sd x z``, on every claim).
     """
-    names = ("bound_ratio", *sorted(config.measures))
+    field = [f"field_{q}" for q in QUANTITIES] if config.priors.field_shift_log_sd > 0 else []
+    names = ("bound_ratio", *sorted(config.measures), *field)
     interp, shift = config.interpretation, 0.0
+    if field:
+        shift += (config.priors.field_shift_log_sd
+                  * reading_z[names.index(f"field_{row['quantity']}")])
     if row["kind"] == "upper_bound" and interp.upper_bound == "interval_end":
         shift += interp.bound_ratio_log_sd * reading_z[0]
     if row["kind"] == "lower_bound" and interp.lower_bound == "interval_end":
@@ -654,6 +659,7 @@ def test_only_a_censored_claim():
     point = random_point(model, np.random.default_rng(4))
     d = evaluate(point)
     m = np.log(d["workers"][2]) + d["estimator_bias"][0, Q["workers"]]
+    m += _reading_shift(DEFAULT, ledger.to_frame().iloc[0], point["reading_z"])
     expected = _above(50_000)(m, d["noise_sd"][ESTIMATOR_TYPES.index("government")])
     np.testing.assert_allclose(obs_logp(point), expected, rtol=CENSORED_RTOL)
     assert np.isfinite(model.compile_logp()(point))

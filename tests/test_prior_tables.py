@@ -115,7 +115,8 @@ def test_parameters_cover_every_free_variable_of_the_model(fit, parameters):
     assert not sampled.duplicated(["parameter", "element"]).any()
     assert {"bias_sd", "bias_rho", "reading_z", "workers_step_sd", "noise_sd"} <= set(free)
     assert set(sampled.loc[sampled["parameter"] == "reading_z", "element"]) == {
-        "bound_ratio", "gross_earnings", "permits"}
+        "bound_ratio", "gross_earnings", "permits", "field_workers", "field_remittances_usd",
+        "field_per_worker_usd"}
     scales = sampled.groupby("parameter")["scale"].first()
     assert scales["workers_step_sd"] == "log" and scales["bias_rho"] == "log-odds"
     assert scales["log_workers_pinned"] == "identity"

@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 
 import remitest as rt
+from remitest.config import ConfigError, ModelConfig
+from remitest.ledger import QUANTITIES
 from remitest.model import claim_blocks, model_structure
-from remitest.reading import bound_readings
+from remitest.reading import bound_readings, reading_names, reading_priors
 
 UPPER, LOWER = "kinu-workers", "un-darusman2015-workers"
 
@@ -79,3 +81,19 @@ def test_a_reading_on_a_point_or_range_is_refused():
         rt.Ledger.from_frame(_with_reading({"usstate2017-workers": "censored"}))
     text = str(error.value)
     assert "'reading'" in text and "point" in text and "upper_bound and lower_bound" in text
+
+
+def test_the_field_shift_is_one_reading_per_quantity_and_zero_removes_it():
+    """``field_<quantity>``: median 1, log-sd field_shift_log_sd, on every claim of its quantity;
+    at 0 the readings are 0.5's (the bound ratio and the measures only)."""
+    config = ModelConfig()
+    names = reading_names(config)
+    assert names[-3:] == tuple(f"field_{q}" for q in QUANTITIES)
+    median, sd = reading_priors(config)
+    np.testing.assert_array_equal(median[-3:], 0.0)
+    np.testing.assert_array_equal(sd[-3:], config.priors.field_shift_log_sd)
+    off = config.replace(priors={"field_shift_log_sd": 0.0})
+    assert reading_names(off) == ("bound_ratio", *sorted(config.measures))
+    assert len(reading_priors(off)[0]) == len(reading_names(off))
+    with pytest.raises(ConfigError, match="field_shift_log_sd"):
+        config.replace(priors={"field_shift_log_sd": -0.1})
