@@ -484,3 +484,11 @@ def test_claim_spread_prior_follows_the_configured_priors():
     ).set_index("term")
     key = "bias (new source), workers"
     assert wider.loc[key, "q95"] > table.loc[key, "q95"] * 1.5
+    field = "the field's shift (every source of a quantity)"
+    assert table.loc[field, "q95"] == pytest.approx(np.exp(1.645 * 0.15), rel=0.01)
+    without = checks.claim_spread_prior(
+        rt.ModelConfig().replace(priors={"field_shift_log_sd": 0.0}), random_seed=1
+    ).set_index("term")
+    assert without.loc[field, "q95"] == 1.0
+    key = "all together: a round point claim by a new source, workers"
+    assert table.loc[key, "q95"] > without.loc[key, "q95"]
