@@ -151,8 +151,9 @@ class Priors:
     # An error shared by every source of a quantity: the whole field over- or under-counting
     # together (common origins, sources that copy one another). One log factor per quantity,
     # Normal(0, field_shift_log_sd), loaded on every claim of that quantity (a shared reading,
-    # ``reading_z["field_<quantity>"]``). No claim can tell it from the level, so its posterior is
-    # its prior and it widens the level honestly: with biases centred on zero alone the level
+    # ``reading_z["field_<quantity>"]``). No claim can tell it from the level, so its posterior
+    # stays near its prior (only the remittances' shift against the other two is exposed, by
+    # remittances = workers x per worker) and it widens the level honestly: with biases centred on zero alone the level
     # was as sure as the sources are many (field_ledger's world workers covered 0.71 at 90%).
     # 0.15 (a field within x0.78-1.28 of the truth at 90%) was chosen on tuning seeds 1-20 of
     # both simulators against 0.1 and 0.2 (docs/checks.md); 0 removes it (0.5's model).
