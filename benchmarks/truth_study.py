@@ -102,6 +102,9 @@ def main() -> None:
                         help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.first_seed < FIRST_REPORTING_SEED < args.first_seed + args.ledgers:
+        parser.error(f"--first-seed {args.first_seed} with --ledgers {args.ledgers} mixes tuning "
+                     f"seeds (1-999) with reporting seeds ({FIRST_REPORTING_SEED} on)")
     out = Path(args.out or ("benchmarks/results/truth_ablation.md" if args.ablate
                             else "benchmarks/results/truth_study.md"))
     start = time.perf_counter()

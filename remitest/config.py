@@ -153,10 +153,13 @@ class Priors:
     # Normal(0, field_shift_log_sd), loaded on every claim of that quantity (a shared reading,
     # ``reading_z["field_<quantity>"]``). No claim can tell it from the level, so its posterior
     # stays near its prior (only the remittances' shift against the other two is exposed, by
-    # remittances = workers x per worker) and it widens the level honestly: with biases centred on zero alone the level
-    # was as sure as the sources are many (field_ledger's world workers covered 0.71 at 90%).
-    # 0.15 (a field within x0.78-1.28 of the truth at 90%) was chosen on tuning seeds 1-20 of
-    # both simulators against 0.1 and 0.2 (docs/checks.md); 0 removes it (0.5's model).
+    # remittances = workers x per worker) and it widens the level honestly: with biases
+    # centred on zero alone the level was as sure as the sources are many (field_ledger's world
+    # workers covered 0.71 at 90%). 0.15 (a field within x0.78-1.28 of the truth at 90%) was
+    # chosen on tuning seeds 1-20 of both simulators against 0.1 and 0.2 (docs/checks.md); it
+    # is also the sd that field_ledger draws its shift from, so that simulator's gain is partly
+    # by construction, and says nothing of the real field's shared error, which no ledger can
+    # show. 0 removes it (0.5's model).
     field_shift_log_sd: float = 0.15
     # Reporting noise per estimator type, lognormal so that it stays away from zero (a point claim
     # with a vanishing noise term would sharpen without limit). Its 5% quantile is ~0.08. With
@@ -403,6 +406,11 @@ class ModelConfig:
                     f"measures[{name!r}].quantity = {measure.quantity!r}: must be one of "
                     f"{list(QUANTITIES)}"
                 )
+            if name == "bound_ratio" or name.startswith("field_"):
+                problems.append(
+                    f"measures[{name!r}]: the name of a shared reading of the model; "
+                    "choose another (not 'bound_ratio' or 'field_...')"
+                )
             if not measure.median > 0 or not measure.log_sd >= 0:
                 problems.append(
                     f"measures[{name!r}]: median = {measure.median!r} must be > 0 and "
@@ -415,7 +423,7 @@ class ModelConfig:
         for prior in dataclasses.fields(Priors):
             value = getattr(self.priors, prior.name)
             if prior.name == "field_shift_log_sd":
-                if value < 0:
+                if not 0 <= value < float("inf"):  # NaN and infinity too
                     problems.append(
                         f"priors.field_shift_log_sd = {value!r}: must be >= 0 (0: no shift)"
                     )

@@ -612,6 +612,23 @@ class RunFolderError(ValueError):
     """A run folder is incomplete, or its files do not match its ``datapackage.json``."""
 
 
+def run_config(text: str) -> ModelConfig:
+    """The configuration a run folder's ``config.json`` was fitted with.
+
+    A run writes its whole configuration, every prior included. One written before 0.6 has no
+    ``priors.field_shift_log_sd``: it was fitted without the field's shift, which is 0 (the
+    default, 0.15, would read its draws with readings it does not have).
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return ModelConfig.from_json(text)  # raises the ConfigError that names the problem
+    priors = data.get("priors") if isinstance(data, dict) else None
+    if isinstance(priors, dict) and "field_shift_log_sd" not in priors:
+        data = {**data, "priors": {**priors, "field_shift_log_sd": 0.0}}
+    return ModelConfig.from_json(json.dumps(data))
+
+
 def load_run(out_dir: str | os.PathLike[str]) -> Fit:
     """Load a run folder written by :func:`write_run` back as a :class:`~remitest.Fit`.
 
@@ -639,7 +656,7 @@ def load_run(out_dir: str | os.PathLike[str]) -> Fit:
     for name in ("idata.nc", "ledger.csv", "config.json"):
         _check_file(folder, name, metadata)
     ledger = load_ledger(folder / "ledger.csv", hosts=metadata.get("ledger_hosts"))
-    config = ModelConfig.from_json((folder / "config.json").read_text(encoding="utf-8"))
+    config = run_config((folder / "config.json").read_text(encoding="utf-8"))
     idata = _read_idata(folder / "idata.nc")
     # The structure the run was fitted with: a cached compile may hold estimators that this
     # ledger no longer has (they stayed on their priors).

@@ -72,8 +72,9 @@ def _predicted_log(
 ) -> pt.TensorVariable:
     """Log of the scope-summed, window-averaged quantity each claim measures, times its bias.
 
-    Plus the shared readings that the claim uses (its measure's offset, a bound's ratio) beyond
-    their prior medians, which ``remitest.reading`` has already taken out of the claim's value.
+    Plus the shared readings that the claim uses (its measure's offset, a bound's ratio, the
+    field's shift of its quantity) beyond their prior medians, which ``remitest.reading`` has
+    already taken out of the claim's value.
     """
     quantity = data[f"{block}_quantity"]  # one-hot (n, quantity)
     # (n, quantity, host) means over each claim's window, summed over its scope, then the
@@ -213,7 +214,8 @@ def build_model(
             dims="estimator_type",
         )
 
-        # Shared readings: the bound ratio and each measure's offset, one parameter each.
+        # Shared readings: the bound ratio, each measure's offset and the field's shift per
+        # quantity, one parameter each.
         reading_z = pm.Normal("reading_z", 0.0, 1.0, dims="reading")
         log_median, log_sd = reading_priors(config)
         pm.Deterministic("reading_factor", pt.exp(log_median + log_sd * reading_z),

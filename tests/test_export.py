@@ -460,3 +460,39 @@ def test_load_run_refuses_an_idata_that_is_not_netcdf(tmp_path):
     (folder / "datapackage.json").write_text(json.dumps(package))
     with pytest.raises(RunFolderError, match="not a readable netCDF posterior"):
         _load_old(folder)
+
+
+def test_a_run_of_0_5_loads_without_the_field_shift(tmp_path):
+    """A config.json written before 0.6 has no field_shift_log_sd: the run was fitted without
+    the shift, and is read back without it (the default would give its draws readings they do
+    not have); a config that names the shift keeps it."""
+    from remitest.export import run_config
+
+    old = json.loads(remitest.ModelConfig().to_json())
+    del old["priors"]["field_shift_log_sd"]
+    assert run_config(json.dumps(old)).priors.field_shift_log_sd == 0.0
+    assert run_config(remitest.ModelConfig().to_json()) == remitest.ModelConfig()
+    assert _load_old(OLD_RUN).config.priors.field_shift_log_sd == 0.0  # 0.3.0's run
+    with pytest.raises(remitest.ConfigError, match="JSON"):
+        run_config("{not json")
+
+
+def test_a_run_folder_of_0_5_predicts_its_claims(tmp_path):
+    """A run written by 0.5 (three readings, no field_shift_log_sd in its config.json) loads and
+    predicts its claims; with 0.6's default it would be read with six."""
+    import hashlib
+
+    config = remitest.ModelConfig().replace(priors={"field_shift_log_sd": 0.0})
+    folder = write_run(fake_fit(config=config), tmp_path / "run", figures=False)
+    written = json.loads((folder / "config.json").read_text())
+    del written["priors"]["field_shift_log_sd"]
+    (folder / "config.json").write_text(json.dumps(written))
+    package = json.loads((folder / "datapackage.json").read_text())
+    package["remitest"]["files"]["config.json"] = hashlib.sha256(
+        (folder / "config.json").read_bytes()).hexdigest()
+    (folder / "datapackage.json").write_text(json.dumps(package))
+    loaded = _load_old(folder)
+    assert loaded.config.priors.field_shift_log_sd == 0.0
+    assert loaded.idata.posterior.sizes["reading"] == 3
+    table = loaded.predict_claims(loaded.ledger)
+    assert table["pred_q50"].notna().all()

@@ -100,7 +100,7 @@ CASES = {
              "expected_change": 1.3},
         ]),
     ),
-    # shared readings with no uncertainty (zero loadings) and a wider bound ratio
+    # the bound ratio and permits with no uncertainty (zero loadings; the field's shift stays)
     "readings_fixed_and_wide": (
         lambda: _SYNTHETIC.ledger,
         _SYNTHETIC.config.replace(

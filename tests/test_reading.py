@@ -95,5 +95,11 @@ def test_the_field_shift_is_one_reading_per_quantity_and_zero_removes_it():
     off = config.replace(priors={"field_shift_log_sd": 0.0})
     assert reading_names(off) == ("bound_ratio", *sorted(config.measures))
     assert len(reading_priors(off)[0]) == len(reading_names(off))
-    with pytest.raises(ConfigError, match="field_shift_log_sd"):
-        config.replace(priors={"field_shift_log_sd": -0.1})
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="field_shift_log_sd"):
+            config.replace(priors={"field_shift_log_sd": bad})
+    # a measure may not take a shared reading's name
+    for name in ("field_workers", "bound_ratio"):
+        with pytest.raises(ConfigError, match=name):
+            config.replace(measures={name: {"quantity": "workers", "median": 1.0,
+                                            "log_sd": 0.1}})

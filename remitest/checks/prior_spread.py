@@ -55,14 +55,14 @@ def claim_spread_prior(
         terms[f"measure {name!r}: figure over the reference"] = (
             np.log(measure.median) + measure.log_sd * z(n)
         )
-    # drawn after the terms of 0.5, so that their draws stay the same
-    field = p.field_shift_log_sd * z(n)
+    gross = bias()
+    field = p.field_shift_log_sd * z(n)  # drawn last: the draws of 0.5's terms stay the same
     terms["the field's shift (every source of a quantity)"] = field
     terms["all together: a round point claim by a new source, workers"] = (
         terms["bias (new source), workers"] + noise + floor + rounding + field
     )
     terms["all together: gross earnings by a new source, remittances_usd"] = (
-        bias() + noise + floor + rounding + field
+        gross + noise + floor + rounding + field
         + (terms["measure 'gross_earnings': figure over the reference"]
            if "gross_earnings" in config.measures else 0.0)
     )
