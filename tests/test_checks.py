@@ -167,13 +167,16 @@ def test_sweep_fixes_years_and_pin_year(ledger):
 def test_grids_are_valid_distinct_configs():
     interp, priors = checks.interpretation_grid(), checks.prior_grid()
     assert interp["default"] == rt.ModelConfig()
-    assert len(interp) == 15 and len(priors) == 6
+    assert len(interp) == 15 and len(priors) == 8
     assert interp["gross_earnings offset x2.3 (high)"].measures["gross_earnings"].median > 2
     configs = [*interp.values(), *priors.values()]
     assert all(isinstance(c, rt.ModelConfig) for c in configs)
     assert len({c.to_json() for c in configs}) == len(configs)
     assert interp["both bound readings switched"].interpretation.lower_bound == "interval_end"
     assert priors["noise median \u00d72"].priors.noise_median == 0.3
+    assert priors["field shift sd \u00d70.5"].priors.field_shift_log_sd == 0.075
+    no_shift = rt.ModelConfig().replace(priors={"field_shift_log_sd": 0.0})
+    assert len(checks.prior_grid(no_shift)) == 6
 
 
 def test_sensitivity_table_shape_and_shift(fast_fits, ledger):

@@ -74,7 +74,11 @@ def interpretation_grid(base: ModelConfig | None = None) -> dict[str, ModelConfi
 
 
 def prior_grid(base: ModelConfig | None = None) -> dict[str, ModelConfig]:
-    """Priors halved and doubled: workers' median, the bias spread median, the noise median."""
+    """Priors halved and doubled: workers' median, bias spread, noise, the field's shift.
+
+    The field's shift (when the model has one) sets how far the level may sit from what the
+    sources together say.
+    """
     base = base or ModelConfig()
     p = base.priors
     grid = {}
@@ -82,6 +86,9 @@ def prior_grid(base: ModelConfig | None = None) -> dict[str, ModelConfig]:
         grid[f"workers prior median {label}"] = {"workers_median": p.workers_median * factor}
         grid[f"bias spread median {label}"] = {"bias_sd_median": p.bias_sd_median * factor}
         grid[f"noise median {label}"] = {"noise_median": p.noise_median * factor}
+        if p.field_shift_log_sd > 0:
+            grid[f"field shift sd {label}"] = {
+                "field_shift_log_sd": p.field_shift_log_sd * factor}
     order = sorted(grid, key=lambda name: name.split(" \u00d7")[0])  # pair x0.5 with x2
     return {name: base.replace(priors=grid[name]) for name in order}
 
