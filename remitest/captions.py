@@ -9,6 +9,7 @@ points to. The text depends only on the fit, so the same run always gets the sam
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,7 +52,7 @@ FIGURE_TEXT = {
         "claims about: posterior median (marker), 50% (thick) and 90% (thin) intervals over the "
         "prior 90% interval (grey). Right: posterior sd \u00f7 prior sd; near 1, the claims "
         "taught that bias little. With no unbiased source, biases are identified only relative "
-        "to the prior centred on 1\u00d7 (dashed)."
+        "to the prior centred on 1\u00d7 (dashed){field_shift}."
     ),
     "host_split": (
         "Workers abroad by host, {years}: median, 50% and 90% intervals (top); each host's share "
@@ -177,8 +178,12 @@ def caption(fit: Fit, figure_name: str, *, log: bool = True) -> str:
             f"figure_name = {figure_name!r}: known figures are {', '.join(FIGURE_TEXT)}"
         )
     years = f"{fit.years[0]}\u2013{fit.years[-1]}"
+    shift = fit.config.priors.field_shift_log_sd
+    field_shift = (f", beyond the field's shift (\u00d7{math.exp(-1.645 * shift):.2f}-"
+                   f"{math.exp(1.645 * shift):.2f} at 90%)" if shift > 0 else "")
     what = FIGURE_TEXT[figure_name].format(years=years, hosts_model=_hosts_model(fit),
-                                           scale="log" if log else "linear")
+                                           scale="log" if log else "linear",
+                                           field_shift=field_shift)
     what += _shown_rows(fit, figure_name)
     if figure_name in ("series", "prior_predictive") and claims_key(fit):
         what += " " + claims_key(fit)

@@ -4,6 +4,7 @@ import pytest
 
 from remitest import __version__
 from remitest.captions import FIGURE_TEXT, MAX_WORDS, caption, cite_sources, sources_table
+from remitest.config import ModelConfig
 from remitest.ledger import Ledger, load_ledger
 from remitest.plots import FIGURES, claim_keys
 from remitest.testing import fake_fit
@@ -126,3 +127,12 @@ def test_host_caption_describes_the_configured_host_model(fit):
     assert "split it by shares" in walking and "2020" in walking
     constant = replace(fit, config=fit.config.replace(host_shares="constant"))
     assert "constant over time" in caption(constant, "host_split")
+
+
+def test_the_biases_caption_names_the_field_shift_only_when_the_model_has_one():
+    ledger = load_ledger("seeds")
+    with_shift = caption(fake_fit(ledger, draws=20), "biases")
+    assert "beyond the field's shift (\u00d70.78-1.28 at 90%)" in with_shift
+    without = caption(fake_fit(ledger, ModelConfig().replace(
+        priors={"field_shift_log_sd": 0.0}), draws=20), "biases")
+    assert "field's shift" not in without
