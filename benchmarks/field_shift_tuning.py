@@ -19,30 +19,21 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from truth_study import SIMULATORS, one_ledger  # the truth study's own fit-and-score
 
 import remitest as rt
 from remitest._io import atomic_write, write_text
-from remitest.checks._sweep import make_tasks, run_fit
-from remitest.checks.truth import score_truth, truth_summary
-from remitest.simulate.field import field_ledger
-
-SIMULATORS = {
-    "synthetic": lambda seed: rt.synthetic_ledger(60, random_seed=seed),
-    "field": lambda seed: field_ledger(60, random_seed=seed),
-}
+from remitest.checks.truth import truth_summary
 
 
 def one_fit(simulator: str, seed: int, value: float, draws: int) -> pd.DataFrame | None:
     """Truth scores of one ledger fitted with ``field_shift_log_sd = value``; None if failed."""
-    sim = SIMULATORS[simulator](seed)
-    config = sim.config.replace(priors={"field_shift_log_sd": value})
-    task = make_tasks([sim.ledger], config, structure_ledger=sim.ledger, seeds=[seed],
-                      draws=draws, tune=1000)[0]
-    table, gate = run_fit(task, lambda fit: score_truth(fit, sim).table)
+    table, gate = one_ledger(simulator, seed, draws=draws, tune=1000,
+                             priors={"field_shift_log_sd": value})
     if not gate["passed"]:
         print(f"  {simulator} {seed} at {value}: FAILED the gate", file=sys.stderr)
         return None
-    return table.assign(simulator=simulator, ledger=seed, field_shift_log_sd=value)
+    return table.assign(field_shift_log_sd=value)
 
 
 def main() -> None:

@@ -42,10 +42,14 @@ def _score(fit, sim):
 
 
 def one_ledger(simulator: str, seed: int, *, n_claims: int = 60, draws: int = 2000,
-               tune: int = 1000, departures=None) -> tuple[pd.DataFrame, dict]:
-    """Score one simulated ledger's fit against its truth; (table, gate record)."""
+               tune: int = 1000, departures=None, priors=None) -> tuple[pd.DataFrame, dict]:
+    """Score one simulated ledger's fit against its truth; (table, gate record).
+
+    ``priors``: overrides of the simulator's configuration (``ModelConfig.replace(priors=)``).
+    """
     sim = SIMULATORS[simulator](n_claims, seed, departures)
-    task = make_tasks([sim.ledger], sim.config, structure_ledger=sim.ledger, seeds=[seed],
+    config = sim.config.replace(priors=priors) if priors else sim.config
+    task = make_tasks([sim.ledger], config, structure_ledger=sim.ledger, seeds=[seed],
                       draws=draws, tune=tune)[0]
     table, gate = run_fit(task, partial(_score, sim=sim))
     record = {"simulator": simulator, "ledger": seed, "passed": gate["passed"],
