@@ -434,15 +434,20 @@ def test_load_run_reads_a_run_folder_of_remitest_0_3():
                                rtol=1e-11)
 
 
-def _replace_idata(folder, tree):
-    """Put ``tree`` in as the folder's idata.nc, with its SHA-256 recorded as a run would."""
+def _record_sha256(folder, name):
+    """Record the SHA-256 of the folder's file ``name`` in its datapackage.json, as a run would."""
     import hashlib
 
-    tree.to_netcdf(folder / "idata.nc", engine="h5netcdf")
     package = json.loads((folder / "datapackage.json").read_text())
-    digest = hashlib.sha256((folder / "idata.nc").read_bytes()).hexdigest()
-    package["remitest"]["files"]["idata.nc"] = digest
+    digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    package["remitest"]["files"][name] = digest
     (folder / "datapackage.json").write_text(json.dumps(package))
+
+
+def _replace_idata(folder, tree):
+    """Put ``tree`` in as the folder's idata.nc, with its SHA-256 recorded as a run would."""
+    tree.to_netcdf(folder / "idata.nc", engine="h5netcdf")
+    _record_sha256(folder, "idata.nc")
 
 
 def test_load_run_refuses_an_idata_without_a_posterior(tmp_path):
@@ -480,17 +485,12 @@ def test_a_run_of_0_5_loads_without_the_field_shift(tmp_path):
 def test_a_run_folder_of_0_5_predicts_its_claims(tmp_path):
     """A run written by 0.5 (three readings, no field_shift_log_sd in its config.json) loads and
     predicts its claims; with 0.6's default it would be read with six."""
-    import hashlib
-
     config = remitest.ModelConfig().replace(priors={"field_shift_log_sd": 0.0})
     folder = write_run(fake_fit(config=config), tmp_path / "run", figures=False)
     written = json.loads((folder / "config.json").read_text())
     del written["priors"]["field_shift_log_sd"]
     (folder / "config.json").write_text(json.dumps(written))
-    package = json.loads((folder / "datapackage.json").read_text())
-    package["remitest"]["files"]["config.json"] = hashlib.sha256(
-        (folder / "config.json").read_bytes()).hexdigest()
-    (folder / "datapackage.json").write_text(json.dumps(package))
+    _record_sha256(folder, "config.json")
     loaded = _load_old(folder)
     assert loaded.config.priors.field_shift_log_sd == 0.0
     assert loaded.idata.posterior.sizes["reading"] == 3
