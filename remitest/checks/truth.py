@@ -239,11 +239,27 @@ def _series_group(row: pd.Series) -> str:
     return f"{what}, {'world' if row['scope'] == 'world' else 'hosts'}"
 
 
+def _cluster_band(part: pd.DataFrame, column: str, cluster: str, rng: np.random.Generator,
+                  n_bootstrap: int) -> tuple[float, float]:
+    """5% and 95% quantiles of the mean of ``column`` over resamples of whole clusters."""
+    if cluster not in part.columns or part[cluster].nunique() < 2:
+        return np.nan, np.nan
+    _, index = np.unique(part[cluster].to_numpy(), return_inverse=True)
+    hits = np.bincount(index, weights=part[column].to_numpy(float))
+    counts = np.bincount(index)
+    resample = rng.integers(len(counts), size=(n_bootstrap, len(counts)))
+    boot = hits[resample].sum(axis=1) / counts[resample].sum(axis=1)
+    low, high = np.quantile(boot, [0.05, 0.95])
+    return float(low), float(high)
+
+
 YEAR_BANDS = ((0, 2017, "to 2017"), (2018, 2019, "2018-19"), (2020, 2024, "2020-24"),
               (2025, 9999, "2025 on"))  # fmt: skip
 
 
-def truth_summary(table: pd.DataFrame, by: tuple[str, ...] = ("series",)) -> pd.DataFrame:
+def truth_summary(table: pd.DataFrame, by: tuple[str, ...] = ("series",), *,
+                  cluster: str = "ledger", n_bootstrap: int = 2000,
+                  random_seed: int = 0) -> pd.DataFrame:
     """Coverage and mean scores of a :func:`score_truth` table (or several concatenated).
 
     Parameters
@@ -253,25 +269,37 @@ def truth_summary(table: pd.DataFrame, by: tuple[str, ...] = ("series",)) -> pd.
     by : tuple of str
         Grouping columns among ``series`` (workers/remittances x world/hosts, per worker),
         ``band`` (``YEAR_BANDS``), ``quantity``, ``scope`` and any column of the table.
+    cluster : str
+        The column whose values are resampled, with all their rows, for the band of ``cover_90``
+        (default ``"ledger"``: the series-years of one ledger share its draws of every shared
+        error, so they miss together). Without that column, or with one value of it in a
+        group, the band is NaN.
+    n_bootstrap : int
+    random_seed : int
+        Seeds the bootstrap.
 
     Returns
     -------
     DataFrame
-        Per group: ``n`` series-years, ``cover_50`` / ``cover_90`` and the naive reading's,
-        ``is_ratio`` (mean interval score over the naive one's, where both score) and
-        ``crps_ratio`` likewise.
+        Per group: ``n`` series-years, ``cover_50`` / ``cover_90``, ``cover_90_low`` /
+        ``cover_90_high`` (5% and 95% quantiles of ``cover_90`` over ``n_bootstrap`` resamples of
+        the clusters with replacement), the naive reading's coverage, ``is_ratio`` (mean
+        interval score over the naive one's, where both score) and ``crps_ratio`` likewise.
     """
     frame = table.assign(
         series=table.apply(_series_group, axis=1),
         band=pd.cut(table["year"], [b[0] - 0.5 for b in YEAR_BANDS] + [10_000],
                     labels=[b[2] for b in YEAR_BANDS]).astype(str),
     )  # fmt: skip
+    rng = np.random.default_rng(random_seed)
     rows = []
     for key, part in frame.groupby(list(by), sort=True):
         both = part["naive_interval_score"].notna()
+        low, high = _cluster_band(part, "in_90", cluster, rng, n_bootstrap)
         rows.append({
             **dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)),
             "n": len(part), "cover_50": part["in_50"].mean(), "cover_90": part["in_90"].mean(),
+            "cover_90_low": low, "cover_90_high": high,
             "naive_cover_50": part.loc[both, "naive_in_50"].mean(),
             "naive_cover_90": part.loc[both, "naive_in_90"].mean(),
             "is_ratio": part.loc[both, "interval_score"].mean()
