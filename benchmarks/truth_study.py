@@ -142,7 +142,10 @@ def main() -> None:
         "Coverage is of the true series by the central 50% / 90% intervals, per series-year; "
         "`is_ratio` is the mean 90% interval score (log scale) over the naive reading's, and "
         "`crps_ratio` the same for the CRPS, over the series-years the naive reading can score "
-        "(a series with at least one claim of its own); below 1 the model beats it.\n\n"
+        "(a series with at least one claim of its own); below 1 the model beats it. "
+        "`cover_90_low` / `cover_90_high` is a 90% band for `cover_90` from resampling whole "
+        "ledgers: a ledger's series-years share its draws of every shared error, so they miss "
+        "together, and the band says how far the number could move on other seeds.\n\n"
         + report(table, gates, by_variant=args.ablate)
     )
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -204,3 +204,28 @@ def test_field_ledger_rejects_an_unknown_departure():
     with pytest.raises(ValueError, match="truth_shapes"):
         field_ledger(60, random_seed=1, departures=["truth_shapes"])
     assert "derived_money" in DEPARTURES
+
+
+def _summary_rows(ledger: int, hits: list[bool]) -> pd.DataFrame:
+    n = len(hits)
+    return pd.DataFrame({
+        "quantity": "workers", "scope": "world", "year": np.arange(2010, 2010 + n),
+        "in_50": hits, "in_90": hits, "interval_score": 1.0, "crps": 1.0,
+        "naive_in_50": True, "naive_in_90": True, "naive_interval_score": 2.0,
+        "naive_crps": 2.0, "ledger": ledger,
+    })
+
+
+def test_truth_summary_band_resamples_whole_ledgers():
+    """Misses that cluster by ledger give a wide band; one ledger gives none."""
+    clustered = pd.concat([_summary_rows(i, [i % 2 == 0] * 10) for i in range(20)])
+    spread = pd.concat([_summary_rows(i, [True] * 5 + [False] * 5) for i in range(20)])
+    row = truth_summary(clustered).iloc[0]
+    assert row["cover_90"] == pytest.approx(0.5)
+    assert row["cover_90_low"] < 0.35 and row["cover_90_high"] > 0.65  # 20 clusters of 0 or 1
+    same = truth_summary(spread).iloc[0]  # every ledger covers half: resampling changes nothing
+    assert same["cover_90_low"] == same["cover_90_high"] == pytest.approx(0.5)
+    alone = truth_summary(_summary_rows(1, [True, False, True])).iloc[0]
+    assert np.isnan(alone["cover_90_low"]) and np.isnan(alone["cover_90_high"])
+    again = truth_summary(clustered).iloc[0]
+    assert again["cover_90_low"] == row["cover_90_low"]  # seeded
