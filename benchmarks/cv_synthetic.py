@@ -9,7 +9,7 @@ one coverage table per quantity and one by subgroup (quantity, measure, kind, es
 distance from the pin year); bands bootstrap (ledger, estimator) pairs. Claims of failed folds are
 dropped from the committed per-claim table and counted in the report.
 
-Run: python benchmarks/cv_synthetic.py [--simulator field] [--ledgers 10] [--claims 60]
+Run: python benchmarks/cv_synthetic.py [--simulator field] [--ledgers 20] [--claims 60]
        [--draws 1000] [--out FILE]
 It writes the pooled tables (markdown) and the per-claim table (CSV) beside ``--out`` (default
 ``benchmarks/results/cv_<simulator>.md``). CI runs a small smoke version
@@ -76,27 +76,36 @@ def pooled_subgroups(table: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulator", choices=list(SIMULATORS), default="synthetic")
-    parser.add_argument("--ledgers", type=int, default=10)
+    parser.add_argument("--ledgers", type=int, default=20)
     parser.add_argument("--claims", type=int, default=60)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--bias-tail-nu", type=float, default=None,
                         help="Student-t biases with this many degrees of freedom (the option)")
+    parser.add_argument("--first-seed", type=int, default=FIRST_REPORTING_SEED,
+                        help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.first_seed < FIRST_REPORTING_SEED < args.first_seed + args.ledgers:
+        parser.error(f"--first-seed {args.first_seed} with --ledgers {args.ledgers} mixes tuning "
+                     f"seeds (1-999) with reporting seeds ({FIRST_REPORTING_SEED} on)")
     start = time.perf_counter()
     priors = {"bias_tail_nu": args.bias_tail_nu} if args.bias_tail_nu else None
-    table = study(args.ledgers, args.claims, args.draws, priors=priors, simulator=args.simulator)
-    out = Path(args.out or f"benchmarks/results/cv_{args.simulator}.md")
+    table = study(args.ledgers, args.claims, args.draws, priors=priors, simulator=args.simulator,
+                  first_seed=args.first_seed)
+    tuning = args.first_seed < FIRST_REPORTING_SEED
+    out = Path(args.out or (f"benchmarks/results/cv_{args.simulator}"
+                            f"{'_tuning' if tuning else ''}.md"))
     out.parent.mkdir(parents=True, exist_ok=True)
     passing = table[table["diagnostics_passed"]]
     atomic_write(out.with_suffix(".claims.csv"),
                  lambda tmp: passing.to_csv(tmp, index=False, float_format="%.6g"))
     failed = table[~table["diagnostics_passed"]]
-    seeds = f"{FIRST_REPORTING_SEED}-{FIRST_REPORTING_SEED + args.ledgers - 1}"
+    seeds = (f"{'tuning' if tuning else 'reporting'} seeds {args.first_seed}-"
+             f"{args.first_seed + args.ledgers - 1}")
     text = (
         f"# Cross-validated coverage on {args.ledgers} {args.simulator} ledgers "
         f"of {args.claims} claims\n\n"
-        f"remitest {rt.__version__}; reporting seeds {seeds}; leave one estimator out; 4 chains "
+        f"remitest {rt.__version__}; {seeds}; leave one estimator out; 4 chains "
         f"x {args.draws} draws ({args.draws} tuning) per fold, a fold that fails the gate "
         f"retried once with twice both; {len(passing)} left-out claims from gate-passing folds; "
         f"{failed[['ledger', 'fold']].drop_duplicates().shape[0]} folds "
@@ -104,7 +113,8 @@ def main() -> None:
         f"{time.perf_counter() - start:.0f} s.\n"
         f"Command: `python benchmarks/cv_synthetic.py --simulator {args.simulator} "
         f"--ledgers {args.ledgers} --claims {args.claims} --draws {args.draws}"
-        f"{f' --bias-tail-nu {args.bias_tail_nu:g}' if args.bias_tail_nu else ''}`\n\n"
+        f"{f' --bias-tail-nu {args.bias_tail_nu:g}' if args.bias_tail_nu else ''}"
+        f"{f' --first-seed {args.first_seed}' if tuning else ''}`\n\n"
         "## By quantity\n\n"
         + pooled_coverage(table).to_markdown(index=False, floatfmt=".2f") + "\n\n"
         "## By subgroup (band for groups of 30 claims or more)\n\n"

@@ -9,7 +9,7 @@ counted as failed and left out), and scores every series and year of the truth w
 :func:`remitest.checks.score_truth`: 50% / 90% coverage, the 90% interval score and the CRPS on
 the log scale, beside the naive reading of the claims.
 
-Run: python benchmarks/truth_study.py --ledgers 40 [--claims 60] [--out PATH.md]
+Run: python benchmarks/truth_study.py --ledgers 120 [--claims 60] [--out PATH.md]
      python benchmarks/truth_study.py --ledgers 20 --ablate   (field: each departure off in turn)
 CI runs a two-ledger smoke version (tests/test_truth_study.py).
 """
@@ -59,13 +59,13 @@ def one_ledger(simulator: str, seed: int, *, n_claims: int = 60, draws: int = 20
 
 def study(simulators, n_ledgers: int, *, n_claims: int = 60, draws: int = 2000,
           departures=None, label: str = "", first_seed: int = FIRST_REPORTING_SEED,
-          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+          priors=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     tables, gates = [], []
     for simulator in simulators:
         for seed in range(first_seed, first_seed + n_ledgers):
             start = time.perf_counter()
             table, record = one_ledger(simulator, seed, n_claims=n_claims, draws=draws,
-                                       departures=departures)
+                                       departures=departures, priors=priors)
             gates.append({**record, "variant": label})
             if record["passed"]:
                 tables.append(table.assign(variant=label))
@@ -95,7 +95,7 @@ def report(table: pd.DataFrame, gates: pd.DataFrame, *, by_variant: bool = False
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ledgers", type=int, default=40)
+    parser.add_argument("--ledgers", type=int, default=120)
     parser.add_argument("--claims", type=int, default=60)
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--simulators", nargs="+", default=list(SIMULATORS),
@@ -104,32 +104,38 @@ def main() -> None:
                         help="field simulator only: all departures, then each one switched off")
     parser.add_argument("--first-seed", type=int, default=FIRST_REPORTING_SEED,
                         help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
+    parser.add_argument("--bias-tail-nu", type=float, default=None,
+                        help="Student-t biases with this many degrees of freedom (the option)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    priors = {"bias_tail_nu": args.bias_tail_nu} if args.bias_tail_nu else None
     if args.first_seed < FIRST_REPORTING_SEED < args.first_seed + args.ledgers:
         parser.error(f"--first-seed {args.first_seed} with --ledgers {args.ledgers} mixes tuning "
                      f"seeds (1-999) with reporting seeds ({FIRST_REPORTING_SEED} on)")
-    out = Path(args.out or ("benchmarks/results/truth_ablation.md" if args.ablate
-                            else "benchmarks/results/truth_study.md"))
+    tuning = "_tuning" if args.first_seed < FIRST_REPORTING_SEED else ""
+    out = Path(args.out or (f"benchmarks/results/truth_ablation{tuning}.md" if args.ablate
+                            else f"benchmarks/results/truth_study{tuning}.md"))
     start = time.perf_counter()
     if args.ablate:
         variants = [("all departures", None)] + [
             (f"without {d}", [x for x in DEPARTURES if x != d]) for d in DEPARTURES
         ] + [("no departure", [])]
         results = [study(["field"], args.ledgers, n_claims=args.claims, draws=args.draws,
-                         departures=dep, label=label, first_seed=args.first_seed)
+                         departures=dep, label=label, first_seed=args.first_seed,
+                         priors=priors)
                    for label, dep in variants]
         table = pd.concat([r[0] for r in results], ignore_index=True)
         gates = pd.concat([r[1] for r in results], ignore_index=True)
     else:
         table, gates = study(args.simulators, args.ledgers, n_claims=args.claims,
-                             draws=args.draws, first_seed=args.first_seed)
+                             draws=args.draws, first_seed=args.first_seed, priors=priors)
     seeds = f"{args.first_seed}-{args.first_seed + args.ledgers - 1}"
     kind = "reporting" if args.first_seed >= FIRST_REPORTING_SEED else "tuning"
     command = (f"python benchmarks/truth_study.py --ledgers {args.ledgers} --claims {args.claims}"
                f" --draws {args.draws}"
                + (f" --first-seed {args.first_seed}"
                   if args.first_seed != FIRST_REPORTING_SEED else "")
+               + (f" --bias-tail-nu {args.bias_tail_nu:g}" if priors else "")
                + (" --ablate" if args.ablate else
                                             f" --simulators {' '.join(args.simulators)}"))
     text = (

@@ -1,4 +1,4 @@
-"""Smoke version of benchmarks/truth_study.py (the committed study: 40 ledgers per simulator)."""
+"""Smoke version of benchmarks/truth_study.py (the committed study: 120 ledgers per simulator)."""
 
 import pytest
 from _benchmarks import load_benchmark
