@@ -85,6 +85,8 @@ def main() -> None:
                         help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.first_seed < 1:
+        parser.error(f"--first-seed {args.first_seed}: seeds start at 1")
     if args.first_seed < FIRST_REPORTING_SEED < args.first_seed + args.ledgers:
         parser.error(f"--first-seed {args.first_seed} with --ledgers {args.ledgers} mixes tuning "
                      f"seeds (1-999) with reporting seeds ({FIRST_REPORTING_SEED} on)")
@@ -93,8 +95,9 @@ def main() -> None:
     table = study(args.ledgers, args.claims, args.draws, priors=priors, simulator=args.simulator,
                   first_seed=args.first_seed)
     tuning = args.first_seed < FIRST_REPORTING_SEED
-    out = Path(args.out or (f"benchmarks/results/cv_{args.simulator}"
-                            f"{'_tuning' if tuning else ''}.md"))
+    # a tuning run or a non-default model never overwrites the reported study
+    suffix = ("_tuning" if tuning else "") + (f"_t{args.bias_tail_nu:g}" if priors else "")
+    out = Path(args.out or f"benchmarks/results/cv_{args.simulator}{suffix}.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     passing = table[table["diagnostics_passed"]]
     atomic_write(out.with_suffix(".claims.csv"),

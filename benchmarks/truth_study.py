@@ -109,12 +109,16 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     priors = {"bias_tail_nu": args.bias_tail_nu} if args.bias_tail_nu else None
+    if args.first_seed < 1:
+        parser.error(f"--first-seed {args.first_seed}: seeds start at 1")
     if args.first_seed < FIRST_REPORTING_SEED < args.first_seed + args.ledgers:
         parser.error(f"--first-seed {args.first_seed} with --ledgers {args.ledgers} mixes tuning "
                      f"seeds (1-999) with reporting seeds ({FIRST_REPORTING_SEED} on)")
-    tuning = "_tuning" if args.first_seed < FIRST_REPORTING_SEED else ""
-    out = Path(args.out or (f"benchmarks/results/truth_ablation{tuning}.md" if args.ablate
-                            else f"benchmarks/results/truth_study{tuning}.md"))
+    # a tuning run or a non-default model never overwrites the reported study
+    suffix = ("_tuning" if args.first_seed < FIRST_REPORTING_SEED else "") + (
+        f"_t{args.bias_tail_nu:g}" if priors else "")
+    out = Path(args.out or (f"benchmarks/results/truth_ablation{suffix}.md" if args.ablate
+                            else f"benchmarks/results/truth_study{suffix}.md"))
     start = time.perf_counter()
     if args.ablate:
         variants = [("all departures", None)] + [

@@ -28,18 +28,24 @@ def test_calibrated_reference_grows_surer_with_the_subgroup():
     assert 0.5 < p_small < 0.85 < p_large  # binomial(40, 0.9) vs binomial(1000, 0.9)
     assert bool(small.set_index("group").loc["headcount", "in_range"])
     assert not large["in_range"].any()  # 0.8 observed is out of range in every group
-    assert 0 < every <= large["p_in_range_if_calibrated"].min()
+    assert 0 < every < 1
+    edge, _ = explain.calibrated_reference(_claims(40, 0.85), draws=100)
+    assert edge["in_range"].iloc[0]  # 34 of 40 is 0.85: the range includes its ends
 
 
 def test_misses_are_joined_to_the_simulators_own_record():
     sim = rt.synthetic_ledger(60, random_seed=5)
     known = sim.truth["claims"]
-    claims = pd.DataFrame({"id": known["id"], "ledger": 5, "quantity": "workers",
-                           "in_90": True, "pit": 0.5})
+    written = sim.ledger.to_frame().set_index("id").loc[known["id"]]
+    claims = pd.DataFrame({"id": known["id"], "ledger": 5, "in_90": True, "pit": 0.5,
+                           "estimator": written["estimator"].to_numpy(str),
+                           "quantity": written["quantity"].to_numpy(str)})
     joined = explain.with_simulator_truth(claims, "synthetic", 60)
     assert joined["bias"].tolist() == pytest.approx(known["bias"].tolist())
     table = explain.misses_by_cause(joined)
     assert set(table["by"]) == {"abs_bias", "outlier"}
+    assert set(table["quantity"]) == set(claims["quantity"])
     assert table.groupby("by")["n_claims"].sum().eq(len(claims)).all()
-    with pytest.raises(ValueError, match="wrong --claims"):
-        explain.with_simulator_truth(claims.assign(ledger=5), "synthetic", 40)
+    for size in (40, 80):  # fewer claims lose ids; more keep them, with other sources
+        with pytest.raises(ValueError, match="wrong --claims"):
+            explain.with_simulator_truth(claims, "synthetic", size)

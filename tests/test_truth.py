@@ -229,3 +229,19 @@ def test_truth_summary_band_resamples_whole_ledgers():
     assert np.isnan(alone["cover_90_low"]) and np.isnan(alone["cover_90_high"])
     again = truth_summary(clustered).iloc[0]
     assert again["cover_90_low"] == row["cover_90_low"]  # seeded
+
+
+def test_truth_summary_band_tells_simulators_apart_and_groups_apart():
+    """Ledger seeds repeat across simulators; a group's band ignores the other groups."""
+    # ledger 0 covers every year in simulator a and none in b; ledger 1 the other way round
+    two = pd.concat([_summary_rows(0, [True] * 10).assign(simulator="a"),
+                     _summary_rows(1, [False] * 10).assign(simulator="a"),
+                     _summary_rows(0, [False] * 10).assign(simulator="b"),
+                     _summary_rows(1, [True] * 10).assign(simulator="b")])
+    pooled = truth_summary(two, ("series",)).iloc[0]
+    # four clusters of 0 or 1; merged by seed they would be two clusters of exactly 0.5
+    assert pooled["cover_90_low"] < 0.5 < pooled["cover_90_high"]
+    alone = truth_summary(two[two["simulator"] == "b"], ("simulator",)).iloc[0]
+    beside = truth_summary(two, ("simulator",)).set_index("simulator").loc["b"]
+    assert alone["cover_90_low"] == beside["cover_90_low"]
+    assert alone["cover_90_high"] == beside["cover_90_high"]

@@ -20,6 +20,7 @@ midpoint, a bound's bound. See :func:`naive_reading` for years with one claim or
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -239,12 +240,19 @@ def _series_group(row: pd.Series) -> str:
     return f"{what}, {'world' if row['scope'] == 'world' else 'hosts'}"
 
 
+#: Columns that tell apart the ledgers of different studies in one table (ledger seeds repeat).
+_STUDY_COLUMNS = ("simulator", "variant")
+
+
 def _cluster_band(part: pd.DataFrame, column: str, cluster: str, rng: np.random.Generator,
                   n_bootstrap: int) -> tuple[float, float]:
     """5% and 95% quantiles of the mean of ``column`` over resamples of whole clusters."""
-    if cluster not in part.columns or part[cluster].nunique() < 2:
+    if cluster not in part.columns:
         return np.nan, np.nan
-    _, index = np.unique(part[cluster].to_numpy(), return_inverse=True)
+    keys = [c for c in _STUDY_COLUMNS if c in part.columns and c != cluster] + [cluster]
+    index = part.groupby(keys, sort=True).ngroup().to_numpy()
+    if index.max() < 1:
+        return np.nan, np.nan
     hits = np.bincount(index, weights=part[column].to_numpy(float))
     counts = np.bincount(index)
     resample = rng.integers(len(counts), size=(n_bootstrap, len(counts)))
@@ -272,11 +280,13 @@ def truth_summary(table: pd.DataFrame, by: tuple[str, ...] = ("series",), *,
     cluster : str
         The column whose values are resampled, with all their rows, for the band of ``cover_90``
         (default ``"ledger"``: the series-years of one ledger share its draws of every shared
-        error, so they miss together). Without that column, or with one value of it in a
-        group, the band is NaN.
+        error, so they miss together). Ledgers of different simulators or variants
+        (``simulator``, ``variant`` columns) are told apart even where their seeds are the same.
+        Without that column, or with one cluster in a group, the band is NaN.
     n_bootstrap : int
     random_seed : int
-        Seeds the bootstrap.
+        Seeds the bootstrap, with each group's name: a group's band is the same whatever other
+        groups the table holds.
 
     Returns
     -------
@@ -291,10 +301,11 @@ def truth_summary(table: pd.DataFrame, by: tuple[str, ...] = ("series",), *,
         band=pd.cut(table["year"], [b[0] - 0.5 for b in YEAR_BANDS] + [10_000],
                     labels=[b[2] for b in YEAR_BANDS]).astype(str),
     )  # fmt: skip
-    rng = np.random.default_rng(random_seed)
     rows = []
     for key, part in frame.groupby(list(by), sort=True):
         both = part["naive_interval_score"].notna()
+        # a generator per group, seeded by its name: a group's band does not depend on the others
+        rng = np.random.default_rng([random_seed, zlib.crc32(repr(key).encode())])
         low, high = _cluster_band(part, "in_90", cluster, rng, n_bootstrap)
         rows.append({
             **dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)),
