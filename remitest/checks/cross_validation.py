@@ -24,7 +24,7 @@ from scipy import special
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks._sweep import make_tasks, run_tasks, sweep_config, warn_failed
-from remitest.checks.result import DerivedCheckResult, binomial_band
+from remitest.checks.result import DerivedCheckResult, binomial_band, cluster_band
 from remitest.config import ModelConfig
 from remitest.fitrecord import Fit
 from remitest.ledger import QUANTITIES, Ledger
@@ -444,8 +444,7 @@ def coverage_table(table: pd.DataFrame, *, random_seed: int = 0,
             low, high = (1 - level) / 2, (1 + level) / 2
             inside = (pit >= low) & (pit <= high)
             hits = np.bincount(index, weights=inside, minlength=len(estimators))
-            boot = hits[resample].sum(axis=1) / np.maximum(n_per[resample].sum(axis=1), 1)
-            band = np.quantile(boot, [0.05, 0.95]) if len(boot) else [np.nan, np.nan]
+            band = cluster_band(hits, n_per, resample) if len(estimators) else (np.nan, np.nan)
             rows.append({
                 "quantity": quantity, "level": level, "n_claims": len(part),
                 "n_estimators": len(estimators),
@@ -556,8 +555,7 @@ def subgroup_table(table: pd.DataFrame, *, random_seed: int = 0,
                 hits = np.bincount(index, weights=inside, minlength=len(names))
                 n_per = np.bincount(index, minlength=len(names))
                 pick = rng.integers(len(names), size=(n_bootstrap, len(names)))
-                boot = hits[pick].sum(axis=1) / np.maximum(n_per[pick].sum(axis=1), 1)
-                band = tuple(np.quantile(boot, [0.05, 0.95]))
+                band = cluster_band(hits, n_per, pick)
             rows.append({
                 "field": field, "group": group, "n_claims": int(mask.sum()),
                 "n_estimators": len(names),

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["CheckResult", "DerivedCheckResult", "LazyFigures", "binomial_band"]
+__all__ = ["CheckResult", "DerivedCheckResult", "LazyFigures", "binomial_band", "cluster_band"]
 
 
 class LazyFigures(Mapping[str, Any]):
@@ -139,3 +140,20 @@ def binomial_band(n: int, level: float = 0.9, prob: float = 0.9) -> tuple[float,
         return (float("nan"), float("nan"))
     low, high = stats.binom.ppf([(1 - prob) / 2, (1 + prob) / 2], n, level)
     return float(low / n), float(high / n)
+
+
+def cluster_band(hits: np.ndarray, counts: np.ndarray, resample: np.ndarray
+                 ) -> tuple[float, float]:
+    """5% and 95% quantiles of a share over bootstrap resamples of whole clusters.
+
+    Parameters
+    ----------
+    hits, counts : ndarray, shape (cluster,)
+        Per cluster (an estimator, a ledger): the rows that hit, and all its rows.
+    resample : ndarray of int, shape (n_bootstrap, cluster)
+        The clusters of each resample, drawn with replacement; each brings all its rows.
+    """
+    boot = hits[resample].sum(axis=1) / np.maximum(counts[resample].sum(axis=1), 1)
+    low, high = np.quantile(boot, [0.05, 0.95])
+    return float(low), float(high)
+

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from remitest.checks.result import CheckResult
+from remitest.checks.result import CheckResult, cluster_band
 from remitest.fitrecord import Fit
 from remitest.ledger import QUANTITIES, Ledger
 from remitest.posterior import _scope_series, _scopes
@@ -255,10 +255,7 @@ def _cluster_band(part: pd.DataFrame, column: str, cluster: str, rng: np.random.
         return np.nan, np.nan
     hits = np.bincount(index, weights=part[column].to_numpy(float))
     counts = np.bincount(index)
-    resample = rng.integers(len(counts), size=(n_bootstrap, len(counts)))
-    boot = hits[resample].sum(axis=1) / counts[resample].sum(axis=1)
-    low, high = np.quantile(boot, [0.05, 0.95])
-    return float(low), float(high)
+    return cluster_band(hits, counts, rng.integers(len(counts), size=(n_bootstrap, len(counts))))
 
 
 YEAR_BANDS = ((0, 2017, "to 2017"), (2018, 2019, "2018-19"), (2020, 2024, "2020-24"),
