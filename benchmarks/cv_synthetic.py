@@ -25,13 +25,21 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+from _seeds import (
+    FIRST_REPORTING_SEED,
+    add_seed_arguments,
+    check_seeds,
+    is_tuning,
+    priors_of,
+    result_suffix,
+    seeds_text,
+)
 
 import remitest as rt
 from remitest._io import atomic_write, write_text  # the package's atomic writer
 from remitest.checks.cross_validation import coverage_table, subgroup_table, with_subgroups
 from remitest.diagnostics import DiagnosticsWarning
 
-FIRST_REPORTING_SEED = 1000
 SIMULATORS = {"synthetic": rt.synthetic_ledger, "field": rt.field_ledger}
 
 
@@ -79,36 +87,23 @@ def main() -> None:
     parser.add_argument("--ledgers", type=int, default=20)
     parser.add_argument("--claims", type=int, default=60)
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--bias-tail-nu", type=float, default=None,
-                        help="Student-t biases with this many degrees of freedom (the option)")
-    parser.add_argument("--first-seed", type=int, default=FIRST_REPORTING_SEED,
-                        help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
+    add_seed_arguments(parser)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    if args.first_seed < 1:
-        parser.error(f"--first-seed {args.first_seed}: seeds start at 1")
-    if args.first_seed < FIRST_REPORTING_SEED < args.first_seed + args.ledgers:
-        parser.error(f"--first-seed {args.first_seed} with --ledgers {args.ledgers} mixes tuning "
-                     f"seeds (1-999) with reporting seeds ({FIRST_REPORTING_SEED} on)")
+    check_seeds(parser, args)
     start = time.perf_counter()
-    priors = {"bias_tail_nu": args.bias_tail_nu} if args.bias_tail_nu else None
-    table = study(args.ledgers, args.claims, args.draws, priors=priors, simulator=args.simulator,
-                  first_seed=args.first_seed)
-    tuning = args.first_seed < FIRST_REPORTING_SEED
-    # a tuning run or a non-default model never overwrites the reported study
-    suffix = ("_tuning" if tuning else "") + (f"_t{args.bias_tail_nu:g}" if priors else "")
-    out = Path(args.out or f"benchmarks/results/cv_{args.simulator}{suffix}.md")
+    table = study(args.ledgers, args.claims, args.draws, priors=priors_of(args),
+                  simulator=args.simulator, first_seed=args.first_seed)
+    out = Path(args.out or f"benchmarks/results/cv_{args.simulator}{result_suffix(args)}.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     passing = table[table["diagnostics_passed"]]
     atomic_write(out.with_suffix(".claims.csv"),
                  lambda tmp: passing.to_csv(tmp, index=False, float_format="%.6g"))
     failed = table[~table["diagnostics_passed"]]
-    seeds = (f"{'tuning' if tuning else 'reporting'} seeds {args.first_seed}-"
-             f"{args.first_seed + args.ledgers - 1}")
     text = (
         f"# Cross-validated coverage on {args.ledgers} {args.simulator} ledgers "
         f"of {args.claims} claims\n\n"
-        f"remitest {rt.__version__}; {seeds}; leave one estimator out; 4 chains "
+        f"remitest {rt.__version__}; {seeds_text(args)}; leave one estimator out; 4 chains "
         f"x {args.draws} draws ({args.draws} tuning) per fold, a fold that fails the gate "
         f"retried once with twice both; {len(passing)} left-out claims from gate-passing folds; "
         f"{failed[['ledger', 'fold']].drop_duplicates().shape[0]} folds "
@@ -117,7 +112,7 @@ def main() -> None:
         f"Command: `python benchmarks/cv_synthetic.py --simulator {args.simulator} "
         f"--ledgers {args.ledgers} --claims {args.claims} --draws {args.draws}"
         f"{f' --bias-tail-nu {args.bias_tail_nu:g}' if args.bias_tail_nu else ''}"
-        f"{f' --first-seed {args.first_seed}' if tuning else ''}`\n\n"
+        f"{f' --first-seed {args.first_seed}' if is_tuning(args) else ''}`\n\n"
         "## By quantity\n\n"
         + pooled_coverage(table).to_markdown(index=False, floatfmt=".2f") + "\n\n"
         "## By subgroup (band for groups of 30 claims or more)\n\n"

@@ -23,6 +23,14 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
+from _seeds import (
+    FIRST_REPORTING_SEED,
+    add_seed_arguments,
+    check_seeds,
+    priors_of,
+    result_suffix,
+    seeds_text,
+)
 
 import remitest as rt
 from remitest._io import atomic_write, write_text  # the package's atomic writer
@@ -30,7 +38,6 @@ from remitest.checks._sweep import make_tasks, run_fit
 from remitest.checks.truth import score_truth, truth_summary
 from remitest.simulate.field import DEPARTURES, field_ledger
 
-FIRST_REPORTING_SEED = 1000
 SIMULATORS = {
     "synthetic": lambda n, seed, departures: rt.synthetic_ledger(n, random_seed=seed),
     "field": lambda n, seed, departures: field_ledger(n, random_seed=seed, departures=departures),
@@ -102,21 +109,11 @@ def main() -> None:
                         choices=list(SIMULATORS))
     parser.add_argument("--ablate", action="store_true",
                         help="field simulator only: all departures, then each one switched off")
-    parser.add_argument("--first-seed", type=int, default=FIRST_REPORTING_SEED,
-                        help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
-    parser.add_argument("--bias-tail-nu", type=float, default=None,
-                        help="Student-t biases with this many degrees of freedom (the option)")
+    add_seed_arguments(parser)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    priors = {"bias_tail_nu": args.bias_tail_nu} if args.bias_tail_nu else None
-    if args.first_seed < 1:
-        parser.error(f"--first-seed {args.first_seed}: seeds start at 1")
-    if args.first_seed < FIRST_REPORTING_SEED < args.first_seed + args.ledgers:
-        parser.error(f"--first-seed {args.first_seed} with --ledgers {args.ledgers} mixes tuning "
-                     f"seeds (1-999) with reporting seeds ({FIRST_REPORTING_SEED} on)")
-    # a tuning run or a non-default model never overwrites the reported study
-    suffix = ("_tuning" if args.first_seed < FIRST_REPORTING_SEED else "") + (
-        f"_t{args.bias_tail_nu:g}" if priors else "")
+    check_seeds(parser, args)
+    priors, suffix = priors_of(args), result_suffix(args)
     out = Path(args.out or (f"benchmarks/results/truth_ablation{suffix}.md" if args.ablate
                             else f"benchmarks/results/truth_study{suffix}.md"))
     start = time.perf_counter()
@@ -133,8 +130,6 @@ def main() -> None:
     else:
         table, gates = study(args.simulators, args.ledgers, n_claims=args.claims,
                              draws=args.draws, first_seed=args.first_seed, priors=priors)
-    seeds = f"{args.first_seed}-{args.first_seed + args.ledgers - 1}"
-    kind = "reporting" if args.first_seed >= FIRST_REPORTING_SEED else "tuning"
     command = (f"python benchmarks/truth_study.py --ledgers {args.ledgers} --claims {args.claims}"
                f" --draws {args.draws}"
                + (f" --first-seed {args.first_seed}"
@@ -145,7 +140,7 @@ def main() -> None:
     text = (
         f"# Truth study{' (ablation of the field simulator)' if args.ablate else ''}\n\n"
         f"remitest {rt.__version__}; {args.ledgers} ledgers of {args.claims} claims per "
-        f"simulator, {kind} seeds {seeds} (ledger and fit seed alike; tuning seeds are "
+        f"simulator, {seeds_text(args)} (ledger and fit seed alike; tuning seeds are "
         f"1-999); 4 chains x {args.draws} draws per fit, a failing fit retried once with twice "
         f"the tuning and draws, then left out; {time.perf_counter() - start:.0f} s.\n"
         f"Command: `{command}`\n\n"
