@@ -433,6 +433,9 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "key": ("the claim's key: its position in ledger.csv (1 = first claim), the number that "
             "labels it on the figures of ledgers with more than 12 claims", None),
     "kind": ("point, range, lower_bound or upper_bound", None),
+    "read_as": ("the kind as the fit reads the claim: its kind, except that a figure whose "
+                "measure counts less than the whole from some year on (work permits from "
+                "2020) is read as lower_bound, 'more than'", None),
     "estimator": ("who made the estimate", None),
     "estimator_type": ("government, intergovernmental, research_institute, media or anonymous",
                        None),

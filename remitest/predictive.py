@@ -19,7 +19,7 @@ from remitest.extrapolate import extend
 from remitest.fitrecord import Fit
 from remitest.ledger import ESTIMATOR_TYPES, QUANTITIES, WORLD, Ledger
 from remitest.posterior import _host_draws, _sample_shape
-from remitest.reading import ClaimArrays, read_claims
+from remitest.reading import ClaimArrays, as_read, read_claims
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -32,9 +32,9 @@ __all__ = [
 ]
 
 PREDICTION_COLUMNS = (
-    "id", "quantity", "kind", "estimator", "estimator_type", "scope", "ref_start", "ref_end",
-    "reported_value", "used", "pit", "pred_q05", "pred_q25", "pred_q50", "pred_q75", "pred_q95",
-    "extrapolated",
+    "id", "quantity", "kind", "read_as", "estimator", "estimator_type", "scope", "ref_start",
+    "ref_end", "reported_value", "used", "pit", "pred_q05", "pred_q25", "pred_q50", "pred_q75",
+    "pred_q95", "extrapolated",
 )  # fmt: skip
 _PRED_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -275,7 +275,9 @@ def predict_claims(
     Returns
     -------
     DataFrame
-        Columns ``PREDICTION_COLUMNS``, one row per claim in ledger order: ``reported_value``
+        Columns ``PREDICTION_COLUMNS``, one row per claim in ledger order: ``read_as``, the
+        kind as the likelihood reads it (:func:`remitest.reading.as_read`: a permit count from
+        2020 on is ``"lower_bound"``, whatever its ``kind``); ``reported_value``
         (the figure, a range's geometric midpoint, or the bound) and ``pred_q05`` ...
         ``pred_q95`` in base units (persons, US$ per year, US$ per worker-year); ``pit`` in
         [0, 1], near 0 or 1 when the fit finds the claim surprising (:func:`randomized_pit`);
@@ -290,7 +292,8 @@ def predict_claims(
     """
     frame = ledger.to_frame()
     rng = np.random.default_rng(random_seed)
-    out = frame[list(PREDICTION_COLUMNS[:8])].copy()
+    out = frame[[c for c in PREDICTION_COLUMNS[:9] if c != "read_as"]].copy()
+    out.insert(3, "read_as", as_read(frame, fit.config)["kind"].to_numpy(str))
     out["ref_start"] = out["ref_start"].astype(np.int64)
     out["ref_end"] = out["ref_end"].astype(np.int64)
     if not len(frame):

@@ -55,6 +55,7 @@ _REFERENCE = {q: m[0] for q, m in MEASURES.items() if m}
 __all__ = [
     "ClaimArrays",
     "read_claims",
+    "as_read",
     "bound_readings",
     "scope_weights",
     "window_weights",
@@ -243,8 +244,8 @@ def read_claims(
     names = reading_names(config)
     measure_of = _measure_names(frame, quantity)
     # A measure read as a lower bound from some year on: "more than X", censored.
-    kind = np.where(as_lower, "lower_bound", kind)
-    low = np.where(as_lower & ~np.isfinite(low), high, low)
+    read = as_read(frame, config)
+    kind, low = read["kind"].to_numpy(str), np.log(read["low"].to_numpy(float))
 
     censored = (bound_readings(frame, config) == "censored") | as_lower
     with np.errstate(invalid="ignore"):
@@ -319,6 +320,44 @@ def read_claims(
     cens = ClaimArrays(**{**cens.__dict__, "spread": np.zeros(len(cens))})
     gaussian = ClaimArrays(**{**gaussian.__dict__, "direction": np.zeros(len(gaussian))})
     return gaussian, cens
+
+
+def as_read(frame: pd.DataFrame, config: ModelConfig) -> pd.DataFrame:
+    """The claims as the likelihood reads them: each ``kind`` and ``low`` after its measure.
+
+    A figure of a measure read as a lower bound from some year on
+    (``Measure.lower_bound_from``: permit counts from 2020, when workers stayed on other visas)
+    says "more than X": its ``kind`` becomes ``"lower_bound"`` and, where it had no ``low``
+    (an "as high as"), its ``low`` is its ``high``. Every other claim is read as written. The
+    written kind is kept in ``written_kind``.
+
+    :func:`read_claims` builds the likelihood from this; ``predict_claims`` reports it as
+    ``read_as``, and the figures draw a claim's arrow from it.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Ledger rows (``Ledger.to_frame()``).
+    config : ModelConfig
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``frame`` with ``kind`` and ``low`` as read and ``written_kind`` added.
+
+    Raises
+    ------
+    ConfigError
+        For a claim whose ``measure`` has no prior in ``config``, naming it.
+    """
+    quantity = frame["quantity"].to_numpy(str)
+    as_lower = _measures(frame, quantity, config)[2]
+    out = frame.copy()
+    out["written_kind"] = frame["kind"].to_numpy(str)
+    out["kind"] = np.where(as_lower, "lower_bound", out["written_kind"].to_numpy(str))
+    low, high = frame["low"].to_numpy(float), frame["high"].to_numpy(float)
+    out["low"] = np.where(as_lower & ~np.isfinite(low), high, low)
+    return out
 
 
 def bound_readings(frame: pd.DataFrame, config: ModelConfig) -> np.ndarray:

@@ -93,3 +93,74 @@ def test_measures_round_trip_through_json():
     assert again == config and again.measures["permits"].median == 0.8
     with pytest.raises(rt.ConfigError, match="measures"):
         rt.ModelConfig().replace(measures={"x": {"quantity": "heads", "median": 1, "log_sd": 0}})
+
+
+def _permit_rows():
+    """The seeds, with two permit counts at Russia: one before the deadline, one after."""
+    frame = rt.load_ledger("seeds").to_frame().assign(measure="")
+    base = frame[frame["id"] == "usstate2017-workers"].iloc[0]
+    rows = [
+        base.copy().rename(None).to_dict() | dict(
+            id=f"permits-{year}", measure="permits", scope="russia", ref_start=year,
+            ref_end=year, published=str(year + 1), kind=kind, low=low, high=high)
+        for year, kind, low, high in [(2019, "point", 30_000.0, 30_000.0),
+                                      (2021, "upper_bound", np.nan, 9_000.0),
+                                      (2022, "point", 8_000.0, 8_000.0)]
+    ]
+    return pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
+
+
+def test_as_read_reads_a_permit_count_from_the_deadline_on_as_more_than():
+    from remitest.reading import as_read
+
+    frame = rt.Ledger.from_frame(_permit_rows()).to_frame()
+    read = as_read(frame, rt.ModelConfig()).set_index("id")
+    assert read.loc["permits-2019", "kind"] == "point"  # before 2020: a count, as written
+    assert read.loc["permits-2021", "kind"] == "lower_bound"  # from 2020: "more than"
+    assert read.loc["permits-2021", "written_kind"] == "upper_bound"
+    assert read.loc["permits-2021", "low"] == 9_000.0  # its figure becomes the bound
+    assert read.loc["permits-2022", "kind"] == "lower_bound"
+    assert read.loc["permits-2022", "low"] == 8_000.0
+    others = read.drop(index=["permits-2019", "permits-2021", "permits-2022"])
+    assert (others["kind"] == others["written_kind"]).all()
+    assert frame.set_index("id").loc["permits-2021", "kind"] == "upper_bound"  # not changed
+
+
+def test_predict_claims_and_the_figures_use_the_kind_as_read():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from remitest import plots
+    from remitest.testing import fake_fit
+
+    ledger = rt.Ledger.from_frame(_permit_rows())
+    fit = fake_fit(ledger, draws=50)
+    table = fit.predict_claims().set_index("id")
+    assert table.loc["permits-2021", "read_as"] == "lower_bound"
+    assert table.loc["permits-2021", "kind"] == "upper_bound"
+    assert table.loc["permits-2019", "read_as"] == "point"
+    fig = plots.plot_series(fit, quantities=["workers"], scopes=["russia"])
+    (ax,) = fig.axes
+    heads = _arrow_heads(ax)
+    assert len(heads) == 2  # the 2021 and 2022 counts, both read as "more than"
+    assert all(dy > 0 and dx == pytest.approx(0, abs=1) for dx, dy in heads)  # pointing up
+    ppc = plots.plot_ppc(fit)
+    heads = _arrow_heads(ppc.axes[0])
+    written = table["kind"].isin(["lower_bound", "upper_bound"]).sum()
+    assert len(heads) == table["read_as"].isin(["lower_bound", "upper_bound"]).sum() == written + 1
+    ids = table.index.tolist()
+    assert sum(dx > 0 for dx, _ in heads) == sum(table.loc[i, "read_as"] == "lower_bound"
+                                                 for i in ids)
+
+
+def _arrow_heads(ax):
+    """(dx, dy) in display points from each bound arrow's tail to its head."""
+    out = []
+    for t in ax.texts:
+        patch = getattr(t, "arrow_patch", None)
+        if patch is None or patch.get_arrowstyle().__class__.__name__ == "Curve":
+            continue
+        head = (ax.transData if t.xycoords == "data" else t.xycoords).transform(t.xy)
+        tail = (ax.transData if t.anncoords == "data" else t.anncoords).transform(t.xyann)
+        out.append(tuple(head - tail))
+    return out

@@ -199,9 +199,9 @@ def _plot_held_out(result: HeldOutResult, *, ax: Axes | None) -> Figure:
         style = styles.get(row.estimator, {"color": "0.3", "marker": "o"})
         x = row.reported_value / m
         ax.plot([x], [yi], ls="", marker=style["marker"], color=style["color"], ms=5.5, zorder=3)
-        if row.kind in ("lower_bound", "upper_bound"):
+        if row.read_as in ("lower_bound", "upper_bound"):  # as the fit reads it
             head = transforms.offset_copy(ax.transData, fig=fig, units="points", y=0,
-                                          x=14 if row.kind == "lower_bound" else -14)
+                                          x=14 if row.read_as == "lower_bound" else -14)
             ax.annotate("", xy=(x, yi), xycoords=head, xytext=(x, yi), textcoords="data",
                         arrowprops={"arrowstyle": "-|>", "color": style["color"], "lw": 1.0,
                                     "mutation_scale": 7, "shrinkA": 3, "shrinkB": 0})

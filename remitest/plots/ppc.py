@@ -33,6 +33,7 @@ from remitest.plots._style import (
     tag_estimator,
 )
 from remitest.predictive import claims_table
+from remitest.reading import as_read
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -77,7 +78,8 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None, rows: int = PPC_ROWS) -> Figur
     normalised by each claim's predictive median (1x = the claim is exactly what the fit
     predicts), so that persons and dollars share it. Grey bars are the predictive 50%/90%
     intervals; the marker is the reported value (a range's geometric midpoint, with its whisker;
-    a bound with an arrow pointing where the truth lies), in the estimator's colour and marker;
+    a bound with an arrow pointing where the truth lies, as the fit reads it: a permit count from
+    2020 on says "more than"), in the estimator's colour and marker;
     hollow markers are claims not used by the fit (repeats). Rows are labelled by claim key and
     estimator, with the PIT at the right. Below, a strip shows every claim's PIT by quantity.
 
@@ -96,7 +98,7 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None, rows: int = PPC_ROWS) -> Figur
     predicted = claims_table(fit)  # default seed, claims_seed(fit): matches the run's claims.csv
     keys = claim_keys(fit.ledger)
     predicted = predicted.assign(key=keys.reindex(predicted["id"]).to_numpy())
-    claims = fit.ledger.to_frame().set_index("id")
+    claims = as_read(fit.ledger.to_frame(), fit.config).set_index("id")  # kinds as read
     styles = estimator_styles(fit.ledger)
     shown = surprising(predicted, rows)
 
@@ -125,7 +127,7 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None, rows: int = PPC_ROWS) -> Figur
         x = ratio["reported_value"][i]
         used = bool(row.used)
         claim = claims.loc[row.id] if row.id in claims.index else None
-        if claim is not None and row.kind == "range":
+        if claim is not None and row.read_as == "range":
             scale = x / row.reported_value
             ax.plot([claim["low"] * scale, claim["high"] * scale], [yi, yi], color=style["color"],
                     lw=1.0, alpha=1.0 if used else 0.6, zorder=2,
@@ -136,8 +138,8 @@ def plot_ppc(fit: Fit, *, ax: Axes | None = None, rows: int = PPC_ROWS) -> Figur
                             mec=style.get("edge", style["color"]),
                             clip_on=False)
         tag_estimator([marker], row.estimator)
-        if row.kind in ("lower_bound", "upper_bound"):
-            right = row.kind == "lower_bound"
+        if row.read_as in ("lower_bound", "upper_bound"):
+            right = row.read_as == "lower_bound"
             head = transforms.offset_copy(ax.transData, fig=fig, x=14 if right else -14, y=0,
                                           units="points")
             arrow = ax.annotate("", xy=(x, yi), xycoords=head, xytext=(x, yi),
@@ -182,7 +184,7 @@ def _room_for_arrows(ax: Axes, ratio: dict[str, np.ndarray], shown: pd.DataFrame
         return
     low, high = ax.get_xlim()
     span = np.log(high / low)
-    kinds = shown["kind"].to_numpy()
+    kinds = shown["read_as"].to_numpy()
     if (kinds == "lower_bound").any():
         high = max(high, float(np.max(ratio["reported_value"][kinds == "lower_bound"]))
                    * np.exp(0.2 * span))

@@ -48,6 +48,7 @@ from remitest.plots._style import (
     value_scale,
 )
 from remitest.posterior import year_evidence
+from remitest.reading import as_read
 from remitest.structure import model_structure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -338,10 +339,11 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     Lines are posterior medians, bands the central 50% and 90% intervals. Each claim is drawn
     on its own scope's panel at its reference years: a marker for a point, a vertical whisker
     for a range (marker at the geometric midpoint), an arrow for a bound (up: "more than", down:
-    "as high as"), a horizontal bar across a multi-year period; hollow for a repeat. Colour is
-    the estimator's type, its shade and marker the estimator (``estimator_styles``, the same
-    in every figure). With at most 12 claims the legend names each estimator; above that the
-    claims carry their key number (``claim_keys``; the ``key`` column of ``claims.csv`` and
+    "as high as"; as the fit reads it, so a permit count from 2020 on points up,
+    ``reading.as_read``), a horizontal bar across a multi-year period; hollow for a repeat.
+    Colour is the estimator's type, its shade and marker the estimator (``estimator_styles``,
+    the same in every figure). With at most 12 claims the legend names each estimator; above
+    that the claims carry their key number (``claim_keys``; the ``key`` column of ``claims.csv`` and
     ``sources.csv``) wherever it collides with no other label. Years that no claim covers are
     shaded light grey ("no claim covers the year"; for remittance per worker, a claim on workers
     or remittances covers the year, through the identity); years beyond
@@ -351,7 +353,7 @@ def plot_series(fit: Fit, *, quantities: Sequence[str] = ("workers", "remittance
     use_log = value_scale(log, yscale)
     ref = None if reference is None else _reference_frame(reference, fit, log=use_log)
     summary = posterior.summary(fit)
-    claims = fit.ledger.to_frame()
+    claims = as_read(fit.ledger.to_frame(), fit.config)  # a bound's arrow as the fit reads it
     claims = claims[claims["quantity"].isin(quantities)]
     known = (WORLD, *fit.hosts, *fit.config.scope_groups)
     for scope in scopes or ():
@@ -458,7 +460,7 @@ def plot_prior_predictive(ledger: Ledger, config: ModelConfig | None = None, *, 
         prior = pm.sample_prior_predictive(draws=draws, random_seed=random_seed,
                                            var_names=list(quantities)).prior
     structure = model_structure(ledger, config)
-    claims = ledger.to_frame()
+    claims = as_read(ledger.to_frame(), config)
     claims = claims[claims["quantity"].isin(quantities) & (claims["scope"] == WORLD)]
     created = axes is None
     fig, axes = _new_axes(2, width=7.0, height=3.0) if created else (
