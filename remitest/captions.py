@@ -16,10 +16,11 @@ import numpy as np
 
 from remitest._version import __version__
 from remitest.fitrecord import Fit
-from remitest.ledger import Ledger
+from remitest.ledger import WORLD, Ledger
 from remitest.plots._claims import by_estimator
 from remitest.plots.parameters import bias_rows
 from remitest.plots.ppc import PPC_ROWS
+from remitest.reading import as_read
 from remitest.structure import host_step_scale
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,8 +45,7 @@ FIGURE_TEXT = {
     "series": (
         "Yearly posterior medians (lines), 50% and 90% credible intervals (bands), {years}, per "
         "quantity and scope with claims ({scale} scale). " + _CLAIMS_KEY + " Light grey: no "
-        "claim covers the year (per worker: claims on workers or remittances count, through "
-        "remittances = workers \u00d7 per worker)."
+        "claim covers the year (per worker: a claim on workers or remittances covers it)."
     ),
     "biases": (
         "Multiplicative bias of each estimator (reported \u00f7 true) for each quantity it made "
@@ -185,15 +185,21 @@ def caption(fit: Fit, figure_name: str, *, log: bool = True) -> str:
                                            scale="log" if log else "linear",
                                            field_shift=field_shift)
     what += _shown_rows(fit, figure_name)
-    if figure_name in ("series", "prior_predictive") and claims_key(fit):
-        what += " " + claims_key(fit)
+    read = (_read_as_note(fit, world_only=figure_name == "prior_predictive")
+            if figure_name in ("series", "ppc", "prior_predictive") else "")
+    key = (" " + claims_key(fit)
+           if figure_name in ("series", "prior_predictive") and claims_key(fit) else "")
     run = describe_run(fit)
     documents = len(fit.ledger.sources())
     cited = f"Sources: {cite_sources(fit)}; by claim key in sources.csv."
     pointer = (f"Sources: {documents} document{'s' * (documents != 1)}, listed by claim key in "
                "sources.csv in the run folder.")
-    full = f"{what} {cited} {run}"
-    return full if len(full.split()) <= MAX_WORDS else f"{what} {pointer} {run}"
+    # Longest first: the sources cited, then pointed to, then without the reading's note
+    # (claims.csv's read_as says it too).
+    for text in (f"{what}{read}{key} {cited} {run}", f"{what}{read}{key} {pointer} {run}"):
+        if len(text.split()) <= MAX_WORDS:
+            return text
+    return f"{what}{key} {pointer} {run}"
 
 
 def _shown_rows(fit: Fit, figure_name: str) -> str:
@@ -210,6 +216,20 @@ def _shown_rows(fit: Fit, figure_name: str) -> str:
             return (f" Rows: the {shown} largest biases of {total}; the strip below shows every "
                     "median, estimators.csv every interval.")
     return ""
+
+
+def _read_as_note(fit: Fit, *, world_only: bool = False) -> str:
+    """Say which claims carry an arrow that their written kind does not (``reading.as_read``)."""
+    read = as_read(fit.ledger.to_frame(), fit.config)
+    moved = read[(read["kind"] != read["written_kind"])
+                 & ((read["scope"] == WORLD) | (not world_only))]
+    if not len(moved):
+        return ""
+    parts = []
+    for name, rows in moved.groupby("measure", sort=True):
+        start = fit.config.measures[str(name)].lower_bound_from
+        parts.append(f"{str(name).replace('_', ' ')} from {start} on ({len(rows)})")
+    return f" {' and '.join(parts).capitalize()} are read as \u201cmore than\u201d."
 
 
 def _hosts_model(fit: Fit) -> str:

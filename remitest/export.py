@@ -441,8 +441,9 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
                        None),
     "ref_start": ("first year the claim describes", None),
     "ref_end": ("last year the claim describes (inclusive)", None),
-    "reported_value": ("the number the claim reports: the figure of a point, the geometric "
-                       f"midpoint of a range, or the bound of a bound, {_QUANTITY_VALUE}",
+    "reported_value": ("the number the claim reports, by read_as: the figure of a point, the "
+                       "geometric midpoint of a range, or the bound of a bound, "
+                       f"{_QUANTITY_VALUE}",
                        _BY_QUANTITY),
     "used": ("True when the fit used the claim as evidence; False for repeats (derived_from) "
              "and claims not in the fit", None),

@@ -240,14 +240,14 @@ def read_claims(
     z = normal_quantile(0.5 + coverage / 2)
     shift = np.log(interp.bound_ratio)
     quantity = frame["quantity"].to_numpy(str)
-    offset, measure_sd, as_lower = _measures(frame, quantity, config)
+    offset, measure_sd, _ = _measures(frame, quantity, config)
     names = reading_names(config)
     measure_of = _measure_names(frame, quantity)
     # A measure read as a lower bound from some year on: "more than X", censored.
     read = as_read(frame, config)
     kind, low = read["kind"].to_numpy(str), np.log(read["low"].to_numpy(float))
+    censored = read["censored"].to_numpy(bool)
 
-    censored = (bound_readings(frame, config) == "censored") | as_lower
     with np.errstate(invalid="ignore"):
         median = np.select(
             [kind == "point", kind == "range", kind == "upper_bound", kind == "lower_bound"],
@@ -329,7 +329,8 @@ def as_read(frame: pd.DataFrame, config: ModelConfig) -> pd.DataFrame:
     (``Measure.lower_bound_from``: permit counts from 2020, when workers stayed on other visas)
     says "more than X": its ``kind`` becomes ``"lower_bound"`` and, where it had no ``low``
     (an "as high as"), its ``low`` is its ``high``. Every other claim is read as written. The
-    written kind is kept in ``written_kind``.
+    written kind is kept in ``written_kind``, and ``censored`` says whether the likelihood reads
+    the claim as a censored bound (its own or the configured bound reading, or such a measure).
 
     :func:`read_claims` builds the likelihood from this; ``predict_claims`` reports it as
     ``read_as``, and the figures draw a claim's arrow from it.
@@ -343,7 +344,8 @@ def as_read(frame: pd.DataFrame, config: ModelConfig) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        A copy of ``frame`` with ``kind`` and ``low`` as read and ``written_kind`` added.
+        A copy of ``frame`` with ``kind`` and ``low`` as read, and ``written_kind`` and
+        ``censored`` added.
 
     Raises
     ------
@@ -353,10 +355,13 @@ def as_read(frame: pd.DataFrame, config: ModelConfig) -> pd.DataFrame:
     quantity = frame["quantity"].to_numpy(str)
     as_lower = _measures(frame, quantity, config)[2]
     out = frame.copy()
-    out["written_kind"] = frame["kind"].to_numpy(str)
-    out["kind"] = np.where(as_lower, "lower_bound", out["written_kind"].to_numpy(str))
+    if "written_kind" not in out:  # read once: a second reading keeps the written kind
+        out["written_kind"] = frame["kind"].to_numpy(str)
+    out["kind"] = np.where(as_lower, "lower_bound", frame["kind"].to_numpy(str))
     low, high = frame["low"].to_numpy(float), frame["high"].to_numpy(float)
-    out["low"] = np.where(as_lower & ~np.isfinite(low), high, low)
+    with np.errstate(invalid="ignore"):
+        out["low"] = np.where(as_lower & ~(np.isfinite(low) & (low > 0)), high, low)
+    out["censored"] = (bound_readings(frame, config) == "censored") | as_lower
     return out
 
 

@@ -114,7 +114,7 @@ def test_held_out_needs_claims_on_both_sides(ledger, cutoff, side):
 def test_held_out_figure_from_predictions(fake, ledger):
     later = ledger.originals().filter(lambda f: (f["published"].dt.year > 2017).to_numpy())
     table = predict_claims(fake, later, random_seed=1)
-    table.insert(8, "published", later.published_year)
+    table.insert(table.columns.get_loc("ref_end") + 1, "published", later.published_year)
     table["reading"] = "gaussian"
     table["in_50"] = 1.0
     table["in_90"] = 1.0

@@ -119,6 +119,9 @@ def test_as_read_reads_a_permit_count_from_the_deadline_on_as_more_than():
     assert read.loc["permits-2021", "kind"] == "lower_bound"  # from 2020: "more than"
     assert read.loc["permits-2021", "written_kind"] == "upper_bound"
     assert read.loc["permits-2021", "low"] == 9_000.0  # its figure becomes the bound
+    assert read.loc["permits-2021", "censored"] and not read.loc["permits-2019", "censored"]
+    again = as_read(read.reset_index(), rt.ModelConfig()).set_index("id")
+    assert again.loc["permits-2021", "written_kind"] == "upper_bound"  # read twice: still kept
     assert read.loc["permits-2022", "kind"] == "lower_bound"
     assert read.loc["permits-2022", "low"] == 8_000.0
     others = read.drop(index=["permits-2019", "permits-2021", "permits-2022"])
@@ -144,13 +147,36 @@ def test_predict_claims_and_the_figures_use_the_kind_as_read():
     heads = _arrow_heads(ax)
     assert len(heads) == 2  # the 2021 and 2022 counts, both read as "more than"
     assert all(dy > 0 and dx == pytest.approx(0, abs=1) for dx, dy in heads)  # pointing up
-    ppc = plots.plot_ppc(fit)
+    ppc = plots.plot_ppc(fit, rows=len(table))
     heads = _arrow_heads(ppc.axes[0])
     written = table["kind"].isin(["lower_bound", "upper_bound"]).sum()
     assert len(heads) == table["read_as"].isin(["lower_bound", "upper_bound"]).sum() == written + 1
     ids = table.index.tolist()
     assert sum(dx > 0 for dx, _ in heads) == sum(table.loc[i, "read_as"] == "lower_bound"
                                                  for i in ids)
+
+
+def test_a_written_upper_bound_from_the_deadline_on_is_censored_at_its_figure():
+    ledger = rt.Ledger.from_frame(_permit_rows())
+    config = rt.ModelConfig()
+    gaussian, censored = claim_blocks(ledger, model_structure(ledger, config), config)
+    assert "permits-2021" in censored.ids and "permits-2021" not in gaussian.ids
+    k = list(censored.ids).index("permits-2021")
+    assert censored.direction[k] == 1.0  # "more than", though written "as high as"
+    assert censored.value[k] == pytest.approx(np.log(9_000 / 0.9))
+    assert "permits-2019" in gaussian.ids
+
+
+def test_captions_say_which_claims_are_drawn_as_bounds_by_their_reading():
+    from remitest.captions import caption
+    from remitest.testing import fake_fit
+
+    fit = fake_fit(rt.Ledger.from_frame(_permit_rows()), draws=20)
+    for name in ("series", "ppc"):
+        assert "Permits from 2020 on (2) are read as \u201cmore than\u201d" in caption(fit, name)
+    assert "are read as" not in caption(fit, "biases")
+    assert "are read as" not in caption(fit, "prior_predictive")  # world claims only
+    assert "are read as" not in caption(fake_fit(draws=20), "series")
 
 
 def _arrow_heads(ax):

@@ -16,7 +16,7 @@ from remitest.config import ModelConfig
 from remitest.ledger import Ledger
 from remitest.plots import _factor_axis, _right_labels, estimator_styles
 from remitest.predictive import predict_claims
-from remitest.reading import bound_readings
+from remitest.reading import as_read
 from remitest.sampling import fit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,8 +166,8 @@ def held_out(
     seed = np.random.SeedSequence(random_seed, spawn_key=(2,))
     table = predict_claims(fitted, later, random_seed=np.random.default_rng(seed))
     frame = later.to_frame()
-    table.insert(8, "published", published[late])
-    censored = bound_readings(frame, config) == "censored"
+    table.insert(table.columns.get_loc("ref_end") + 1, "published", published[late])
+    censored = as_read(frame, config)["censored"].to_numpy(bool)  # permits from 2020 too
     table["reading"] = np.where(censored, "censored", "gaussian")
     value = table["reported_value"]
     table["in_50"] = ((table["pred_q25"] <= value) & (value <= table["pred_q75"])).astype(float)
