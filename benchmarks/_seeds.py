@@ -11,11 +11,14 @@ FIRST_REPORTING_SEED = 1000
 
 
 def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--first-seed`` and ``--bias-tail-nu``, the options a tuning run needs."""
+    """``--first-seed``, ``--bias-tail-nu``, ``--claim-outlier-weight``: a tuning run's options."""
     parser.add_argument("--first-seed", type=int, default=FIRST_REPORTING_SEED,
                         help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
     parser.add_argument("--bias-tail-nu", type=float, default=None,
                         help="Student-t biases with this many degrees of freedom (the option)")
+    parser.add_argument("--claim-outlier-weight", type=float, default=None,
+                        help="each claim a mixture with an outlier's wider normal, this weight "
+                             "(priors.claim_outlier_weight, the option)")
 
 
 def check_seeds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -39,10 +42,24 @@ def seeds_text(args: argparse.Namespace) -> str:
 
 def priors_of(args: argparse.Namespace) -> dict | None:
     """The prior overrides the options ask for (None: the default model)."""
-    return {"bias_tail_nu": args.bias_tail_nu} if args.bias_tail_nu else None
+    priors = {}
+    if args.bias_tail_nu:
+        priors["bias_tail_nu"] = args.bias_tail_nu
+    if getattr(args, "claim_outlier_weight", None):
+        priors["claim_outlier_weight"] = args.claim_outlier_weight
+    return priors or None
+
+
+def options_text(args: argparse.Namespace) -> str:
+    """The model options of a run, as command-line flags (empty for the default model)."""
+    weight = getattr(args, "claim_outlier_weight", None)
+    return ((f" --bias-tail-nu {args.bias_tail_nu:g}" if args.bias_tail_nu else "")
+            + (f" --claim-outlier-weight {weight:g}" if weight else ""))
 
 
 def result_suffix(args: argparse.Namespace) -> str:
     """A tuning run or a non-default model never overwrites the reported study."""
-    return ("_tuning" if is_tuning(args) else "") + (
-        f"_t{args.bias_tail_nu:g}" if priors_of(args) else "")
+    return (("_tuning" if is_tuning(args) else "")
+            + (f"_t{args.bias_tail_nu:g}" if args.bias_tail_nu else "")
+            + (f"_out{args.claim_outlier_weight:g}"
+               if getattr(args, "claim_outlier_weight", None) else ""))

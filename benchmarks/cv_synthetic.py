@@ -30,6 +30,7 @@ from _seeds import (
     add_seed_arguments,
     check_seeds,
     is_tuning,
+    options_text,
     priors_of,
     result_suffix,
     seeds_text,
@@ -111,7 +112,7 @@ def main() -> None:
         f"{time.perf_counter() - start:.0f} s.\n"
         f"Command: `python benchmarks/cv_synthetic.py --simulator {args.simulator} "
         f"--ledgers {args.ledgers} --claims {args.claims} --draws {args.draws}"
-        f"{f' --bias-tail-nu {args.bias_tail_nu:g}' if args.bias_tail_nu else ''}"
+        f"{options_text(args)}"
         f"{f' --first-seed {args.first_seed}' if is_tuning(args) else ''}`\n\n"
         "## By quantity\n\n"
         + pooled_coverage(table).to_markdown(index=False, floatfmt=".2f") + "\n\n"

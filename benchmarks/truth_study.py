@@ -27,6 +27,7 @@ from _seeds import (
     FIRST_REPORTING_SEED,
     add_seed_arguments,
     check_seeds,
+    options_text,
     priors_of,
     result_suffix,
     seeds_text,
@@ -134,7 +135,7 @@ def main() -> None:
                f" --draws {args.draws}"
                + (f" --first-seed {args.first_seed}"
                   if args.first_seed != FIRST_REPORTING_SEED else "")
-               + (f" --bias-tail-nu {args.bias_tail_nu:g}" if priors else "")
+               + options_text(args)
                + (" --ablate" if args.ablate else
                                             f" --simulators {' '.join(args.simulators)}"))
     text = (

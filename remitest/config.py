@@ -148,6 +148,12 @@ class Priors:
     # option, not the default: see docs/checks.md for what cross-validation says, and beware that
     # with few sources in two camps heavy tails can make the level bimodal.
     bias_tail_nu: float = 0.0
+    # A claim that is simply off (a misprint, a figure of another year or scope, a guess): each
+    # claim is, with probability claim_outlier_weight, read with claim_outlier_sd more log-sd
+    # (added in quadrature), a two-normal mixture per claim. 0 means none (the default). An
+    # option, not the default: see docs/checks.md for what it did on tuning seeds.
+    claim_outlier_weight: float = 0.0
+    claim_outlier_sd: float = 1.0
     # An error shared by every source of a quantity: the whole field over- or under-counting
     # together (common origins, sources that copy one another). One log factor per quantity,
     # Normal(0, field_shift_log_sd), loaded on every claim of that quantity (a shared reading,
@@ -426,6 +432,13 @@ class ModelConfig:
                 if not 0 <= value < float("inf"):  # NaN and infinity too
                     problems.append(
                         f"priors.field_shift_log_sd = {value!r}: must be >= 0 (0: no shift)"
+                    )
+                continue
+            if prior.name == "claim_outlier_weight":
+                if not 0 <= value < 0.5:
+                    problems.append(
+                        f"priors.claim_outlier_weight = {value!r}: must lie in [0, 0.5) "
+                        "(0: no outlier term)"
                     )
                 continue
             if prior.name == "bias_tail_nu":

@@ -216,6 +216,8 @@ class KernelPriors(NamedTuple):
     host_step_sd: float
     step_sd_log_sd: float
     bias_tail_nu: float
+    claim_outlier_weight: float
+    claim_outlier_sd: float
 
 
 # Where each constant sits in ``params``: a global namedtuple of ints, which numba freezes into
@@ -265,6 +267,8 @@ def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
             host_step_sd=p.host_step_sd,
             step_sd_log_sd=p.step_sd_log_sd,
             bias_tail_nu=p.bias_tail_nu,
+            claim_outlier_weight=p.claim_outlier_weight,
+            claim_outlier_sd=p.claim_outlier_sd,
         ),
         dtype=float,
     )
@@ -484,6 +488,18 @@ def _measurements(
 
 
 @numba.njit(**_JIT)
+def _claim_term(censored: bool, value: float, direction: float, m: float, var: float, s: float,
+                log_s: float) -> tuple[float, float, float]:
+    """One normal reading of a claim: log-likelihood and its derivatives in m and in s."""
+    if censored:
+        z = direction * (m - value) / s
+        ll, mills = _log_ndtr(z)
+        return ll, mills * direction / s, -mills * z / s
+    r = value - m
+    return -0.5 * r * r / var - log_s - 0.5 * _LOG_2PI, r / var, r * r / (var * s) - 1.0 / s
+
+
+@numba.njit(**_JIT)
 def _claims(
     censored: bool,
     ints: np.ndarray,
@@ -502,6 +518,8 @@ def _claims(
     bias: np.ndarray,
     noise: np.ndarray,
     reading_z: np.ndarray,
+    outlier_w: float,
+    outlier_var: float,
     d_host_w: np.ndarray,
     d_per_worker: np.ndarray,
     d_bias: np.ndarray,
@@ -511,7 +529,9 @@ def _claims(
     """Log-likelihood of one claim block; accumulates gradients w.r.t. the series and biases.
 
     Each claim reads its measurement (``measured``, its log) and its variance (``var_v``, its
-    square root and log) from rows shared with the claims alike (:class:`KernelData`).
+    square root and log) from rows shared with the claims alike (:class:`KernelData`). With
+    ``outlier_w`` > 0 each claim is a mixture: weight ``1 - outlier_w`` on its own normal and
+    ``outlier_w`` on one with ``outlier_var`` more variance (``priors.claim_outlier_*``).
     """
     logp = 0.0
     n_hosts = scope.shape[1]
@@ -522,16 +542,18 @@ def _claims(
         for r in range(reading_z.shape[0]):
             m += reading[i, r] * reading_z[r]
         var, s = var_v[v], sd_v[v]
-        if censored:
-            z = real[i, 2] * (m - real[i, 0]) / s
-            ll, mills = _log_ndtr(z)
-            dm = mills * real[i, 2] / s
-            ds = -mills * z / s
-        else:
-            r = real[i, 0] - m
-            ll = -0.5 * r * r / var - log_sd_v[v] - 0.5 * _LOG_2PI
-            dm = r / var
-            ds = r * r / (var * s) - 1.0 / s
+        ll, dm, ds = _claim_term(censored, real[i, 0], real[i, 2], m, var, s, log_sd_v[v])
+        if outlier_w > 0.0:  # the mixture: d(wide sd)/d(sd) = s / wide
+            wide_var = var + outlier_var
+            wide = math.sqrt(wide_var)
+            ll2, dm2, ds2 = _claim_term(censored, real[i, 0], real[i, 2], m, wide_var, wide,
+                                        math.log(wide))
+            a, b = math.log1p(-outlier_w) + ll, math.log(outlier_w) + ll2
+            top = max(a, b)
+            ll = top + math.log(math.exp(a - top) + math.exp(b - top))
+            r1, r2 = math.exp(a - ll), math.exp(b - ll)
+            dm = r1 * dm + r2 * dm2
+            ds = r1 * ds + r2 * ds2 * s / wide
         logp += ll
         d_bias[e, q] += dm
         for r in range(reading_z.shape[0]):
@@ -593,6 +615,8 @@ def logp_dlogp(
     host_sd = params[_AT.host_step_sd]
     step_log_sd = params[_AT.step_sd_log_sd]
     nu = params[_AT.bias_tail_nu]
+    outlier_w = params[_AT.claim_outlier_weight]
+    outlier_var = params[_AT.claim_outlier_sd] * params[_AT.claim_outlier_sd]
     n_walk = host_scale.shape[0]
     # offsets
     i_w0, i_wsd, i_wz = 0, 1, 2
@@ -788,6 +812,8 @@ def logp_dlogp(
             bias,
             noise,
             reading_z,
+            outlier_w,
+            outlier_var,
             d_host_w,
             d_per_worker,
             d_bias,

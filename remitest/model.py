@@ -15,6 +15,8 @@ draw.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -225,21 +227,36 @@ def build_model(
             type_noise = data[f"{block}_estimator_type"] @ noise
             return forward.claim_scale(type_noise, priors.rounding_sd, data[f"{block}_spread"], pt)
 
+        def mixture(block: str) -> dict[str, Any] | None:
+            """An outlier's wider normal beside the claim's own (``claim_outlier_weight``)."""
+            weight = priors.claim_outlier_weight
+            if weight <= 0:
+                return None
+            mu, sigma = _predicted_log(series, bias, data, block, reading_z), claim_sd(block)
+            wide = pt.sqrt(sigma**2 + priors.claim_outlier_sd**2)
+            return {"w": np.array([1.0 - weight, weight]), "mu": pt.stack([mu, mu], axis=-1),
+                    "sigma": pt.stack([sigma, wide], axis=-1)}
+
         g_value = data["gaussian_value"]
-        pm.Normal(
-            "gaussian_claims",
-            mu=_predicted_log(series, bias, data, "gaussian", reading_z),
-            sigma=claim_sd("gaussian"),
-            observed=g_value,
-            shape=g_value.shape[0],
-        )
+        if (g_mix := mixture("gaussian")) is None:
+            pm.Normal(
+                "gaussian_claims",
+                mu=_predicted_log(series, bias, data, "gaussian", reading_z),
+                sigma=claim_sd("gaussian"),
+                observed=g_value,
+                shape=g_value.shape[0],
+            )
+        else:
+            pm.NormalMixture("gaussian_claims", **g_mix, observed=g_value,
+                             shape=g_value.shape[0])
         c_value = data["censored_value"]
+        c_mix = mixture("censored")
         pm.Censored(
             "censored_claims",
             pm.Normal.dist(
                 mu=_predicted_log(series, bias, data, "censored", reading_z),
                 sigma=claim_sd("censored"),
-            ),
+            ) if c_mix is None else pm.NormalMixture.dist(**c_mix),
             lower=data["censored_lower"],
             upper=data["censored_upper"],
             observed=c_value,

@@ -9,10 +9,10 @@ run folder's ``claims.csv`` and the data of ``plots.plot_ppc``; both use its def
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from remitest import forward
 from remitest.extrapolate import extend
@@ -166,6 +166,10 @@ class ClaimDistribution:
     location, scale : ndarray, shape (sample, claim)
         ``log(scope-summed, window-averaged series) + bias + shared readings`` and
         ``sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)``, samples in (chain, draw) order.
+    outlier_weight, outlier_sd : float
+        ``priors.claim_outlier_weight`` and ``claim_outlier_sd``: with a weight above 0 each
+        observation is a mixture, an outlier's normal with ``outlier_sd`` more log-sd beside the
+        claim's own (:func:`remitest.forward.claim_log_density`, ``claim_cdf``, ``claim_draw``).
     """
 
     ids: np.ndarray
@@ -175,6 +179,26 @@ class ClaimDistribution:
     reported: np.ndarray
     location: np.ndarray
     scale: np.ndarray
+    outlier_weight: float = 0.0
+    outlier_sd: float = 1.0
+
+    def log_density(self) -> np.ndarray:
+        """Log likelihood of each observation per sample, shape (sample, claim)."""
+        return forward.claim_log_density(self.value, self.location, self.scale,
+                                         np.where(self.censored, self.direction, 0.0),
+                                         **self._mixture)
+
+    def cdf(self) -> np.ndarray:
+        """Predictive CDF at each observation per sample, shape (sample, claim)."""
+        return forward.claim_cdf(self.value, self.location, self.scale, **self._mixture)
+
+    def draw(self, rng: np.random.Generator, shift: Any = 0.0) -> np.ndarray:
+        """One predictive draw per sample and claim, moved by ``shift`` (log scale)."""
+        return forward.claim_draw(self.location + shift, self.scale, rng, **self._mixture)
+
+    @property
+    def _mixture(self) -> dict[str, float]:
+        return {"outlier_weight": self.outlier_weight, "outlier_sd": self.outlier_sd}
 
 
 def claim_distribution(
@@ -241,6 +265,8 @@ def claim_distribution(
         reported=claims["reported"],
         location=location,
         scale=scale,
+        outlier_weight=fit.config.priors.claim_outlier_weight,
+        outlier_sd=fit.config.priors.claim_outlier_sd,
     )
 
 
@@ -299,15 +325,14 @@ def predict_claims(
     if not len(frame):
         return out.reindex(columns=list(PREDICTION_COLUMNS))
     dist = claim_distribution(fit, ledger, random_seed=rng)  # same stream: new biases first
-    location, scale = dist.location, dist.scale
     # From what the model compares to what is written: a belief median to its figure, and a
     # measure's offset back (0 for a plain censored bound).
     offset = dist.reported - dist.value
-    predictive = location + offset + scale * rng.standard_normal(location.shape)
+    predictive = dist.draw(rng, offset)
     quantiles = np.exp(np.quantile(predictive, _PRED_PROBS, axis=0))
     out["reported_value"] = np.exp(dist.reported)
     out["used"] = out["id"].isin(fit.ledger.originals().to_frame()["id"]).to_numpy(bool)
-    cdf = special.ndtr((dist.value - location) / scale).mean(axis=0)
+    cdf = dist.cdf().mean(axis=0)
     out["pit"] = randomized_pit(cdf, dist.direction, rng.random(len(cdf)))  # after the draws
     for i, p in enumerate(_PRED_PROBS):
         out[f"pred_q{round(p * 100):02d}"] = quantiles[i]

@@ -198,6 +198,8 @@ def fixed_parameters(fit: Fit) -> pd.DataFrame:
         ("priors.rounding_sd", "", priors.rounding_sd),
         ("priors.rounding_sd_max", "", priors.rounding_sd_max),
         ("priors.bias_tail_nu", "", priors.bias_tail_nu),
+        ("priors.claim_outlier_weight", "", priors.claim_outlier_weight),
+        ("priors.claim_outlier_sd", "", priors.claim_outlier_sd),
         ("interpretation.range_coverage", "", interp.range_coverage),
         ("interpretation.bound_coverage", "", interp.bound_coverage),
         ("interpretation.qualifier_default_sd", "", interp.qualifier_default_sd),

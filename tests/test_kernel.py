@@ -89,6 +89,16 @@ CASES = {
     "simulated": (lambda: simulate_ledger(seeds_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
     "constant_host_shares": (seeds_ledger, DEFAULT.replace(host_shares="constant")),
     "student_t_biases": (seeds_ledger, DEFAULT.replace(priors={"bias_tail_nu": 5.0})),
+    # each claim a mixture with an outlier's wider normal, in both blocks
+    "claim_outliers": (
+        seeds_ledger,
+        DEFAULT.replace(priors={"claim_outlier_weight": 0.1, "claim_outlier_sd": 0.8},
+                        interpretation={"upper_bound": "censored", "lower_bound": "censored"}),
+    ),
+    "claim_outliers_simulated": (
+        lambda: simulate_ledger(seeds_ledger(), DEFAULT, random_seed=7).ledger,
+        DEFAULT.replace(priors={"claim_outlier_weight": 0.03}),
+    ),
     # events that say which way they push: the world, a named host, the reference host
     "expected_changes": (
         seeds_ledger,

@@ -147,12 +147,7 @@ def score_fold(fit: Fit, predicted: Ledger, *, fold: str, random_seed: int, inde
     """
     table = predict_claims(fit, predicted, random_seed=fold_rng(random_seed, index))
     dist = claim_distribution(fit, predicted, random_seed=fold_rng(random_seed, index))
-    z = (dist.value - dist.location) / dist.scale
-    log_density = np.where(
-        dist.censored,
-        special.log_ndtr(np.where(dist.direction > 0, -z, z)),
-        -0.5 * z**2 - np.log(dist.scale) - 0.5 * np.log(2 * np.pi),
-    )
+    log_density = dist.log_density()
     table["log_score"] = special.logsumexp(log_density, axis=0) - np.log(len(log_density))
     table["fold"] = fold
     pit = table["pit"]

@@ -21,7 +21,6 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special, stats
 
 from remitest.checks._figures import GRID_COLOUR, new_figure, styled
 from remitest.checks.result import DerivedCheckResult
@@ -58,12 +57,7 @@ def pointwise_log_likelihood(fit: Fit) -> xr.Dataset:
     """
     originals = fit.ledger.originals()
     dist = claim_distribution(fit, originals)
-    z = (dist.value - dist.location) / dist.scale
-    log_lik = np.where(
-        dist.censored,
-        special.log_ndtr(-dist.direction * z),
-        stats.norm.logpdf(z) - np.log(dist.scale),
-    )
+    log_lik = dist.log_density()
     chains = fit.idata.posterior.sizes["chain"]
     draws = fit.idata.posterior.sizes["draw"]
     return xr.Dataset(

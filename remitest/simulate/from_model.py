@@ -154,7 +154,9 @@ def simulate_ledger(
         if not len(claims):
             continue
         loc, scale = _claim_distribution(claims, truth, config)
-        belief = rng.normal(loc, scale)
+        belief = forward.claim_draw(loc, scale, rng,
+                                    outlier_weight=config.priors.claim_outlier_weight,
+                                    outlier_sd=config.priors.claim_outlier_sd)
         # A figure of a non-reference measure is written on its own scale: the model reads it
         # back by its offset (claims._measures), so the simulator writes the offset in.
         rows = frame.loc[list(claims.ids)].reset_index()
