@@ -434,6 +434,10 @@ class ModelConfig:
                         f"priors.field_shift_log_sd = {value!r}: must be >= 0 (0: no shift)"
                     )
                 continue
+            if prior.name == "claim_outlier_sd":
+                if not 0 < value < float("inf"):  # NaN too
+                    problems.append(f"priors.claim_outlier_sd = {value!r}: must be > 0 and finite")
+                continue
             if prior.name == "claim_outlier_weight":
                 if not 0 <= value < 0.5:
                     problems.append(

@@ -5,6 +5,11 @@ kernel's expansion of draws, the prior draws of ``remitest.posterior``, the extr
 ``remitest.extrapolate`` and the simulator call them with numpy, over any leading sample axes.
 Only the numba kernel's density and gradient are a second writing, guarded by parity tests.
 
+How a claim's observation is distributed around its location and scale is here too, in numpy
+(:func:`claim_log_density`, :func:`claim_cdf`, :func:`claim_draw`, with the outlier mixture of
+``priors.claim_outlier_weight``): predictions, cross-validation, LOO and the model's simulator
+read it; the PyMC model writes the same likelihood in its own distributions.
+
 The latent structure (``host_shares="walk"``)::
 
     log world(t)   = pinned walk: level at the pin year, steps sd x event scale x z + log(change)

@@ -549,8 +549,7 @@ def _claims(
             ll2, dm2, ds2 = _claim_term(censored, real[i, 0], real[i, 2], m, wide_var, wide,
                                         math.log(wide))
             a, b = math.log1p(-outlier_w) + ll, math.log(outlier_w) + ll2
-            top = max(a, b)
-            ll = top + math.log(math.exp(a - top) + math.exp(b - top))
+            ll = max(a, b) + math.log1p(math.exp(-abs(a - b)))
             r1, r2 = math.exp(a - ll), math.exp(b - ll)
             dm = r1 * dm + r2 * dm2
             ds = r1 * ds + r2 * ds2 * s / wide

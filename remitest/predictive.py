@@ -168,8 +168,9 @@ class ClaimDistribution:
         ``sqrt(noise_sd[type]^2 + rounding_sd^2 + spread^2)``, samples in (chain, draw) order.
     outlier_weight, outlier_sd : float
         ``priors.claim_outlier_weight`` and ``claim_outlier_sd``: with a weight above 0 each
-        observation is a mixture, an outlier's normal with ``outlier_sd`` more log-sd beside the
-        claim's own (:func:`remitest.forward.claim_log_density`, ``claim_cdf``, ``claim_draw``).
+        observation is a mixture, an outlier's normal (``outlier_sd`` added in quadrature)
+        beside the claim's own (:func:`remitest.forward.claim_log_density`, ``claim_cdf``,
+        ``claim_draw``).
     """
 
     ids: np.ndarray

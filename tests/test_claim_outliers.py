@@ -87,3 +87,19 @@ def test_predictions_read_the_mixture_and_the_tables_name_it():
 
     fixed = fixed_parameters(mixed).set_index("parameter")["value"]
     assert fixed["priors.claim_outlier_weight"] == 0.1 and fixed["priors.claim_outlier_sd"] == 1.0
+
+
+def test_the_outlier_sd_must_be_finite_and_the_prior_spread_shows_the_term():
+    with pytest.raises(rt.ConfigError, match="claim_outlier_sd = nan"):
+        rt.ModelConfig().replace(priors={"claim_outlier_sd": float("nan")})
+    plain = rt.checks.claim_spread_prior(random_seed=1).set_index("term")
+    mixed = rt.checks.claim_spread_prior(
+        rt.ModelConfig().replace(priors={"claim_outlier_weight": 0.2}), random_seed=1
+    ).set_index("term")
+    assert "an outlying claim (the option; its share of claims)" in mixed.index
+    assert not any("outlying" in t for t in plain.index)
+    together = "all together: a round point claim by a new source, workers"
+    # drawn after the others: every other row is the default's, and the total is wider
+    shared = [t for t in plain.index if t != together and not t.startswith("all together")]
+    assert plain.loc[shared].equals(mixed.loc[shared])
+    assert mixed.loc[together, "q95"] > plain.loc[together, "q95"]

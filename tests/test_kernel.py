@@ -376,7 +376,8 @@ def check_tail_points(case: str, kinds, n_points: int, seed: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", ["shipped_default", "both_bounds_censored", "synthetic_host_events_pin"]
+    "case", ["shipped_default", "both_bounds_censored", "synthetic_host_events_pin",
+             "claim_outliers"]
 )
 def test_kernel_matches_pymc_far_in_the_tails(case):
     """Logp and gradient agree far from the posterior (censored bounds down to u = -30).

@@ -58,11 +58,16 @@ def claim_spread_prior(
     gross = bias()
     field = p.field_shift_log_sd * z(n)  # drawn last: the draws of 0.5's terms stay the same
     terms["the field's shift (every source of a quantity)"] = field
+    outlier = 0.0
+    if p.claim_outlier_weight > 0:  # after the others: the default's draws stay the same
+        wide = rng.random(n) < p.claim_outlier_weight
+        outlier = np.where(wide, p.claim_outlier_sd * z(n), 0.0)
+        terms["an outlying claim (the option; its share of claims)"] = outlier
     terms["all together: a round point claim by a new source, workers"] = (
-        terms["bias (new source), workers"] + noise + floor + rounding + field
+        terms["bias (new source), workers"] + noise + floor + rounding + field + outlier
     )
     terms["all together: gross earnings by a new source, remittances_usd"] = (
-        gross + noise + floor + rounding + field
+        gross + noise + floor + rounding + field + outlier
         + (terms["measure 'gross_earnings': figure over the reference"]
            if "gross_earnings" in config.measures else 0.0)
     )
