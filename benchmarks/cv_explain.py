@@ -105,12 +105,17 @@ def main() -> None:
                         choices=list(SIMULATORS))
     parser.add_argument("--claims", type=int, default=60, help="claims per ledger of the study")
     parser.add_argument("--draws", type=int, default=20_000)
-    parser.add_argument("--out", default=str(RESULTS / "cv_explain.md"))
+    parser.add_argument("--suffix", default="",
+                        help="read cv_<simulator><suffix>.claims.csv, e.g. _tuning_seeds9-28")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    out = Path(args.out or RESULTS / f"cv_explain{args.suffix}.md")
     parts = ["# Reading the cross-validation study's misses", "",
              f"Command: `python benchmarks/cv_explain.py --simulators {' '.join(args.simulators)} "
-             f"--claims {args.claims} --draws {args.draws}`", "",
-             "From `benchmarks/results/cv_<simulator>.claims.csv` (gate-passing folds). "
+             f"--claims {args.claims} --draws {args.draws}"
+             f"{f' --suffix {args.suffix}' if args.suffix else ''}`", "",
+             f"From `benchmarks/results/cv_<simulator>{args.suffix}.claims.csv` (gate-passing "
+             "folds). "
              f"`p_in_range_if_calibrated`: the share of {args.draws} draws (seed 0) in which "
              f"claims whose percentiles are independent Uniform(0, 1) cover {LOW}-{HIGH} of "
              "the subgroup at 90%. For bounds read as censored the reference is optimistic: "
@@ -119,7 +124,7 @@ def main() -> None:
              "predictive short of 0.90 (docs/checks.md). `abs_bias`: the source's true log bias "
              "for the quantity.", ""]
     for simulator in args.simulators:
-        claims = pd.read_csv(RESULTS / f"cv_{simulator}.claims.csv")
+        claims = pd.read_csv(RESULTS / f"cv_{simulator}{args.suffix}.claims.csv")
         claims = claims[claims["diagnostics_passed"]]
         reference, every = calibrated_reference(claims, draws=args.draws)
         seeds = sorted(claims["ledger"].unique())
@@ -134,7 +139,7 @@ def main() -> None:
                   misses_by_cause(with_simulator_truth(claims, simulator, args.claims))
                   .to_markdown(index=False, floatfmt=".2f"), ""]
     text = "\n".join(parts)
-    write_text(text, Path(args.out))
+    write_text(text, out)
     print(text)
 
 
