@@ -106,7 +106,8 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=60, help="claims per ledger of the study")
     parser.add_argument("--draws", type=int, default=20_000)
     parser.add_argument("--suffix", default="",
-                        help="read cv_<simulator><suffix>.claims.csv, e.g. _tuning_seeds9-28")
+                        help="read cv_<simulator><suffix>.claims.csv (or .csv.gz, as tuning "
+                             "runs write it), e.g. _tuning_seeds9-28")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     out = Path(args.out or RESULTS / f"cv_explain{args.suffix}.md")
@@ -114,8 +115,8 @@ def main() -> None:
              f"Command: `python benchmarks/cv_explain.py --simulators {' '.join(args.simulators)} "
              f"--claims {args.claims} --draws {args.draws}"
              f"{f' --suffix {args.suffix}' if args.suffix else ''}`", "",
-             f"From `benchmarks/results/cv_<simulator>{args.suffix}.claims.csv` (gate-passing "
-             "folds). "
+             f"From `benchmarks/results/cv_<simulator>{args.suffix}.claims.csv"
+             f"{'.gz' if args.suffix else ''}` (gate-passing folds). "
              f"`p_in_range_if_calibrated`: the share of {args.draws} draws (seed 0) in which "
              f"claims whose percentiles are independent Uniform(0, 1) cover {LOW}-{HIGH} of "
              "the subgroup at 90%. For bounds read as censored the reference is optimistic: "
@@ -124,7 +125,8 @@ def main() -> None:
              "predictive short of 0.90 (docs/checks.md). `abs_bias`: the source's true log bias "
              "for the quantity.", ""]
     for simulator in args.simulators:
-        claims = pd.read_csv(RESULTS / f"cv_{simulator}{args.suffix}.claims.csv")
+        path = RESULTS / f"cv_{simulator}{args.suffix}.claims.csv"
+        claims = pd.read_csv(path if path.exists() else path.with_name(path.name + ".gz"))
         claims = claims[claims["diagnostics_passed"]]
         reference, every = calibrated_reference(claims, draws=args.draws)
         seeds = sorted(claims["ledger"].unique())
