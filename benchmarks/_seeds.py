@@ -45,21 +45,20 @@ def priors_of(args: argparse.Namespace) -> dict | None:
     priors = {}
     if args.bias_tail_nu:
         priors["bias_tail_nu"] = args.bias_tail_nu
-    if getattr(args, "claim_outlier_weight", None):
+    if args.claim_outlier_weight:
         priors["claim_outlier_weight"] = args.claim_outlier_weight
     return priors or None
 
 
 def options_text(args: argparse.Namespace) -> str:
     """The model options of a run, as command-line flags (empty for the default model)."""
-    weight = getattr(args, "claim_outlier_weight", None)
     return ((f" --bias-tail-nu {args.bias_tail_nu:g}" if args.bias_tail_nu else "")
-            + (f" --claim-outlier-weight {weight:g}" if weight else ""))
+            + (f" --claim-outlier-weight {args.claim_outlier_weight:g}"
+               if args.claim_outlier_weight else ""))
 
 
 def result_suffix(args: argparse.Namespace) -> str:
     """A tuning run or a non-default model never overwrites the reported study."""
     return (("_tuning" if is_tuning(args) else "")
             + (f"_t{args.bias_tail_nu:g}" if args.bias_tail_nu else "")
-            + (f"_out{args.claim_outlier_weight:g}"
-               if getattr(args, "claim_outlier_weight", None) else ""))
+            + (f"_out{args.claim_outlier_weight:g}" if args.claim_outlier_weight else ""))

@@ -228,18 +228,15 @@ def build_model(
             type_noise = data[f"{block}_estimator_type"] @ noise
             return forward.claim_scale(type_noise, priors.rounding_sd, data[f"{block}_spread"], pt)
 
-        def mixture(block: str) -> dict[str, Any] | None:
-            """An outlier's wider normal beside the claim's own (``claim_outlier_weight``)."""
-            weight = priors.claim_outlier_weight
-            if weight <= 0:
-                return None
+        weight = priors.claim_outlier_weight
+
+        def reading(block: str) -> tuple[Any, Any, Any]:
+            """Location and sd of a block's claims, and an outlier's wider sd (the option)."""
             mu, sigma = _predicted_log(series, bias, data, block, reading_z), claim_sd(block)
-            wide = pt.sqrt(sigma**2 + priors.claim_outlier_sd**2)
-            return {"w": np.array([1.0 - weight, weight]), "mu": pt.stack([mu, mu], axis=-1),
-                    "sigma": pt.stack([sigma, wide], axis=-1)}
+            return mu, sigma, pt.sqrt(sigma**2 + priors.claim_outlier_sd**2)
 
         g_value = data["gaussian_value"]
-        if (g_mix := mixture("gaussian")) is None:
+        if weight <= 0:
             pm.Normal(
                 "gaussian_claims",
                 mu=_predicted_log(series, bias, data, "gaussian", reading_z),
@@ -248,10 +245,13 @@ def build_model(
                 shape=g_value.shape[0],
             )
         else:
-            pm.NormalMixture("gaussian_claims", **g_mix, observed=g_value,
-                             shape=g_value.shape[0])
+            mu, sigma, wide = reading("gaussian")
+            pm.NormalMixture("gaussian_claims", w=np.array([1.0 - weight, weight]),
+                             mu=pt.stack([mu, mu], axis=-1),
+                             sigma=pt.stack([sigma, wide], axis=-1),
+                             observed=g_value, shape=g_value.shape[0])
         c_value = data["censored_value"]
-        if (c_mix := mixture("censored")) is None:
+        if weight <= 0:
             pm.Censored(
                 "censored_claims",
                 pm.Normal.dist(
@@ -270,11 +270,9 @@ def build_model(
             direction = pt.switch(pt.isinf(data["censored_upper"]), -1.0, 1.0)
             pm.CustomDist(
                 "censored_claims",
-                c_mix["mu"][..., 0],
-                c_mix["sigma"][..., 0],
-                c_mix["sigma"][..., 1],
+                *reading("censored"),
                 direction,
-                logp=partial(_censored_mixture_logp, weight=priors.claim_outlier_weight),
+                logp=partial(_censored_mixture_logp, weight=weight),
                 observed=c_value,
                 shape=c_value.shape[0],
             )

@@ -185,8 +185,7 @@ class ClaimDistribution:
 
     def log_density(self) -> np.ndarray:
         """Log likelihood of each observation per sample, shape (sample, claim)."""
-        return forward.claim_log_density(self.value, self.location, self.scale,
-                                         np.where(self.censored, self.direction, 0.0),
+        return forward.claim_log_density(self.value, self.location, self.scale, self.direction,
                                          **self._mixture)
 
     def cdf(self) -> np.ndarray:
@@ -319,8 +318,8 @@ def predict_claims(
     """
     frame = ledger.to_frame()
     rng = np.random.default_rng(random_seed)
-    out = frame[[c for c in PREDICTION_COLUMNS[:9] if c != "read_as"]].copy()
-    out.insert(3, "read_as", as_read(frame, fit.config)["kind"].to_numpy(str))
+    out = frame.assign(read_as=as_read(frame, fit.config)["kind"].to_numpy(str))[
+        list(PREDICTION_COLUMNS[:9])]
     out["ref_start"] = out["ref_start"].astype(np.int64)
     out["ref_end"] = out["ref_end"].astype(np.int64)
     if not len(frame):

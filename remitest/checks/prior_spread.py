@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from remitest import forward
 from remitest.config import ModelConfig
 
 __all__ = ["claim_spread_prior"]
@@ -60,8 +61,10 @@ def claim_spread_prior(
     terms["the field's shift (every source of a quantity)"] = field
     outlier = 0.0
     if p.claim_outlier_weight > 0:  # after the others: the default's draws stay the same
-        wide = rng.random(n) < p.claim_outlier_weight
-        outlier = np.where(wide, p.claim_outlier_sd * z(n), 0.0)
+        # the outlier's own extra spread: forward's draw of a claim of sd 0
+        outlier = forward.claim_draw(np.zeros(n), np.zeros(n), rng,
+                                     outlier_weight=p.claim_outlier_weight,
+                                     outlier_sd=p.claim_outlier_sd)
         terms["an outlying claim (the option; its share of claims)"] = outlier
     terms["all together: a round point claim by a new source, workers"] = (
         terms["bias (new source), workers"] + noise + floor + rounding + field + outlier
