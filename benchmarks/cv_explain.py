@@ -14,7 +14,12 @@ Two readings of the per-claim tables that ``cv_synthetic.py`` commits
    (the ``ledger`` column) and the claims joined to the simulator's own record of them
    (``SyntheticLedger.truth["claims"]``): the source's true log bias, and each flag the simulator
    keeps (``outlier``: a figure off by x3 or /3; ``derived``: money derived from the source's own
-   count; ``unflagged``: a repeat with no ``derived_from``).
+   count; ``unflagged``: a repeat with no ``derived_from``). Beside each band of |bias| is what
+   an oracle would cover (``oracle_cover_90``): one that knows the truth and predicts each
+   claim as a point with normal error of the right spread (the realised root mean square of
+   the sources' biases for that quantity, and the simulator's noise for the source's type).
+   Selecting claims by their source's bias selects misses even for it: what the bias alone
+   costs, before anything the model gets wrong.
 
 Run: python benchmarks/cv_explain.py [--simulators synthetic field] [--claims 60] [--draws 20000]
 Writes benchmarks/results/cv_explain.md.
@@ -28,6 +33,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from cv_synthetic import SIMULATORS  # the study's own simulators, drawn the same way
+from scipy import special
+
+from remitest.simulate import field as field_simulator
+from remitest.simulate import synthetic as synthetic_simulator
 
 from remitest._io import write_text  # the package's atomic writer
 from remitest.checks.cross_validation import MIN_BAND_CLAIMS, SUBGROUP_FIELDS
@@ -35,6 +44,8 @@ from remitest.checks.cross_validation import MIN_BAND_CLAIMS, SUBGROUP_FIELDS
 LOW, HIGH = 0.85, 0.95
 RESULTS = Path("benchmarks/results")
 BIAS_BANDS = [0.0, 0.3, 0.6, np.inf]
+# each simulator's reporting noise (log-sd) by estimator type, as it draws it
+NOISE = {"synthetic": synthetic_simulator._NOISE, "field": field_simulator._NOISE}
 
 
 def _in_range(share):
@@ -84,16 +95,28 @@ def with_simulator_truth(claims: pd.DataFrame, simulator: str, n_claims: int) ->
     return joined.drop(columns=["estimator_redrawn", "quantity_redrawn"])
 
 
-def misses_by_cause(joined: pd.DataFrame) -> pd.DataFrame:
+def oracle_coverage(joined: pd.DataFrame, noise: dict[str, float]) -> np.ndarray:
+    """Each claim's chance of falling in an oracle's central 90% interval (module docs, 2.)."""
+    sources = joined.drop_duplicates(["ledger", "estimator", "quantity"])
+    rms = sources.groupby("quantity")["bias"].apply(lambda b: np.sqrt(np.mean(b**2)))
+    sd = joined["estimator_type"].map(noise).to_numpy(float)
+    half = 1.6448536269514722 * np.sqrt(joined["quantity"].map(rms).to_numpy(float) ** 2 + sd**2)
+    bias = joined["bias"].to_numpy(float)
+    return special.ndtr((half - bias) / sd) - special.ndtr((-half - bias) / sd)
+
+
+def misses_by_cause(joined: pd.DataFrame, noise: dict[str, float]) -> pd.DataFrame:
     """90% coverage per quantity by the source's |true log bias| and by each flag."""
     frame = joined.assign(abs_bias=pd.cut(joined["bias"].abs(), BIAS_BANDS, right=False)
-                          .astype(str).str.replace("inf", "").str.replace(", )", "+)"))
+                          .astype(str).str.replace("inf", "").str.replace(", )", "+)"),
+                          oracle=oracle_coverage(joined, noise))
     flags = [c for c in ("outlier", "derived", "unflagged") if c in frame.columns]
     rows = []
     for by in ("abs_bias", *flags):
         for (quantity, group), part in frame.groupby(["quantity", by], sort=True):
             rows.append({"by": by, "group": str(group), "quantity": quantity, "n_claims": len(part),
                          "cover_90": part["in_90"].mean(),
+                         "oracle_cover_90": part["oracle"].mean() if by == "abs_bias" else np.nan,
                          "below": int((part["pit"] < 0.05).sum()),
                          "above": int((part["pit"] > 0.95).sum())})  # fmt: skip
     return pd.DataFrame(rows)
@@ -123,7 +146,11 @@ def main() -> None:
              "their randomised percentile is uniform only if X is placed apart from the belief, "
              "and a simulator that puts \"more than X\" just below it leaves even a perfect "
              "predictive short of 0.90 (docs/checks.md). `abs_bias`: the source's true log bias "
-             "for the quantity.", ""]
+             "for the quantity; `oracle_cover_90`: what an oracle that knows the truth, and "
+             "reads each claim as a point with normal error of the right spread (the realised "
+             "root mean square bias of the quantity's sources, and the simulator's noise for "
+             "the type), would cover of the same claims: what the source's bias alone costs.",
+             ""]
     for simulator in args.simulators:
         path = RESULTS / f"cv_{simulator}{args.suffix}.claims.csv"
         claims = pd.read_csv(path if path.exists() else path.with_name(path.name + ".gz"))
@@ -138,7 +165,8 @@ def main() -> None:
                   f"(a calibrated model expects "
                   f"{reference['p_in_range_if_calibrated'].sum():.1f}).", "",
                   "### Which claims miss", "",
-                  misses_by_cause(with_simulator_truth(claims, simulator, args.claims))
+                  misses_by_cause(with_simulator_truth(claims, simulator, args.claims),
+                                  NOISE[simulator])
                   .to_markdown(index=False, floatfmt=".2f"), ""]
     text = "\n".join(parts)
     write_text(text, out)
