@@ -11,8 +11,7 @@ FIRST_REPORTING_SEED = 1000
 
 
 def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--first-seed`` and the model options of a tuning run (``--bias-tail-nu``,
-    ``--claim-outlier-weight``, ``--host-event-tail-nu``)."""
+    """``--first-seed``, ``--bias-tail-nu``, ``--claim-outlier-weight``: a tuning run's options."""
     parser.add_argument("--first-seed", type=int, default=FIRST_REPORTING_SEED,
                         help="first ledger seed (reporting seeds start at 1000; 1-999 tune)")
     parser.add_argument("--bias-tail-nu", type=float, default=None,
@@ -20,9 +19,6 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--claim-outlier-weight", type=float, default=None,
                         help="each claim a mixture with an outlier's wider normal, this weight "
                              "(priors.claim_outlier_weight, the option)")
-    parser.add_argument("--host-event-tail-nu", type=float, default=None,
-                        help="Student-t host steps where an event scales them, this many degrees "
-                             "of freedom (priors.host_event_tail_nu, the option)")
 
 
 def check_seeds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -51,8 +47,6 @@ def priors_of(args: argparse.Namespace) -> dict | None:
         priors["bias_tail_nu"] = args.bias_tail_nu
     if args.claim_outlier_weight:
         priors["claim_outlier_weight"] = args.claim_outlier_weight
-    if args.host_event_tail_nu:
-        priors["host_event_tail_nu"] = args.host_event_tail_nu
     return priors or None
 
 
@@ -60,14 +54,11 @@ def options_text(args: argparse.Namespace) -> str:
     """The model options of a run, as command-line flags (empty for the default model)."""
     return ((f" --bias-tail-nu {args.bias_tail_nu:g}" if args.bias_tail_nu else "")
             + (f" --claim-outlier-weight {args.claim_outlier_weight:g}"
-               if args.claim_outlier_weight else "")
-            + (f" --host-event-tail-nu {args.host_event_tail_nu:g}"
-               if args.host_event_tail_nu else ""))
+               if args.claim_outlier_weight else ""))
 
 
 def result_suffix(args: argparse.Namespace) -> str:
     """A tuning run or a non-default model never overwrites the reported study."""
     return (("_tuning" if is_tuning(args) else "")
             + (f"_t{args.bias_tail_nu:g}" if args.bias_tail_nu else "")
-            + (f"_out{args.claim_outlier_weight:g}" if args.claim_outlier_weight else "")
-            + (f"_ht{args.host_event_tail_nu:g}" if args.host_event_tail_nu else ""))
+            + (f"_out{args.claim_outlier_weight:g}" if args.claim_outlier_weight else ""))

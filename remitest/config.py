@@ -128,16 +128,6 @@ class Priors:
     # with world events only, coverage of Russia's 2020-2023 host-years 0.51 with 0.1, 0.76 with
     # 0.2, 0.90 with 0.3) were of the earlier structure; see docs/checks.md, "Model of v0.4".
     host_step_sd: float = 0.1
-    # Heavy tails for a host that an event moves far: the standardised share log-ratio steps
-    # that an event scales (host_step_scale != 1) are Student-t with this many degrees of
-    # freedom, scaled to the normal step's variance (so > 2): the same spread, a narrower bulk
-    # and heavier tails. 0 means normal (the default). The normal step of 0.1 x 4 into 2020 puts a
-    # host's fall of 90% over two years five sd out, so a few claims cannot show it
-    # (synthetic_ledger's Russia after 2020: its 90% interval covered 0.57 of the truth); a
-    # t-step lets them. The shares' Jensen gap grows with the tails, so the prior medians
-    # drift a little more (tests/test_prior_neutrality.py). An option, not the default: see
-    # docs/checks.md.
-    host_event_tail_nu: float = 0.0
     # Dirichlet concentration per host. The seed texts say the large majority work in China and
     # Russia; 10 pseudo-observations in all keep that weak.
     host_share_concentration: Mapping[str, float] = field(
@@ -459,13 +449,6 @@ class ModelConfig:
                 if value < 0 or 0 < value <= 1:
                     problems.append(
                         f"priors.bias_tail_nu = {value!r}: must be 0 (normal) or > 1"
-                    )
-                continue
-            if prior.name == "host_event_tail_nu":
-                if value < 0 or 0 < value <= 2:
-                    problems.append(
-                        f"priors.host_event_tail_nu = {value!r}: must be 0 (normal) or > 2 "
-                        "(a t of the normal step's variance needs one)"
                     )
                 continue
             if isinstance(value, float | int) and value <= 0:

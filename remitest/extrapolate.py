@@ -7,8 +7,7 @@ outside them. :func:`extend` continues, in every posterior draw,
   ``Normal(mean, step_sd x event scale)`` using that draw's step sizes (``mean`` is
   ``log(expected_change)`` of the events, for workers), and
 * each walking host's share log-ratio against the reference host (``host_shares="walk"``), with
-  steps ``Normal(mean, host_step_sd x event scale)`` (Student-t where an event scales them and
-  ``priors.host_event_tail_nu`` is above 0),
+  steps ``Normal(mean, host_step_sd x event scale)``,
 
 forwards from the last fitted year and backwards from the first, applying the configured events
 that fall in those years (an event scales the step *into* its year). Each host is then the world
@@ -75,7 +74,6 @@ def extend(fit: Fit, years: Iterable[int], *, random_seed: Any = 0) -> Fit:
     w_sd = post["workers_step_sd"].transpose("chain", "draw").to_numpy()
     p_sd = post["per_worker_step_sd"].transpose("chain", "draw").to_numpy()
     host_sd = fit.config.priors.host_step_sd
-    host_nu = fit.config.priors.host_event_tail_nu
     world_scale, _ = event_scales(fit.config, hosts, all_years)
     world_mean, _ = event_means(fit.config, hosts, all_years)
     ratio_scale, ratio_mean = host_walk_steps(fit.config, hosts, all_years)
@@ -90,9 +88,7 @@ def extend(fit: Fit, years: Iterable[int], *, random_seed: Any = 0) -> Fit:
     def steps(index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draws of the step into all_years[index]: (world, log-ratios, per-worker)."""
         world = rng.standard_normal(lead) * w_sd * world_scale[index] + world_mean[index]
-        z = forward.host_step_z(rng, (*lead, n_walk), forward.event_steps(ratio_scale[:, index]),
-                                host_nu)
-        ratio = (z * host_sd * ratio_scale[:, index]
+        ratio = (rng.standard_normal((*lead, n_walk)) * host_sd * ratio_scale[:, index]
                  + ratio_mean[:, index])
         per_worker = rng.standard_normal(lead) * p_sd * world_scale[index]
         return world, ratio, per_worker

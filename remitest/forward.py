@@ -31,8 +31,7 @@ import numpy as np
 from scipy import special
 
 __all__ = [
-    "pinned_walk", "host_log_ratios", "event_steps", "host_step_z", "unit_variance_t_scale",
-    "host_shares", "compose", "claim_location", "claim_scale",
+    "pinned_walk", "host_log_ratios", "host_shares", "compose", "claim_location", "claim_scale",
     "claim_log_density", "claim_cdf", "claim_draw",
 ]
 
@@ -59,36 +58,6 @@ def host_log_ratios(host_z: Any, host_sd: float, host_scale: Any, host_mean: Any
     zero = host_z[..., 0] * 0.0
     walks = pinned_walk(zero, zero + host_sd, host_z, host_scale, pin, host_mean, xp)
     return xp.concatenate([walks, xp.zeros_like(walks[..., :1, :])], axis=-2)
-
-
-def event_steps(host_scale: Any) -> np.ndarray:
-    """Which host steps an event scales (``host_scale != 1``).
-
-    With ``priors.host_event_tail_nu`` above 0 their standardised steps are Student-t, the
-    others normal.
-    """
-    return np.asarray(host_scale) != 1.0
-
-
-def unit_variance_t_scale(nu: float) -> float:
-    """The scale of a Student-t(``nu``) whose variance is 1: ``sqrt((nu - 2) / nu)``, nu > 2."""
-    return float(np.sqrt((nu - 2.0) / nu))
-
-
-def host_step_z(rng: np.random.Generator, shape: tuple[int, ...], event: Any, nu: float
-                ) -> np.ndarray:
-    """Prior draws of the hosts' standardised share steps, shape ``shape``.
-
-    Normal, except where ``event`` (broadcast to ``shape``; see :func:`event_steps`) is true
-    and ``nu`` > 0: Student-t(``nu``) there, scaled to unit variance (the normal's spread with
-    heavier tails; :func:`unit_variance_t_scale`). The t draws come after the normal ones, so with
-    ``nu`` = 0 the random stream is the normal model's.
-    """
-    z = rng.standard_normal(shape)
-    event = np.broadcast_to(np.asarray(event, dtype=bool), shape)
-    if nu > 0 and event.any():
-        z = np.where(event, unit_variance_t_scale(nu) * rng.standard_t(nu, shape), z)
-    return z
 
 
 def host_shares(weight: Any, log_ratio: Any | None, n_years: int, xp: Any = np) -> Any:

@@ -218,7 +218,6 @@ class KernelPriors(NamedTuple):
     bias_tail_nu: float
     claim_outlier_weight: float
     claim_outlier_sd: float
-    host_event_tail_nu: float
 
 
 # Where each constant sits in ``params``: a global namedtuple of ints, which numba freezes into
@@ -242,8 +241,6 @@ class KernelConstants(NamedTuple):
     log_noise_log_sd: float
     student_t_const: float
     host_walk_step_sd: float
-    host_t_const: float
-    host_t_scale_sq: float
     log_gamma_concentration: float
 
 
@@ -272,7 +269,6 @@ def _prior_params(config: ModelConfig, pin_index: int) -> np.ndarray:
             bias_tail_nu=p.bias_tail_nu,
             claim_outlier_weight=p.claim_outlier_weight,
             claim_outlier_sd=p.claim_outlier_sd,
-            host_event_tail_nu=p.host_event_tail_nu,
         ),
         dtype=float,
     )
@@ -387,13 +383,6 @@ def _constants(params: np.ndarray, concentration: np.ndarray) -> np.ndarray:
         out[_AC.student_t_const] = math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(
             0.5 * nu
         ) - 0.5 * math.log(nu * math.pi)
-    nu_h = params[_AT.host_event_tail_nu]
-    if nu_h > 0.0:  # a t of the normal's variance: scale sqrt((nu - 2) / nu)
-        scale_sq = (nu_h - 2.0) / nu_h
-        out[_AC.host_t_scale_sq] = scale_sq
-        out[_AC.host_t_const] = math.lgamma(0.5 * (nu_h + 1.0)) - math.lgamma(
-            0.5 * nu_h
-        ) - 0.5 * math.log(nu_h * math.pi) - 0.5 * math.log(scale_sq)
     # exp(log(sd)), not sd: the host walks took their step sd through a log before (draws kept)
     out[_AC.host_walk_step_sd] = math.exp(math.log(params[_AT.host_step_sd]))
     for h in range(concentration.shape[0]):
@@ -711,28 +700,16 @@ def logp_dlogp(
         r = x[i_sd] - log_median
         logp += -0.5 * r * r / (step_log_sd**2) - log_step_log_sd - 0.5 * _LOG_2PI
         grad[i_sd] -= r / (step_log_sd**2)
-    nu_h = params[_AT.host_event_tail_nu]
     for start, count in (
         (i_wz, n_years - 1),
         (i_pz, n_years - 1),
-        (i_hz, n_walk * (n_years - 1) if nu_h == 0.0 else 0),  # else below
+        (i_hz, n_walk * (n_years - 1)),
         (i_eu, n_est),
         (i_rz, n_read),
     ):
         for j in range(start, start + count):
             logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
             grad[j] -= x[j]
-    for h in range(n_walk if nu_h > 0.0 else 0):  # host steps: t where an event scales them
-        for s in range(n_years - 1):
-            j = i_hz + h * (n_years - 1) + s
-            if host_scale[h, s] != 1.0:
-                nu_c = nu_h * constants[_AC.host_t_scale_sq]
-                logp += constants[_AC.host_t_const] - 0.5 * (nu_h + 1.0) * math.log1p(
-                    x[j] * x[j] / nu_c)
-                grad[j] -= (nu_h + 1.0) * x[j] / (nu_c + x[j] * x[j])
-            else:
-                logp += -0.5 * x[j] * x[j] - 0.5 * _LOG_2PI
-                grad[j] -= x[j]
     if nu > 0.0:  # Student-t standardised biases
         t_const = constants[_AC.student_t_const]
         for j in range(i_ez, i_ez + n_est * nq):

@@ -159,15 +159,7 @@ def build_model(
         # additive log-ratio against the reference (last) host, pinned at the weights' shares.
         host_scale = host_step_scale(structure, config)
         if len(host_scale):
-            if priors.host_event_tail_nu > 0:  # heavy tails where an event scales (an option)
-                host_z = pm.CustomDist(
-                    "host_step_z", priors.host_event_tail_nu,
-                    forward.unit_variance_t_scale(priors.host_event_tail_nu),
-                    forward.event_steps(host_scale),
-                    dist=_event_tailed_steps, dims=("walking_host", "step"),
-                )
-            else:
-                host_z = pm.Normal("host_step_z", 0.0, 1.0, dims=("walking_host", "step"))
+            host_z = pm.Normal("host_step_z", 0.0, 1.0, dims=("walking_host", "step"))
             log_ratio = forward.host_log_ratios(
                 host_z, priors.host_step_sd, host_scale, host_step_mean(structure, config),
                 pin_index, pt,
@@ -293,9 +285,3 @@ def _censored_mixture_logp(value: Any, mu: Any, sigma: Any, wide: Any, direction
     side = direction * (mu - value)  # above 0: the reading lies on the stated side
     return pt.logaddexp(np.log1p(-weight) + pm.logcdf(pm.Normal.dist(0.0, sigma), side),
                         np.log(weight) + pm.logcdf(pm.Normal.dist(0.0, wide), side))
-
-
-def _event_tailed_steps(nu: Any, sigma: Any, event: Any, size: Any) -> Any:
-    """Standardised host steps: Student-t(``nu``, ``sigma``) where ``event``, else normal."""
-    tailed = pm.StudentT.dist(nu=nu, sigma=sigma, size=size)
-    return pt.switch(event, tailed, pm.Normal.dist(size=size))

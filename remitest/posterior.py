@@ -454,10 +454,8 @@ def prior_series_draws(fit: Fit, n: int = PRIOR_DRAWS, *, random_seed: Any = 0) 
     host_scale = host_step_scale(fit.structure, fit.config)
     log_ratio = None
     if len(host_scale):
-        z = forward.host_step_z(rng, (n, *host_scale.shape), forward.event_steps(host_scale),
-                                p.host_event_tail_nu)
         log_ratio = forward.host_log_ratios(
-            z, p.host_step_sd, host_scale,
+            rng.standard_normal((n, *host_scale.shape)), p.host_step_sd, host_scale,
             host_step_mean(fit.structure, fit.config), pin,
         )
     share = forward.host_shares(weight, log_ratio, len(years))

@@ -207,8 +207,7 @@ def fixed_parameters(fit: Fit) -> pd.DataFrame:
           for word, sd in sorted(dict(interp.qualifier_sd).items())),
     ]  # fmt: skip
     if config.host_shares == "walk" and len(fit.hosts) > 1:
-        rows[:0] = [("priors.host_step_sd", "", priors.host_step_sd),
-                    ("priors.host_event_tail_nu", "", priors.host_event_tail_nu)]
+        rows.insert(0, ("priors.host_step_sd", "", priors.host_step_sd))
     first, last = int(fit.years[0]), int(fit.years[-1])
     for event in config.events:
         if first < event.year <= last:  # the step into the event's year is one of the fit's

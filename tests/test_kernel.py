@@ -89,8 +89,6 @@ CASES = {
     "simulated": (lambda: simulate_ledger(seeds_ledger(), DEFAULT, random_seed=7).ledger, DEFAULT),
     "constant_host_shares": (seeds_ledger, DEFAULT.replace(host_shares="constant")),
     "student_t_biases": (seeds_ledger, DEFAULT.replace(priors={"bias_tail_nu": 5.0})),
-    # Student-t host steps where an event scales them (2018, 2020, 2021, China's 2024)
-    "host_event_tails": (seeds_ledger, DEFAULT.replace(priors={"host_event_tail_nu": 3.0})),
     # each claim a mixture with an outlier's wider normal, in both blocks
     "claim_outliers": (
         seeds_ledger,
