@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _benchmarks import load_benchmark
+from scipy import stats
 
 import remitest as rt
 
@@ -39,13 +40,34 @@ def test_misses_are_joined_to_the_simulators_own_record():
     written = sim.ledger.to_frame().set_index("id").loc[known["id"]]
     claims = pd.DataFrame({"id": known["id"], "ledger": 5, "in_90": True, "pit": 0.5,
                            "estimator": written["estimator"].to_numpy(str),
-                           "quantity": written["quantity"].to_numpy(str)})
+                           "quantity": written["quantity"].to_numpy(str),
+                           "scope": written["scope"].to_numpy(str),
+                           "estimator_type": written["estimator_type"].to_numpy(str)})
     joined = explain.with_simulator_truth(claims, "synthetic", 60)
     assert joined["bias"].tolist() == pytest.approx(known["bias"].tolist())
-    table = explain.misses_by_cause(joined)
+    noise = explain.NOISE["synthetic"]
+    table = explain.misses_by_cause(joined, noise)
     assert set(table["by"]) == {"abs_bias", "outlier"}
     assert set(table["quantity"]) == set(claims["quantity"])
     assert table.groupby("by")["n_claims"].sum().eq(len(claims)).all()
+    assert table.loc[table["by"] == "abs_bias", "oracle_cover_90"].between(0, 1).all()
+    near = explain.near_source_misses(joined, noise)
+    assert near["n_claims"].sum() == (joined["bias"].abs() < 0.6).sum()
+    assert set(near["period"]) <= {"to 2019", "2020 on"}
     for size in (40, 80):  # fewer claims lose ids; more keep them, with other sources
         with pytest.raises(ValueError, match="wrong --claims"):
             explain.with_simulator_truth(claims, "synthetic", size)
+
+
+def test_the_oracle_covers_by_the_bias_alone():
+    """No bias: inside unless the noise alone leaves the interval; a bias far out: outside."""
+    joined = pd.DataFrame({"ledger": 1, "quantity": "workers", "estimator_type": "media",
+                           "estimator": ["a", "b", "c", "d"], "bias": [0.0, 0.3, -0.3, 3.0]})
+    covered = explain.oracle_coverage(joined, {"media": 0.2})
+    rms = np.sqrt(np.mean(np.array([0.0, 0.3, -0.3, 3.0]) ** 2))
+    half = 1.6448536269514722 * np.hypot(rms, 0.2)
+    expected = stats.norm.cdf(half, loc=[0.0, 0.3, -0.3, 3.0], scale=0.2) - stats.norm.cdf(
+        -half, loc=[0.0, 0.3, -0.3, 3.0], scale=0.2)
+    np.testing.assert_allclose(covered, expected, rtol=1e-12)
+    assert covered[0] > 0.999 and covered[1] == pytest.approx(covered[2])
+    assert covered[3] < 0.5  # 3.0 lies beyond the interval's half-width (2.5)
