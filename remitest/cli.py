@@ -571,7 +571,7 @@ def read_config(text: str | None) -> ModelConfig:
 # -- the printed summary and comparison -----------------------------------------------------
 _LABELS = {"workers": "workers abroad", "remittances_usd": "remittances, US$/year",
            "per_worker_usd": "per worker, US$/year"}
-_NO_CLAIMS = "no claims"
+_NO_CLAIMS = "no claim"  # as summary.csv's evidence and the figures say it
 _BEYOND = "beyond the fitted years"
 
 

@@ -419,7 +419,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "n_claims": ("number of original claims of the row's quantity whose reference period covers "
                  "the year and whose scope overlaps this scope", None),
     "evidence": ("what informs the year: 'claims' (a claim of this quantity and scope covers "
-                 "it), 'identity' (none does, but remittances = workers x per-worker remittance "
+                 "it; per_worker_usd is one series for every host, so for it a claim of any "
+                 "scope), 'identity' (none does, but remittances = workers x per-worker remittance "
                  "carries other claims to it: for per_worker_usd a claim on workers or "
                  "remittances, otherwise claims on both other quantities), 'no claim' (neither: "
                  "the walks carry the "

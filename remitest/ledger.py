@@ -592,7 +592,14 @@ def load_ledger(
         data = resources.files("remitest").joinpath("data", name).read_bytes()
         source = f"shipped ledger remitest/data/{name}"
     else:
-        data, source = Path(path).read_bytes(), f"claims ledger {str(path)!r}"
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError as missing:
+            shipped = [n for n in SHIPPED_LEDGERS if str(path).strip().lower() == n]
+            hint = (f"; the shipped ledger is {shipped[0]!r}, in lower case" if shipped else
+                    f"; the shipped ledgers are {', '.join(map(repr, SHIPPED_LEDGERS))}")
+            raise FileNotFoundError(f"no claims ledger at {str(path)!r}{hint}") from missing
+        source = f"claims ledger {str(path)!r}"
     text, problems = _decode(data)
     delimiter = ","
     if not problems:
@@ -680,18 +687,32 @@ def _build(
     dot_thousands: bool = False,
 ) -> Ledger:
     """Validate a text table (columns checked, optional ones added) into a Ledger."""
-    problems = check_columns(list(table.columns), table, rows, unit=unit)
-    if problems:  # every row would repeat a column problem, so report these alone
-        raise LedgerError(problems, source)
+    column_problems = check_columns(list(table.columns), table, rows, unit=unit)
+    if column_problems and (len(set(table.columns)) != len(table.columns)
+                            or any(p.field is None for p in column_problems)):
+        # a column named twice, or a header that names no ledger column: no cell can be read
+        raise LedgerError(column_problems, source)
+    absent = {c for c in COLUMNS if c not in table.columns}
     extras = [c for c in table.columns if c not in COLUMNS]
     table = table.reindex(columns=[*COLUMNS, *extras], fill_value="")
     table, problems = validate_table(
         table, rows, unit=unit, scopes=_scopes(hosts), measures=measures,
         dot_thousands=dot_thousands,
     )
+    if column_problems:  # with the cells of the columns that are there, minus what the absent
+        # ones would make every row repeat (an empty estimator, a kind that is not one)
+        depends = {"low", "high", "coverage", "qualifier"} if "kind" in absent else set()
+        problems = [p for p in problems
+                    if p.field not in absent | depends and not (absent & _named(p.message))]
+        raise LedgerError(column_problems + problems, source)
     if problems:
         raise LedgerError(problems, source)
     return Ledger._from_valid(table, hosts, measures)
+
+
+def _named(message: str) -> set[str]:
+    """The ledger columns that a problem's message names (as ``name`` or 'name')."""
+    return {c for c in COLUMNS if f"`{c}`" in message or f"'{c}'" in message}
 
 
 _REPEAT_COLUMNS = [

@@ -184,9 +184,9 @@ def test_format_summary_is_readable():
     # (the deadline, no claim) included; the padding years before the first claim left out
     assert list(by_year) == covered_years(summary)
     assert {2015, 2016, 2017, 2019, 2020, 2024} <= set(by_year) and 2013 not in by_year
-    assert "no claims" in by_year[2020] and "no claims" not in by_year[2017]
-    # a year covered by claims of some quantity is not "no claims", whatever the per-worker row says
-    assert "no claims" not in by_year[2016] and "no claims" not in by_year[2024]
+    assert "no claim" in by_year[2020] and "no claim" not in by_year[2017]
+    # a year covered by claims of some quantity is not "no claim", whatever the per-worker row says
+    assert "no claim" not in by_year[2016] and "no claim" not in by_year[2024]
 
 
 def test_covered_years_span_the_claims():
@@ -204,7 +204,7 @@ def test_format_summary_shows_the_years_asked_for():
     assert [line.split()[0] for line in text.splitlines()[2:]] == ["2013", "2020"]
     marked = format_summary(summary, [2013, 2014], beyond=[2013])
     assert "beyond the fitted years" in marked.splitlines()[2]
-    assert "no claims" in marked.splitlines()[3]
+    assert "no claim" in marked.splitlines()[3]
 
 
 @pytest.mark.parametrize("text, years", [

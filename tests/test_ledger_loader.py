@@ -87,8 +87,10 @@ def test_any_other_string_is_a_path(tmp_path, monkeypatch):
     assert len(load_ledger("mine.csv")) == 1
     write(tmp_path / "seeds", csv_text([claim()]))
     assert len(load_ledger("./seeds")) == 1  # a file called seeds, by its path
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="the shipped ledgers are 'record', 'seeds'"):
         load_ledger("record.csv")
+    with pytest.raises(FileNotFoundError, match="the shipped ledger is 'seeds', in lower case"):
+        load_ledger("Seeds")
 
 
 def test_cli_reads_a_shipped_ledger_by_name(capsys):
@@ -131,6 +133,31 @@ def test_a_misspelt_required_column_is_one_problem_not_two(tmp_path):
     assert ("line 2 (id 'a-workers'): field 'quantiy' = 'workers': column 'quantiy' is not a "
             "ledger column but 1 edit from 'quantity': probably meant 'quantity'; 'quantity' is "
             "a required column and missing") in str(error)  # fmt: skip
+
+
+def test_a_misspelt_column_does_not_hide_the_bad_values_of_the_other_columns(tmp_path):
+    """Every problem at once: the column's, and each bad cell of the columns that are there."""
+    rows = three_claims(low="-5", high="lots", ref_start="20l5")
+    error = load_error(write(tmp_path / "c.csv",
+                             rename_column(csv_text(rows), "estimator,", "estimater,")))
+    found = {(p.row, p.field, p.value) for p in error.problems}
+    assert (2, "estimater", "US State Department") in found, error
+    assert {(4, "low", "-5"), (4, "high", "lots"), (4, "ref_start", "20l5")} <= found, error
+    # nothing that only the absent column would make every row repeat
+    assert not [p for p in error.problems if p.field == "estimator"], error
+
+
+def test_a_misspelt_kind_leaves_out_the_checks_that_need_the_kind(tmp_path):
+    rows = three_claims(low="-5")
+    error = load_error(write(tmp_path / "c.csv", rename_column(csv_text(rows), "kind", "knd")))
+    assert [p.field for p in error.problems] == ["knd"], error  # no "a point needs ..." per row
+
+
+def test_a_column_named_twice_is_reported_alone(tmp_path):
+    text = rename_column(csv_text(three_claims(low="-5")), "document", "scope")
+    error = load_error(write(tmp_path / "c.csv", text))
+    assert {p.field for p in error.problems} == {"scope", "document"}, error  # not low's -5
+    assert all(p.row in (1, None) for p in error.problems), error
 
 
 def test_an_empty_misspelt_column_is_named_at_the_header(tmp_path):
