@@ -595,10 +595,7 @@ def load_ledger(
         try:
             data = Path(path).read_bytes()
         except FileNotFoundError as missing:
-            shipped = [n for n in SHIPPED_LEDGERS if str(path).strip().lower() == n]
-            hint = (f"; the shipped ledger is {shipped[0]!r}, in lower case" if shipped else
-                    f"; the shipped ledgers are {', '.join(map(repr, SHIPPED_LEDGERS))}")
-            raise FileNotFoundError(f"no claims ledger at {str(path)!r}{hint}") from missing
+            raise _no_ledger(path) from missing
         source = f"claims ledger {str(path)!r}"
     text, problems = _decode(data)
     delimiter = ","
@@ -676,6 +673,21 @@ def _read_csv(
     return header, records, rows, problems
 
 
+def _no_ledger(path: str | PathLike) -> FileNotFoundError:
+    """A missing ledger file, with the shipped ledger it may have meant."""
+    text = str(path)
+    meant = next((n for n in SHIPPED_LEDGERS if text.strip().lower() == n), None)
+    if meant is None:
+        hint = f"the shipped ledgers are {', '.join(map(repr, SHIPPED_LEDGERS))}"
+    elif not isinstance(path, str):
+        hint = f"to read the shipped ledger, pass the string {meant!r}, not a path"
+    elif text.strip() != text:
+        hint = f"the shipped ledger is {meant!r}, without the spaces around it"
+    else:
+        hint = f"the shipped ledger is {meant!r}, in lower case"
+    return FileNotFoundError(f"no claims ledger at {text!r}; {hint}")  # the OS error: __cause__
+
+
 def _build(
     table: pd.DataFrame,
     rows: list[int],
@@ -700,19 +712,14 @@ def _build(
         dot_thousands=dot_thousands,
     )
     if column_problems:  # with the cells of the columns that are there, minus what the absent
-        # ones would make every row repeat (an empty estimator, a kind that is not one)
-        depends = {"low", "high", "coverage", "qualifier"} if "kind" in absent else set()
-        problems = [p for p in problems
-                    if p.field not in absent | depends and not (absent & _named(p.message))]
+        # ones would make every row repeat: their own empty cells, and with no id every
+        # derived_from names no claim
+        skip = absent | ({"derived_from"} if "id" in absent else set())
+        problems = [p for p in problems if p.field not in skip]
         raise LedgerError(column_problems + problems, source)
     if problems:
         raise LedgerError(problems, source)
     return Ledger._from_valid(table, hosts, measures)
-
-
-def _named(message: str) -> set[str]:
-    """The ledger columns that a problem's message names (as ``name`` or 'name')."""
-    return {c for c in COLUMNS if f"`{c}`" in message or f"'{c}'" in message}
 
 
 _REPEAT_COLUMNS = [

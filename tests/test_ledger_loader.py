@@ -3,6 +3,7 @@
 import csv
 import io
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -91,6 +92,11 @@ def test_any_other_string_is_a_path(tmp_path, monkeypatch):
         load_ledger("record.csv")
     with pytest.raises(FileNotFoundError, match="the shipped ledger is 'seeds', in lower case"):
         load_ledger("Seeds")
+    with pytest.raises(FileNotFoundError, match="without the spaces around it"):
+        load_ledger(" seeds ")
+    with pytest.raises(FileNotFoundError, match="pass the string 'record', not a path") as caught:
+        load_ledger(Path("record"))  # no such file here (the cwd is tmp_path)
+    assert caught.value.__cause__.filename.endswith("record")  # the OS's own error, chained
 
 
 def test_cli_reads_a_shipped_ledger_by_name(capsys):
@@ -147,10 +153,20 @@ def test_a_misspelt_column_does_not_hide_the_bad_values_of_the_other_columns(tmp
     assert not [p for p in error.problems if p.field == "estimator"], error
 
 
-def test_a_misspelt_kind_leaves_out_the_checks_that_need_the_kind(tmp_path):
-    rows = three_claims(low="-5")
+def test_a_misspelt_kind_keeps_the_checks_that_do_not_need_the_kind(tmp_path):
+    rows = three_claims(low="-5", high="1,000", coverage="1.5")
     error = load_error(write(tmp_path / "c.csv", rename_column(csv_text(rows), "kind", "knd")))
-    assert [p.field for p in error.problems] == ["knd"], error  # no "a point needs ..." per row
+    # the number checks stay; no kind-specific rule ("a point needs ...") fires on any row
+    assert [(p.row, p.field) for p in error.problems] == [
+        (2, "knd"), (4, "low"), (4, "high"), (4, "coverage")], error
+    assert "thousands separator" in str(error)
+
+
+def test_without_an_id_column_derived_from_is_not_checked(tmp_path):
+    rows = [claim(), claim(id="b-repeat", published="2018", derived_from="a-workers")]
+    text = rename_column(csv_text(rows), "id,", "ID,")
+    error = load_error(write(tmp_path / "c.csv", text))
+    assert [p.field for p in error.problems] == ["ID"], error  # not "names no claim" per row
 
 
 def test_a_column_named_twice_is_reported_alone(tmp_path):
