@@ -208,3 +208,32 @@ def test_large_ledgers_number_their_claims_and_name_types_not_estimators():
     assert not any(label.startswith("Source") for label in labels)
     numbers = {t.get_text() for ax in fig.axes for t in ax.texts if t.get_text().isdigit()}
     assert len(numbers) > len(fit.ledger) // 2  # most claims carry their key
+
+
+@pytest.mark.parametrize("name", ["series", "ledger"])
+def test_key_numbers_keep_apart_and_off_other_markers(figures, name):
+    """Two numbers side by side would read as one ("38" "39" as "3839"), and a number over
+    another claim's marker hides it: a gap of 2 points between numbers, none on a marker."""
+    fig = figures[name]
+    renderer = drawn(fig)
+    gap = 1.9 * fig.dpi / 72  # 2 points, less a rounding margin
+    for ax in fig.axes:
+        keys = [t for t in ax.texts if t.get_text().isdigit()]
+        boxes = [t.get_window_extent(renderer) for t in keys]
+        for a, b in itertools.combinations(boxes, 2):
+            assert not a.padded(gap / 2).overlaps(b.padded(gap / 2)), f"{name}: numbers touch"
+        centres = [tuple(xy) for _, artist in claim_artists(ax) if _is_marker(artist)
+                   for xy in artist.get_transform().transform(artist.get_xydata())]
+        for text, box in zip(keys, boxes, strict=True):
+            own = text.xy if text.xycoords == "data" else None
+            covered = [c for c in centres if box.contains(*c)]
+            if own is not None:
+                mine = ax.transData.transform(own)
+                covered = [c for c in covered if abs(c[0] - mine[0]) > 1 or abs(c[1] - mine[1]) > 1]
+            assert not covered, f"{name}: number {text.get_text()} covers a marker"
+
+
+def _is_marker(artist):
+    """A claim's marker, not a range's or an interval's line (whose ends are not markers)."""
+    return (str(artist.get_marker()) not in ("", "None", " ")
+            and str(artist.get_linestyle()) in ("None", "", " "))

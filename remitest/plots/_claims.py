@@ -21,6 +21,7 @@ from matplotlib import patheffects, transforms
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
 
 from remitest.ledger import ESTIMATOR_TYPES, WORLD, Ledger
 from remitest.plots._style import (
@@ -220,23 +221,37 @@ def legend_below(fig: Figure, entries: list[Any], *, axes: Sequence[Axes] | None
                         **options)
 
 
+_KEY_GAP = 2.0  # points between two key numbers
+_MARKER_RADIUS = 3.5  # points: a claim's marker, which no number may cover
+
+
 def place_keys(fig: Figure, marks: list[tuple[Axes, float, float, Any, str, str]],
                *, fontsize: float = 6.0) -> int:
-    """Write each claim's key number beside its marker where it collides with no other label.
+    """Write each claim's key number beside its marker where it collides with nothing.
 
     ``marks`` holds (axes, x, y, transform, text, colour). The figure is laid out first; each
-    number tries a few spots around its marker, inside its panel, and is left out when every
-    spot is taken. Returns how many numbers were left out.
+    number tries a few spots around its marker, inside its panel, keeping a gap of
+    ``_KEY_GAP`` points from every other number (so that "38" and "39" side by side do not read
+    as "3839") and off every claim's marker; it is left out when every spot is taken. Returns
+    how many numbers were left out.
     """
     fig.draw_without_rendering()
     renderer = fig._get_renderer()  # a figure of our own has no canvas of its own
-    taken: list[Any] = []
+    points = fig.dpi / 72.0
+    radius, gap = _MARKER_RADIUS * points, _KEY_GAP * points
+    centres = [transform.transform((x, y)) for _, x, y, transform, _, _ in marks]
+    markers = [Bbox.from_extents(cx - radius, cy - radius, cx + radius, cy + radius)
+               for cx, cy in centres]  # every claim's marker, before any number is placed
+    numbers: list[Any] = []
     left_out = 0
     spots = ((5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
              (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
              (9, 0, "left", "center"), (-9, 0, "right", "center"))
-    for ax, x, y, transform, text, colour in marks:
+    for i, (ax, x, y, transform, text, colour) in enumerate(marks):
         frame = ax.get_window_extent(renderer)
+        # a marker drawn on this one (a repeat, the same figure twice) cannot be avoided
+        others = [m for m, c in zip(markers, centres, strict=True)
+                  if abs(c[0] - centres[i][0]) > points or abs(c[1] - centres[i][1]) > points]
         placed = False
         for dx, dy, ha, va in spots:
             label = ax.annotate(text, (x, y), xycoords=transform, xytext=(dx, dy),
@@ -248,8 +263,9 @@ def place_keys(fig: Figure, marks: list[tuple[Axes, float, float, Any, str, str]
             box = label.get_window_extent(renderer)
             inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
                       and box.y1 <= frame.y1)
-            if inside and not any(box.overlaps(other) for other in taken):
-                taken.append(box)
+            if (inside and not any(box.padded(gap).overlaps(n) for n in numbers)
+                    and not any(box.overlaps(m) for m in others)):
+                numbers.append(box)
                 placed = True
                 break
             label.remove()
