@@ -39,6 +39,7 @@ from scipy import special
 
 from remitest._io import write_text  # the package's atomic writer
 from remitest.checks.cross_validation import MIN_BAND_CLAIMS, SUBGROUP_FIELDS
+from remitest.checks.truth import Z90
 from remitest.simulate import field as field_simulator
 from remitest.simulate import synthetic as synthetic_simulator
 
@@ -101,44 +102,47 @@ def oracle_coverage(joined: pd.DataFrame, noise: dict[str, float]) -> np.ndarray
     sources = joined.drop_duplicates(["ledger", "estimator", "quantity"])
     rms = sources.groupby("quantity")["bias"].apply(lambda b: np.sqrt(np.mean(b**2)))
     sd = joined["estimator_type"].map(noise).to_numpy(float)
-    half = 1.6448536269514722 * np.sqrt(joined["quantity"].map(rms).to_numpy(float) ** 2 + sd**2)
+    half = Z90 * np.sqrt(joined["quantity"].map(rms).to_numpy(float) ** 2 + sd**2)
     bias = joined["bias"].to_numpy(float)
     return special.ndtr((half - bias) / sd) - special.ndtr((-half - bias) / sd)
 
 
-def misses_by_cause(joined: pd.DataFrame, noise: dict[str, float]) -> pd.DataFrame:
-    """90% coverage per quantity by the source's |true log bias| and by each flag."""
+def _coverage(part: pd.DataFrame, oracle: bool = True) -> dict:
+    """A group's claims, its 90% coverage (the oracle's beside it) and its misses either side."""
+    return {"n_claims": len(part), "cover_90": part["in_90"].mean(),
+            "oracle_cover_90": part["oracle"].mean() if oracle else np.nan,
+            "below": int((part["pit"] < 0.05).sum()),
+            "above": int((part["pit"] > 0.95).sum())}  # fmt: skip
+
+
+def misses_by_cause(joined: pd.DataFrame) -> pd.DataFrame:
+    """90% coverage per quantity by the source's |true log bias| and by each flag.
+
+    ``joined`` carries each claim's ``oracle`` coverage (:func:`oracle_coverage`).
+    """
     frame = joined.assign(abs_bias=pd.cut(joined["bias"].abs(), BIAS_BANDS, right=False)
-                          .astype(str).str.replace("inf", "").str.replace(", )", "+)"),
-                          oracle=oracle_coverage(joined, noise))
+                          .astype(str).str.replace("inf", "").str.replace(", )", "+)"))
     flags = [c for c in ("outlier", "derived", "unflagged") if c in frame.columns]
     rows = []
     for by in ("abs_bias", *flags):
         for (quantity, group), part in frame.groupby(["quantity", by], sort=True):
-            rows.append({"by": by, "group": str(group), "quantity": quantity, "n_claims": len(part),
-                         "cover_90": part["in_90"].mean(),
-                         "oracle_cover_90": part["oracle"].mean() if by == "abs_bias" else np.nan,
-                         "below": int((part["pit"] < 0.05).sum()),
-                         "above": int((part["pit"] > 0.95).sum())})  # fmt: skip
+            rows.append({"by": by, "group": str(group), "quantity": quantity,
+                         **_coverage(part, oracle=by == "abs_bias")})
     return pd.DataFrame(rows)
 
 
-def near_source_misses(joined: pd.DataFrame, noise: dict[str, float]) -> pd.DataFrame:
+def near_source_misses(joined: pd.DataFrame) -> pd.DataFrame:
     """90% coverage of the claims of sources within 0.6 of the truth, by scope and period.
 
     There the oracle covers 0.96-1.00 (its misses are the bias's), so what the model misses
-    is its own: which scopes and years.
+    is its own: which scopes and years. ``joined`` carries ``oracle``, as for
+    :func:`misses_by_cause`.
     """
-    near = joined.assign(oracle=oracle_coverage(joined, noise))
-    near = near[near["bias"].abs() < 0.6]
+    near = joined[joined["bias"].abs() < 0.6]
     period = np.where(near["ref_end"] >= 2020, "2020 on", "to 2019")
-    rows = []
-    for (scope, when), part in near.groupby([near["scope"], period], sort=True):
-        rows.append({"scope": scope, "period": when, "n_claims": len(part),
-                     "cover_90": part["in_90"].mean(), "oracle_cover_90": part["oracle"].mean(),
-                     "below": int((part["pit"] < 0.05).sum()),
-                     "above": int((part["pit"] > 0.95).sum())})  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"scope": scope, "period": when, **_coverage(part)}
+                         for (scope, when), part in near.groupby([near["scope"], period],
+                                                                 sort=True)])
 
 
 def main() -> None:
@@ -172,10 +176,11 @@ def main() -> None:
              ""]
     for simulator in args.simulators:
         path = RESULTS / f"cv_{simulator}{args.suffix}.claims.csv"
-        noise = NOISE[simulator]
         claims = pd.read_csv(path if path.exists() else path.with_name(path.name + ".gz"))
         claims = claims[claims["diagnostics_passed"]]
         reference, every = calibrated_reference(claims, draws=args.draws)
+        joined = with_simulator_truth(claims, simulator, args.claims)
+        joined = joined.assign(oracle=oracle_coverage(joined, NOISE[simulator]))
         seeds = sorted(claims["ledger"].unique())
         parts += [f"## {simulator}: {len(seeds)} ledgers (seeds {seeds[0]}-{seeds[-1]}), "
                   f"{len(claims)} claims", "", "### Against a calibrated model", "",
@@ -185,11 +190,9 @@ def main() -> None:
                   f"(a calibrated model expects "
                   f"{reference['p_in_range_if_calibrated'].sum():.1f}).", "",
                   "### Which claims miss", "",
-                  misses_by_cause(joined := with_simulator_truth(claims, simulator, args.claims),
-                                  noise).to_markdown(index=False, floatfmt=".2f"), "",
+                  misses_by_cause(joined).to_markdown(index=False, floatfmt=".2f"), "",
                   "### Claims of sources within 0.6 of the truth, by scope and period", "",
-                  near_source_misses(joined, noise).to_markdown(index=False, floatfmt=".2f"),
-                  ""]
+                  near_source_misses(joined).to_markdown(index=False, floatfmt=".2f"), ""]
     text = "\n".join(parts)
     write_text(text, out)
     print(text)

@@ -45,13 +45,13 @@ def test_misses_are_joined_to_the_simulators_own_record():
                            "estimator_type": written["estimator_type"].to_numpy(str)})
     joined = explain.with_simulator_truth(claims, "synthetic", 60)
     assert joined["bias"].tolist() == pytest.approx(known["bias"].tolist())
-    noise = explain.NOISE["synthetic"]
-    table = explain.misses_by_cause(joined, noise)
+    joined = joined.assign(oracle=explain.oracle_coverage(joined, explain.NOISE["synthetic"]))
+    table = explain.misses_by_cause(joined)
     assert set(table["by"]) == {"abs_bias", "outlier"}
     assert set(table["quantity"]) == set(claims["quantity"])
     assert table.groupby("by")["n_claims"].sum().eq(len(claims)).all()
     assert table.loc[table["by"] == "abs_bias", "oracle_cover_90"].between(0, 1).all()
-    near = explain.near_source_misses(joined, noise)
+    near = explain.near_source_misses(joined)
     assert near["n_claims"].sum() == (joined["bias"].abs() < 0.6).sum()
     assert set(near["period"]) <= {"to 2019", "2020 on"}
     for size in (40, 80):  # fewer claims lose ids; more keep them, with other sources
